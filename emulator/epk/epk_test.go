@@ -234,7 +234,7 @@ func FuzzCompute(f *testing.F) {
 	f.Add("entity-1", 1.5, true, 2)
 	f.Add("", math.Inf(-1), false, 1)
 	f.Fuzz(func(t *testing.T, s string, n float64, b bool, version int) {
-		version = 1 + (version&1)
+		version = 1 + (version & 1)
 		for _, kind := range []Kind{KindHash, KindMultiHash} {
 			got, err := Compute(Scheme{Kind: kind, Version: version}, []any{s, n, b, nil})
 			if err != nil {
