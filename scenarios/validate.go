@@ -1,0 +1,319 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Limits that keep a scenario within what one run can do.
+const (
+	MaxDuration    = Duration(7 * 24 * time.Hour)
+	MaxTenantCount = 10_000
+	MaxNodes       = 64
+	MaxRegions     = 8
+	MaxSweepSteps  = 100
+)
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// ThresholdChecker checks one threshold rule of a metric against the metric catalogue and
+// the expression grammar; the reports package provides it. Nil skips that check.
+type ThresholdChecker func(metric string, rule Threshold) error
+
+// checkThreshold is the checker Validate uses; see thresholdcheck.go.
+var checkThreshold ThresholdChecker
+
+// Validate checks the effective scenario (see WithDefaults) and returns every problem
+// found, joined, each a *FieldError naming the field path. It does not change s.
+func (s Scenario) Validate() error {
+	v := &validator{}
+	v.scenario(s)
+	return errors.Join(v.errs...)
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) oneOf(path, got string, allowed []string) {
+	if !slices.Contains(allowed, got) {
+		v.add(path, "unknown value %q%s", got, allowedHint(got, allowed))
+	}
+}
+
+func (v *validator) scenario(s Scenario) {
+	if s.Name == "" {
+		v.add("name", "required: a short name for reports")
+	}
+	switch {
+	case s.Duration == 0:
+		v.add("duration", "required: how long load runs, such as 60s or 5m")
+	case s.Duration > MaxDuration:
+		v.add("duration", "want at most %s, got %s", MaxDuration, s.Duration)
+	}
+	if s.Clock.Compression <= 0 || s.Clock.Compression > 100_000 {
+		v.add("clock.compression", "want a factor above 0 and at most 100000, got %g",
+			s.Clock.Compression)
+	}
+	if _, err := time.Parse(time.RFC3339, s.Clock.Start); err != nil {
+		v.add("clock.start", "want an RFC 3339 time such as %s, got %q", DefaultClockStart,
+			s.Clock.Start)
+	}
+	if s.AcceptedRPO < 0 {
+		v.add("acceptedRPO", "want 0 or more acknowledged events, got %d", s.AcceptedRPO)
+	}
+	v.account(s.Account)
+	names := v.tenants(s)
+	v.backend(s.Backend)
+	v.timeline(s, names)
+	v.thresholds(s)
+	v.target(s.Target)
+}
+
+func (v *validator) account(a Account) {
+	if len(a.Regions) > MaxRegions {
+		v.add("account.regions", "at most %d regions, got %d", MaxRegions, len(a.Regions))
+	}
+	for i, r := range a.Regions {
+		path := fmt.Sprintf("account.regions[%d]", i)
+		if !namePattern.MatchString(r) {
+			v.add(path, "want a region name of lowercase letters, digits and -, got %q", r)
+		}
+		if slices.Index(a.Regions, r) < i {
+			v.add(path, "region %q is listed twice", r)
+		}
+	}
+	v.oneOf("account.consistency", a.Consistency, ConsistencyLevels)
+	if a.Consistency == "strong" && a.MultiRegionWrites {
+		v.add("account.consistency", "strong consistency cannot be combined with "+
+			"multiRegionWrites (the service refuses it)")
+	}
+	if a.FailoverDelay != 0 && !a.ServiceManagedFailover {
+		v.add("account.failoverDelay", "only applies with serviceManagedFailover: true")
+	}
+}
+
+// tenants checks the tenants and returns every tenant name and group name.
+func (v *validator) tenants(s Scenario) []string {
+	if len(s.Tenants) == 0 {
+		v.add("tenants", "at least one tenant is required")
+	}
+	var names []string
+	for i, t := range s.Tenants {
+		path := fmt.Sprintf("tenants[%d]", i)
+		v.tenant(s, t, path)
+		own := []string{t.Name}
+		if t.Count > 1 {
+			own = append(own, t.TenantNames()...)
+		}
+		for _, name := range own {
+			if t.Name != "" && slices.Contains(names, name) {
+				v.add(path+".name", "tenant name %q is used twice", name)
+			}
+		}
+		names = append(names, own...)
+	}
+	return names
+}
+
+func (v *validator) tenant(s Scenario, t Tenant, path string) {
+	if !namePattern.MatchString(t.Name) {
+		v.add(path+".name", "want a name of lowercase letters, digits and - (at most 63), got %q",
+			t.Name)
+	}
+	if t.Count < 1 || t.Count > MaxTenantCount {
+		v.add(path+".count", "want 1 to %d, got %d", MaxTenantCount, t.Count)
+	}
+	v.oneOf(path+".size", t.Size, TenantSizes)
+	if _, known := SizePresets[t.Size]; known {
+		v.population(t, path)
+	}
+	if t.Rate == 0 {
+		v.add(path+".rate", "required: the base rate in events per second, such as 1000")
+	} else if t.Rate < 0 || t.Rate > 10_000_000 {
+		v.add(path+".rate", "want events per second above 0 and at most 10000000, got %g", t.Rate)
+	}
+	v.oneOf(path+".profile", t.Profile, RateProfiles)
+	for j, a := range t.Attacks {
+		ap := fmt.Sprintf("%s.attacks[%d]", path, j)
+		v.oneOf(ap+".kind", a.Kind, AttackKinds)
+		if s.Duration > 0 && a.At+a.Duration > s.Duration {
+			v.add(ap+".at", "attack from %s for %s ends after the run (%s)", a.At, a.Duration,
+				s.Duration)
+		}
+	}
+	if t.Scaling != nil {
+		v.scaling(*t.Scaling, path+".scaling")
+	}
+}
+
+// population checks the tenant's entity counts (once a known size preset filled them).
+func (v *validator) population(t Tenant, path string) {
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"users", t.Users}, {"computers", t.Computers}, {"sensors", t.Sensors}} {
+		if f.n < 1 || f.n > 1_000_000 {
+			v.add(path+"."+f.name, "want 1 to 1000000, got %d", f.n)
+		}
+	}
+}
+
+func (v *validator) backend(b Backend) {
+	if b.Nodes < 1 || b.Nodes > MaxNodes {
+		v.add("backend.nodes", "want 1 to %d, got %d", MaxNodes, b.Nodes)
+	}
+	if b.FlushInterval <= 0 || b.FlushInterval > Duration(time.Minute) {
+		v.add("backend.flushInterval", "want above 0s and at most 1m, got %s", b.FlushInterval)
+	}
+	if b.SchemaVersion < 1 {
+		v.add("backend.schemaVersion", "want 1 or more, got %d", b.SchemaVersion)
+	}
+	if b.Throttle.MaxAttempts < 1 || b.Throttle.MaxAttempts > 100 {
+		v.add("backend.throttle.maxAttempts", "want 1 to 100, got %d", b.Throttle.MaxAttempts)
+	}
+	v.scaling(b.Scaling, "backend.scaling")
+}
+
+func (v *validator) scaling(s Scaling, path string) {
+	v.oneOf(path+".policy", s.Policy, ScalingPolicies)
+	switch s.Policy {
+	case "manual":
+		v.ru(path+".ru", s.RU, 400)
+		if s.MaxRU != 0 {
+			v.add(path+".maxRU", "does not apply to policy manual (use ru)")
+		}
+	case "elastic":
+		v.ru(path+".ru", s.RU, 400)
+		v.ru(path+".maxRU", s.MaxRU, 400)
+		if s.MaxRU < s.RU {
+			v.add(path+".maxRU", "the ceiling %d is below the starting ru %d", s.MaxRU, s.RU)
+		}
+	case "autoscale":
+		if s.MaxRU < 1000 || s.MaxRU%1000 != 0 {
+			v.add(path+".maxRU", "autoscale needs a maximum of 1000 RU/s or more in steps of "+
+				"1000, got %d", s.MaxRU)
+		}
+		if s.RU != 0 {
+			v.add(path+".ru", "does not apply to policy autoscale (use maxRU)")
+		}
+	}
+	if s.Window != 0 && s.Policy != "elastic" {
+		v.add(path+".window", "only applies to policy elastic")
+	}
+}
+
+func (v *validator) ru(path string, ru, least int) {
+	if ru < least || ru%100 != 0 || ru > 1_000_000 {
+		v.add(path, "want RU/s of at least %d in steps of 100 (at most 1000000), got %d", least, ru)
+	}
+}
+
+func (v *validator) target(t Target) {
+	v.oneOf("target.kind", t.Kind, TargetKinds)
+	switch t.Kind {
+	case TargetEmbedded:
+		if t.BackendURL != "" || t.Cosmos != nil {
+			v.add("target.kind", "embedded runs everything in process; backendURL and cosmos "+
+				"need kind: external")
+		}
+	case TargetExternal:
+		if (t.BackendURL == "") == (t.Cosmos == nil) {
+			v.add("target", "external needs exactly one of backendURL or cosmos")
+		}
+	}
+	if t.BackendURL != "" {
+		v.httpURL("target.backendURL", t.BackendURL)
+	}
+	if t.Cosmos != nil {
+		v.httpURL("target.cosmos.endpoint", t.Cosmos.Endpoint)
+		if t.Cosmos.KeyEnv == "" {
+			v.add("target.cosmos.keyEnv", "required: the environment variable with the key")
+		}
+	}
+}
+
+func (v *validator) httpURL(path, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.add(path, "want an http or https URL, got %q", raw)
+	}
+}
+
+func (v *validator) thresholds(s Scenario) {
+	phases := s.Phases()
+	for _, mt := range s.Thresholds {
+		path := "thresholds." + mt.Metric
+		if len(mt.Rules) == 0 {
+			v.add(path, "want at least one rule, such as p(99)<250ms")
+		}
+		for i, rule := range mt.Rules {
+			rp := fmt.Sprintf("%s[%d]", path, i)
+			if strings.TrimSpace(rule.Expr) == "" {
+				v.add(rp, "want an expression such as p(99)<250ms, rate<0.05 or count==0")
+				continue
+			}
+			if rule.Phase != "" && !slices.Contains(phases, rule.Phase) {
+				v.add(rp+".phase", "no timeline event opens phase %q%s", rule.Phase,
+					allowedHint(rule.Phase, phases))
+			}
+			if rule.Phase != "" && rule.Window != "" {
+				v.add(rp+".window", "set either window or phase, not both")
+			}
+			if rule.Window != "" {
+				v.window(rp+".window", rule.Window, s.Duration)
+			}
+			if checkThreshold != nil {
+				if err := checkThreshold(mt.Metric, rule); err != nil {
+					v.add(rp, "%v", err)
+				}
+			}
+		}
+	}
+}
+
+func (v *validator) window(path, w string, total Duration) {
+	from, to, err := ParseWindow(w)
+	if err != nil {
+		v.add(path, "%v", err)
+		return
+	}
+	if total > 0 && to > total {
+		v.add(path, "window ends at %s, after the run (%s)", to, total)
+	}
+	_ = from
+}
+
+// ParseWindow parses a threshold window FROM-TO, such as 30s-60s.
+func ParseWindow(w string) (from, to Duration, err error) {
+	a, b, ok := strings.Cut(w, "-")
+	if ok {
+		from, err = ParseDuration(strings.TrimSpace(a))
+	}
+	if ok && err == nil {
+		to, err = ParseDuration(strings.TrimSpace(b))
+	}
+	if !ok || err != nil || from >= to {
+		return 0, 0, fmt.Errorf("want a window FROM-TO such as 30s-60s with FROM before TO, "+
+			"got %q", w)
+	}
+	return from, to, nil
+}
+
+// Phases returns the phase names the timeline opens, in timeline order, without repeats.
+func (s Scenario) Phases() []string {
+	var phases []string
+	for _, e := range s.Timeline {
+		if !slices.Contains(phases, e.Phase()) {
+			phases = append(phases, e.Phase())
+		}
+	}
+	return phases
+}
