@@ -1,0 +1,203 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+func compareSeries(a, b Series) int { return strings.Compare(a.Key(), b.Key()) }
+
+// pad extends the series to n seconds: counters and rates with zeros, trends with empty
+// seconds, gauges by carrying their last level forward (also over gaps inside).
+func (s *Series) pad(n int) {
+	switch s.Kind {
+	case KindTrend:
+		for len(s.Seconds) < n {
+			s.Seconds = append(s.Seconds, nil)
+		}
+		return
+	case KindGauge:
+		for len(s.Values) < n {
+			s.Values = append(s.Values, math.NaN())
+		}
+		last := math.NaN()
+		for i, v := range s.Values {
+			if math.IsNaN(v) {
+				s.Values[i] = last
+			} else {
+				last = v
+			}
+		}
+		return
+	case KindRate:
+		for len(s.Totals) < n {
+			s.Totals = append(s.Totals, 0)
+		}
+	}
+	for len(s.Values) < n {
+		s.Values = append(s.Values, 0)
+	}
+}
+
+// mergeSeconds merges the per-second histograms inside w into one histogram of geometry g.
+func mergeSeconds(g geometry, seconds []*Histogram, w Window) *Histogram {
+	w = w.clamp(len(seconds))
+	d := g.newDense()
+	for _, h := range seconds[w.From:w.To] {
+		if h != nil {
+			h.mergeInto(d)
+		}
+	}
+	return fromDense(g, d)
+}
+
+// aggregate computes agg over the series in w. ok is false when there is nothing to
+// aggregate (an empty trend, rate or gauge); counters are 0 when empty.
+func aggregate(series []*Series, agg Aggregation, w Window, seconds int) (float64, bool) {
+	if len(series) == 0 {
+		return 0, false
+	}
+	switch series[0].Kind {
+	case KindCounter:
+		return aggregateCounter(series, agg, w, seconds)
+	case KindRate:
+		var hits, total float64
+		for _, s := range series {
+			hits += s.Values.Sum(w)
+			total += s.Totals.Sum(w)
+		}
+		return hits / total, total > 0
+	case KindTrend:
+		return aggregateTrend(series, agg, w)
+	case KindGauge:
+		return aggregateGauge(series, agg, w)
+	}
+	return 0, false
+}
+
+func aggregateCounter(series []*Series, agg Aggregation, w Window, seconds int) (float64, bool) {
+	var sum float64
+	for _, s := range series {
+		sum += s.Values.Sum(w)
+	}
+	if agg.Name != "rate" {
+		return sum, true
+	}
+	span := w.clamp(seconds)
+	if span.To == span.From {
+		return 0, false
+	}
+	return sum / float64(span.To-span.From), true
+}
+
+func aggregateTrend(series []*Series, agg Aggregation, w Window) (float64, bool) {
+	g := geometryFor(series[0].Unit)
+	d := g.newDense()
+	for _, s := range series {
+		sw := w.clamp(len(s.Seconds))
+		if sw == whole(len(s.Seconds)) && s.Histogram != nil {
+			s.Histogram.mergeInto(d)
+			continue
+		}
+		for _, h := range s.Seconds[sw.From:sw.To] {
+			if h != nil {
+				h.mergeInto(d)
+			}
+		}
+	}
+	if agg.Name == "count" {
+		return float64(d.TotalCount()), true
+	}
+	if d.TotalCount() == 0 {
+		return 0, false
+	}
+	switch agg.Name {
+	case "avg":
+		return d.Mean() * g.scale, true
+	case "min":
+		return float64(d.Min()) * g.scale, true
+	case "max":
+		return float64(d.Max()) * g.scale, true
+	case "med":
+		return float64(d.ValueAtPercentile(50)) * g.scale, true
+	case "p":
+		return float64(d.ValueAtPercentile(agg.Percentile)) * g.scale, true
+	}
+	return 0, false
+}
+
+// aggregateGauge combines several gauge series second by second: durations by their maximum
+// (the worst replication lag over regions), everything else by their sum (total RU/s over
+// containers). Select one label set to gauge a single series.
+func aggregateGauge(series []*Series, agg Aggregation, w Window) (float64, bool) {
+	combine := func(a, b float64) float64 { return a + b }
+	if series[0].Unit == UnitSeconds {
+		combine = math.Max
+	}
+	n := 0
+	for _, s := range series {
+		n = max(n, len(s.Values))
+	}
+	w = w.clamp(n)
+	var last, sum float64
+	lo, hi, count := math.Inf(1), math.Inf(-1), 0
+	for i := w.From; i < w.To; i++ {
+		v, seen := 0.0, false
+		for _, s := range series {
+			if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
+				v = combineFirst(v, s.Values[i], seen, combine)
+				seen = true
+			}
+		}
+		if !seen {
+			continue
+		}
+		last, sum, count = v, sum+v, count+1
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if count == 0 {
+		return 0, false
+	}
+	switch agg.Name {
+	case "value":
+		return last, true
+	case "min":
+		return lo, true
+	case "max":
+		return hi, true
+	case "avg":
+		return sum / float64(count), true
+	}
+	return 0, false
+}
+
+// Aggregate computes one aggregation of a metric over a window of the summary's timeline;
+// sel selects label sets (nil for all). It returns false when the metric has no samples
+// there.
+func (s *Summary) Aggregate(name string, sel Labels, agg Aggregation, w Window) (float64, bool) {
+	return aggregate(s.Find(name, sel), agg, w, s.Run.DurationSeconds)
+}
+
+// windowFor resolves a threshold's window or phase to seconds of the summary.
+func (s *Summary) windowFor(t Threshold) (Window, error) {
+	if t.Phase != "" {
+		for _, p := range s.Phases {
+			if p.Name == t.Phase {
+				return Window{p.StartSeconds, p.EndSeconds}, nil
+			}
+		}
+		return Window{}, fmt.Errorf("phase %q did not occur in the run", t.Phase)
+	}
+	if t.WindowText != "" {
+		return t.Window, nil
+	}
+	return whole(s.Run.DurationSeconds), nil
+}
+
+func combineFirst(acc, v float64, seen bool, combine func(a, b float64) float64) float64 {
+	if !seen {
+		return v
+	}
+	return combine(acc, v)
+}

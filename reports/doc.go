@@ -1,0 +1,52 @@
+// Package reports owns what a Stampede run measured and what it concluded: the results model,
+// the metric catalogue, k6-style thresholds, the invariants every run checks, the comparison of
+// two runs against a baseline, and the four report files of a run folder (summary.json,
+// junit.xml, summary.md, report.html).
+//
+// It imports nothing of the project: the runner in scenarios fills the model and calls the
+// evaluators and writers; cmd/stampede reads summaries back for `stampede report compare`.
+//
+// # Results model
+//
+// A [Summary] is one run: the seed, the effective scenario as raw text, the environment, and
+// every metric as a [Series] on one timeline at one-second resolution (index i is second i of
+// the run). Four kinds of metric exist, as in k6:
+//
+//   - counter: a per-second increment (events acknowledged, 429s); aggregates count and rate
+//     (per second over the window).
+//   - rate: per second, how many of how many were "true" (batch failed, request throttled);
+//     aggregate rate (a fraction, 0..1).
+//   - trend: a mergeable HDR histogram per second plus one for the whole run (latencies);
+//     aggregates avg, min, max, med, p(N), count.
+//   - gauge: the level at the end of each second, carried forward until set again (RU/s
+//     provisioned, replication lag); aggregates value (last), min, max, avg.
+//
+// Latency trends keep HdrHistogram counts, never pre-computed percentiles, so shards of one
+// run merge exactly with [Merge]. In summary.json the whole-run histogram is the standard
+// HdrHistogram V2 base64 encoding (readable by every HdrHistogram library) and the per-second
+// histograms use a sparse varint encoding of (bucket value, count) pairs that is cheap to
+// write and decodes to the same buckets.
+//
+// Labels (tenant, container, region, op, ...) are bounded: a [Recorder] keeps at most
+// [DefaultMaxLabelSets] label sets per metric and folds the rest into one set whose label
+// values are "other".
+//
+// # Metric catalogue
+//
+// [DefaultCatalog] lists every metric the runner collects with its kind, unit, better
+// direction and description. Threshold parsing and scenario validation look names up there;
+// an unknown name is an error that suggests the closest names.
+//
+// # Thresholds
+//
+// [ParseThreshold] parses k6's expression syntax once (`p(99)<250ms`, `rate<0.05`,
+// `count==0`) over a metric or a labelled sub-metric (`cosmos_latency{op:upsert}`), with an
+// optional window (`30s-60s`) or phase, and abort-on-fail with a delay. See docs/reports.md
+// for the full grammar.
+//
+// # Baselines
+//
+// [Compare] compares two summaries metric by metric with Welch's t-test on batch means of
+// the per-second samples (batching removes the autocorrelation of neighbouring seconds) and
+// gives a change with a confidence interval and a direction-aware verdict.
+package reports
