@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stampede-load/stampede/reports"
 )
 
 // Thresholds are the pass/fail rules of a scenario, in file order: each metric (or
@@ -24,7 +26,8 @@ type Threshold struct {
 	AbortOnFail bool `yaml:"abortOnFail,omitempty"`
 	// DelayAbortEval lets the run warm up before an abort-on-fail rule is evaluated.
 	DelayAbortEval Duration `yaml:"delayAbortEval,omitempty"`
-	// Window limits the rule to a part of the run, as FROM-TO offsets such as 30s-60s.
+	// Window limits the rule to a part of the run, as FROM-TO offsets such as 30s-60s,
+	// 1m- (to the end) or -45s (from the start).
 	Window string `yaml:"window,omitempty"`
 	// Phase limits the rule to a phase opened by a timeline event (its name or action).
 	Phase string `yaml:"phase,omitempty"`
@@ -75,4 +78,14 @@ func (t Threshold) MarshalYAML() (any, error) {
 	}
 	type plain Threshold
 	return plain(t), nil
+}
+
+// spec converts t to the reports package's form.
+func (t Threshold) spec() reports.ThresholdSpec {
+	spec := reports.ThresholdSpec{Threshold: t.Expr, Window: t.Window, Phase: t.Phase,
+		AbortOnFail: t.AbortOnFail}
+	if t.DelayAbortEval != 0 {
+		spec.DelayAbortEval = t.DelayAbortEval.String()
+	}
+	return spec
 }

@@ -3,11 +3,14 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/stampede-load/stampede/reports"
 )
 
 // Limits that keep a scenario within what one run can do.
@@ -20,13 +23,6 @@ const (
 )
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// ThresholdChecker checks one threshold rule of a metric against the metric catalogue and
-// the expression grammar; the reports package provides it. Nil skips that check.
-type ThresholdChecker func(metric string, rule Threshold) error
-
-// checkThreshold is the checker Validate uses; see thresholdcheck.go.
-var checkThreshold ThresholdChecker
 
 // Validate checks the effective scenario (see WithDefaults) and returns every problem
 // found, joined, each a *FieldError naming the field path. It does not change s.
@@ -249,6 +245,7 @@ func (v *validator) httpURL(path, raw string) {
 
 func (v *validator) thresholds(s Scenario) {
 	phases := s.Phases()
+	catalog := reports.DefaultCatalog()
 	for _, mt := range s.Thresholds {
 		path := "thresholds." + mt.Metric
 		if len(mt.Rules) == 0 {
@@ -264,47 +261,52 @@ func (v *validator) thresholds(s Scenario) {
 				v.add(rp+".phase", "no timeline event opens phase %q%s", rule.Phase,
 					allowedHint(rule.Phase, phases))
 			}
-			if rule.Phase != "" && rule.Window != "" {
-				v.add(rp+".window", "set either window or phase, not both")
+			t, err := reports.ParseThreshold(catalog, mt.Metric, rule.spec())
+			if err != nil {
+				v.thresholdError(path, rp, err)
+				continue
 			}
-			if rule.Window != "" {
-				v.window(rp+".window", rule.Window, s.Duration)
-			}
-			if checkThreshold != nil {
-				if err := checkThreshold(mt.Metric, rule); err != nil {
-					v.add(rp, "%v", err)
-				}
+			if s.Duration > 0 && t.WindowText != "" && t.Window.To < math.MaxInt &&
+				Duration(t.Window.To)*Duration(time.Second) > s.Duration {
+				v.add(rp+".window", "window ends at %ds, after the run (%s)", t.Window.To,
+					s.Duration)
 			}
 		}
 	}
 }
 
-func (v *validator) window(path, w string, total Duration) {
-	from, to, err := ParseWindow(w)
-	if err != nil {
-		v.add(path, "%v", err)
+// thresholdError reports a threshold parse error at the field it names.
+func (v *validator) thresholdError(metricPath, rulePath string, err error) {
+	var te *reports.ThresholdError
+	if !errors.As(err, &te) {
+		v.add(rulePath, "%v", err)
 		return
 	}
-	if total > 0 && to > total {
-		v.add(path, "window ends at %s, after the run (%s)", to, total)
+	switch te.Field {
+	case "metric":
+		v.add(metricPath, "%s", te.Msg)
+	case "threshold":
+		v.add(rulePath, "expression %q: %s", te.Input, te.Msg)
+	default:
+		v.add(rulePath+"."+te.Field, "%q: %s", te.Input, te.Msg)
 	}
-	_ = from
 }
 
-// ParseWindow parses a threshold window FROM-TO, such as 30s-60s.
-func ParseWindow(w string) (from, to Duration, err error) {
-	a, b, ok := strings.Cut(w, "-")
-	if ok {
-		from, err = ParseDuration(strings.TrimSpace(a))
+// ReportThresholds parses the scenario's thresholds for evaluation by the reports package.
+func (s Scenario) ReportThresholds(c *reports.Catalog) ([]reports.Threshold, error) {
+	var out []reports.Threshold
+	var errs []error
+	for _, mt := range s.Thresholds {
+		for _, rule := range mt.Rules {
+			t, err := reports.ParseThreshold(c, mt.Metric, rule.spec())
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, t)
+		}
 	}
-	if ok && err == nil {
-		to, err = ParseDuration(strings.TrimSpace(b))
-	}
-	if !ok || err != nil || from >= to {
-		return 0, 0, fmt.Errorf("want a window FROM-TO such as 30s-60s with FROM before TO, "+
-			"got %q", w)
-	}
-	return from, to, nil
+	return out, errors.Join(errs...)
 }
 
 // Phases returns the phase names the timeline opens, in timeline order, without repeats.
