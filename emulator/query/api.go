@@ -1,6 +1,14 @@
 package query
 
-import "iter"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"regexp"
+	"time"
+)
 
 // Param is one query parameter as sent in the request body. Name includes the leading '@'.
 type Param struct {
@@ -8,43 +16,257 @@ type Param struct {
 	Value any
 }
 
-// OrderItem is one ORDER BY key: the expression as written and its direction.
+// OrderItem is one ORDER BY key: the expression in canonical form (for example c.ts or
+// c["a b"]) and its direction.
 type OrderItem struct {
 	Expr       string
 	Descending bool
 }
 
-// Query is a parsed query. It is immutable and safe for concurrent use.
+// Query is a parsed query. It is immutable and safe for concurrent use; bind it once per
+// request with [Query.Bind].
 type Query struct {
-	text string
+	text       string
+	sel        *selectStmt
+	paramNames []string // distinct parameter names, indexed by paramRef.idx
+	likes      []*likeExpr
+	regexes    []*callExpr
+	counts     []*countSpec // TOP, OFFSET and LIMIT given as parameters
+	nslots     int
 }
 
-// Bound is a query with its parameter values. It is immutable and safe for concurrent use.
+// Bound is a query with its parameter values. It is immutable and safe for concurrent
+// use; every Execute or Apply call has its own evaluation state.
 type Bound struct {
-	q *Query
+	q       *Query
+	params  []any
+	likes   []*regexp.Regexp // per LIKE, compiled when its pattern is a literal or parameter
+	regexes []*regexp.Regexp // per REGEXMATCH, likewise
+	now     time.Time        // the instant GetCurrentDateTime and friends report
 }
 
-// Parse parses text. Errors are of type *Error.
+// Parse parses a Cosmos DB NoSQL query. Errors are *Error values naming the construct
+// and its byte offset; unsupported features are reported the same way, never ignored.
 func Parse(text string) (*Query, error) {
-	return &Query{text: text}, nil
+	toks, err := lex(text)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{toks: toks}
+	sel, err := p.parseSelect()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tokEOF {
+		return nil, &Error{Pos: t.pos, Msg: "unexpected " + describe(t) + " after the end of the query"}
+	}
+	r := &resolver{nslots: 1}
+	if err := r.resolveSelect(sel, nil, true); err != nil {
+		return nil, err
+	}
+	q := &Query{
+		text: text, sel: sel, likes: p.likes, regexes: p.regexes, counts: p.counts,
+		nslots: r.nslots,
+	}
+	q.indexParams(p.params)
+	return q, nil
 }
 
-// Bind attaches parameter values to q.
+func (q *Query) indexParams(refs []*paramRef) {
+	index := map[string]int{}
+	for _, ref := range refs {
+		i, ok := index[ref.name]
+		if !ok {
+			i = len(q.paramNames)
+			index[ref.name] = i
+			q.paramNames = append(q.paramNames, ref.name)
+		}
+		ref.idx = i
+	}
+}
+
+// String returns the query text as parsed.
+func (q *Query) String() string { return q.text }
+
+// OrderBy returns the top-level ORDER BY keys, nil without ORDER BY.
+func (q *Query) OrderBy() []OrderItem {
+	var items []OrderItem
+	for _, o := range q.sel.orderBy {
+		items = append(items, OrderItem{Expr: o.expr.String(), Descending: o.desc})
+	}
+	return items
+}
+
+// Bind attaches parameter values. Every parameter the query references must be given
+// (the error names the first missing one); extra parameters are ignored, as Cosmos DB
+// does; a name given twice is an error. Values may be anything encoding/json accepts.
 func (q *Query) Bind(params []Param) (*Bound, error) {
-	return &Bound{q: q}, nil
+	given := make(map[string]any, len(params))
+	for _, p := range params {
+		if _, dup := given[p.Name]; dup {
+			return nil, &Error{Pos: -1, Msg: "parameter " + p.Name + " is given more than once"}
+		}
+		given[p.Name] = p.Value
+	}
+	b := &Bound{q: q, params: make([]any, len(q.paramNames)), now: time.Now()}
+	for i, name := range q.paramNames {
+		v, ok := given[name]
+		if !ok {
+			return nil, &Error{Pos: -1, Msg: "parameter " + name + " is used by the query but " +
+				"not given"}
+		}
+		norm, err := normalize(v)
+		if err != nil {
+			return nil, &Error{Pos: -1, Msg: fmt.Sprintf("parameter %s: %v", name, err)}
+		}
+		b.params[i] = norm
+	}
+	if err := b.checkCounts(); err != nil {
+		return nil, err
+	}
+	if err := b.compilePatterns(); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
-// OrderBy returns the ORDER BY keys, nil without ORDER BY.
-func (q *Query) OrderBy() []OrderItem { return nil }
+// checkCounts validates the parameters given for TOP, OFFSET and LIMIT.
+func (b *Bound) checkCounts() error {
+	var errs []error
+	for _, c := range b.q.counts {
+		f, ok := b.params[c.param.idx].(float64)
+		if !ok || f < 0 || f != math.Trunc(f) || f > math.MaxInt32 {
+			errs = append(errs, &Error{Pos: c.pos, Msg: "parameter " + c.param.name +
+				" must be a non-negative integer for TOP, OFFSET or LIMIT"})
+		}
+	}
+	return errors.Join(errs...)
+}
 
-// Streamable reports whether rows can be produced one document at a time.
-func (b *Bound) Streamable() bool { return true }
+func (b *Bound) count(c *countSpec) int {
+	if c.param == nil {
+		return c.n
+	}
+	f, _ := b.params[c.param.idx].(float64)
+	return int(f)
+}
 
-// Top returns the TOP limit, ok is false without TOP.
-func (b *Bound) Top() (n int, ok bool) { return 0, false }
+// compilePatterns compiles every LIKE and REGEXMATCH pattern known before execution.
+func (b *Bound) compilePatterns() error {
+	b.likes = make([]*regexp.Regexp, len(b.q.likes))
+	for i, l := range b.q.likes {
+		pattern, ok := b.constant(l.pattern).(string)
+		if !ok {
+			continue
+		}
+		re, err := compileLike(pattern, l.escape)
+		if err != nil {
+			return err
+		}
+		b.likes[i] = re
+	}
+	b.regexes = make([]*regexp.Regexp, len(b.q.regexes))
+	for i, call := range b.q.regexes {
+		pattern, ok := b.constant(call.args[1]).(string)
+		modifiers := ""
+		if len(call.args) > 2 {
+			m, isStr := b.constant(call.args[2]).(string)
+			ok = ok && isStr
+			modifiers = m
+		}
+		if !ok {
+			continue
+		}
+		re, err := compileRegex(pattern, modifiers)
+		if err != nil {
+			return &Error{Pos: call.pos, Msg: err.Error()}
+		}
+		b.regexes[i] = re
+	}
+	return nil
+}
 
-// Apply runs FROM, JOIN, WHERE and SELECT on one document.
-func (b *Bound) Apply(doc any) ([]any, error) { return nil, nil }
+// constant returns the value of a literal or parameter, else undefined.
+func (b *Bound) constant(e expr) any {
+	switch n := e.(type) {
+	case *literal:
+		return n.val
+	case *paramRef:
+		return b.params[n.idx]
+	}
+	return undefined
+}
 
-// Execute runs the whole query over docs.
-func (b *Bound) Execute(docs iter.Seq[any]) ([]any, error) { return nil, nil }
+// Streamable reports whether rows can be produced one document at a time with Apply,
+// in document order: true when the query has no ORDER BY, GROUP BY, aggregate, DISTINCT
+// or OFFSET/LIMIT. TOP alone keeps a query streamable; see Top.
+func (b *Bound) Streamable() bool { return b.q.sel.streamable() }
+
+// Top returns the TOP count; ok is false without TOP.
+func (b *Bound) Top() (n int, ok bool) {
+	if b.q.sel.top == nil {
+		return 0, false
+	}
+	return b.count(b.q.sel.top), true
+}
+
+// Apply runs FROM, JOIN, WHERE and SELECT on one document and returns its rows (zero or
+// more; more with JOIN). It ignores ORDER BY, DISTINCT, OFFSET/LIMIT and TOP, which span
+// documents, and fails for GROUP BY and aggregates; use Execute for those.
+func (b *Bound) Apply(doc any) ([]any, error) {
+	s := b.q.sel
+	if s.grouped() {
+		return nil, &Error{Pos: s.pos, Msg: "GROUP BY and aggregates need every document; use Execute"}
+	}
+	e := b.newEnv()
+	c := newCollector(s, e, true)
+	if err := s.feed(e, one(doc), c.add); err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	return c.finish(e)
+}
+
+// Execute runs the whole query over docs and returns its rows in order. docs yields
+// documents as decoded by encoding/json into any.
+func (b *Bound) Execute(docs iter.Seq[any]) ([]any, error) {
+	if docs == nil {
+		docs = func(func(any) bool) {}
+	}
+	return b.q.sel.run(b.newEnv(), docs)
+}
+
+func (b *Bound) newEnv() *env {
+	return &env{b: b, vars: make([]any, b.q.nslots)}
+}
+
+func one(doc any) iter.Seq[any] {
+	return func(yield func(any) bool) { yield(doc) }
+}
+
+// normalize converts a parameter value to the types encoding/json decodes into.
+func normalize(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, bool, string:
+		return x, nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, errors.New("NaN and infinities are not JSON numbers")
+		}
+		return x, nil
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case json.Number:
+		return x.Float64()
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("not representable as JSON: %w", err)
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("not representable as JSON: %w", err)
+	}
+	return out, nil
+}
