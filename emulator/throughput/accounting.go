@@ -1,0 +1,166 @@
+package throughput
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// PartitionSecond is one physical partition's accounting for one second.
+type PartitionSecond struct {
+	RangeID      string  `json:"rangeId"`
+	ConsumedRU   float64 `json:"consumedRU"`
+	Requests     int64   `json:"requests"`  // all requests that asked admission, 429s included
+	Throttled    int64   `json:"throttled"` // requests answered 429
+	StorageBytes int64   `json:"storageBytes"`
+}
+
+// ContainerSecond is one container's accounting for one second.
+type ContainerSecond struct {
+	Time       time.Time `json:"time"` // start of the second
+	Database   string    `json:"database"`
+	Container  string    `json:"container"`
+	ConsumedRU float64   `json:"consumedRU"`
+	// ProvisionedRU is the RU/s in force: the manual value, or for autoscale the RU/s the
+	// resource scaled to in that second (between a tenth of the maximum and the maximum,
+	// in steps of 100, as needed by its busiest partition). For a container sharing its
+	// database's throughput, the database's.
+	ProvisionedRU  float64           `json:"provisionedRU"`
+	MaxRU          int               `json:"maxRU"` // manual value or autoscale maximum
+	Autoscale      bool              `json:"autoscale"`
+	Shared         bool              `json:"shared"`
+	Requests       int64             `json:"requests"`
+	Throttled      int64             `json:"throttled"`
+	PartitionCount int               `json:"partitionCount"`
+	StorageBytes   int64             `json:"storageBytes"`
+	Partitions     []PartitionSecond `json:"partitions"`
+}
+
+// Seconds returns the accounting of every container for each whole second in [from, to),
+// oldest first, within the configured history. Seconds in which a container did not exist
+// are left out. Reading settles nothing: it is safe at any time and costs no budget.
+func (e *Engine) Seconds(from, to time.Time) []ContainerSecond {
+	first := max(from.Unix(), to.Unix()-int64(e.historyLen))
+	last := to.Unix() // exclusive
+	var out []ContainerSecond
+	for _, c := range e.allContainers() {
+		for w := first; w < last; w++ {
+			if s, ok := e.containerSecond(c, w); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ContainerSecond) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// allContainers lists live and deleted containers with their partitions, copied under
+// the lock.
+func (e *Engine) allContainers() []*container {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.allContainersLocked()
+	slices.SortFunc(out, func(a, b *container) int {
+		if a.db != b.db {
+			return compareStrings(a.db, b.db)
+		}
+		return compareStrings(a.name, b.name)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (e *Engine) containerSecond(c *container, w int64) (ContainerSecond, bool) {
+	at := time.Unix(w, 0)
+	if at.Before(c.created.Truncate(time.Second)) || (!c.deleted.IsZero() && !at.Before(c.deleted)) {
+		return ContainerSecond{}, false
+	}
+	offer := c.owner.offerAt(at)
+	cs := ContainerSecond{
+		Time: at, Database: c.db, Container: c.name, MaxRU: offer.Max(),
+		Autoscale: offer.IsAutoscale(), Shared: c.owner.target.Container == "",
+	}
+	for _, p := range e.partitionsOf(c) {
+		if !p.liveAt(w) {
+			continue
+		}
+		s, _ := p.read(w)
+		cs.Partitions = append(cs.Partitions, PartitionSecond{RangeID: p.ref.RangeID,
+			ConsumedRU: s.consumed, Requests: s.requests, Throttled: s.throttled,
+			StorageBytes: p.storage.Load()})
+		cs.ConsumedRU += s.consumed
+		cs.Requests += s.requests
+		cs.Throttled += s.throttled
+		cs.StorageBytes += p.storage.Load()
+	}
+	cs.PartitionCount = len(cs.Partitions)
+	cs.ProvisionedRU = float64(offer.Max())
+	if offer.IsAutoscale() {
+		cs.ProvisionedRU = scaledRU(offer, e.ownerNeed(c.owner, w))
+	}
+	return cs, true
+}
+
+func (e *Engine) partitionsOf(c *container) []*partition {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(c.parts)
+}
+
+// ownerNeed is the RU/s an owner's busiest partition called for in second w: its
+// consumption times the number of partitions sharing the throughput.
+func (e *Engine) ownerNeed(o *owner, w int64) float64 {
+	e.mu.Lock()
+	var parts []*partition
+	for _, c := range e.allContainersLocked() {
+		if c.owner == o {
+			parts = append(parts, c.parts...)
+		}
+	}
+	e.mu.Unlock()
+	need := 0.0
+	for _, p := range parts {
+		if s, ok := p.read(w); ok {
+			need = max(need, s.consumed*float64(max(s.siblings, 1)))
+		}
+	}
+	return need
+}
+
+func (e *Engine) allContainersLocked() []*container {
+	out := slices.Clone(e.deleted)
+	for _, c := range e.containers {
+		out = append(out, c)
+	}
+	return out
+}
+
+// scaledRU is the RU/s an autoscale offer scales to for a need: rounded up to 100,
+// between a tenth of the maximum and the maximum.
+func scaledRU(o Offer, need float64) float64 {
+	ru := math.Ceil(need/100) * 100
+	return min(max(ru, float64(o.Floor())), float64(o.AutoscaleMax))
+}
+
+// offerAt is the offer in force at t (the first one before the owner existed).
+func (o *owner) offerAt(t time.Time) Offer {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	in := o.offers[0].offer
+	for _, ch := range o.offers[1:] {
+		if ch.at.After(t) {
+			break
+		}
+		in = ch.offer
+	}
+	return in
+}
