@@ -1,0 +1,151 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
+
+// maxDocumentBytes is the service's item size limit.
+const maxDocumentBytes = 2 << 20
+
+// systemProperties are set by the store; values a client sends for them are replaced.
+var systemProperties = map[string]bool{
+	"_rid": true, "_self": true, "_etag": true, "_attachments": true, "_ts": true, "_lsn": true,
+}
+
+// document is an incoming item body with the few fields the store indexes.
+type document struct {
+	raw       []byte
+	top       map[string]json.RawMessage
+	id        string
+	pk        partitionKey
+	ttl       *int64
+	hasSystem bool
+}
+
+// parseDocument validates an item body and extracts id, partition key and ttl.
+func parseDocument(raw []byte, def *pkDefinition) (*document, error) {
+	if len(raw) > maxDocumentBytes {
+		return nil, newError(kindEntityTooLarge, "the document is %d bytes, over the %d byte "+
+			"item size limit", len(raw), maxDocumentBytes)
+	}
+	d := &document{raw: bytes.TrimSpace(raw)}
+	if err := json.Unmarshal(d.raw, &d.top); err != nil || d.top == nil {
+		return nil, badRequest("the request body is not a JSON object: %v", errText(err))
+	}
+	idRaw, ok := d.top["id"]
+	if !ok {
+		return nil, badRequest("the document has no \"id\" property")
+	}
+	if err := json.Unmarshal(idRaw, &d.id); err != nil {
+		return nil, badRequest("the document's \"id\" must be a string, got %s", idRaw)
+	}
+	if err := validateID("document", d.id, true); err != nil {
+		return nil, err
+	}
+	if err := d.parseTTL(); err != nil {
+		return nil, err
+	}
+	for k := range d.top {
+		if systemProperties[k] {
+			d.hasSystem = true
+			break
+		}
+	}
+	var err error
+	d.pk, err = def.extract(d.top)
+	return d, err
+}
+
+func (d *document) parseTTL() error {
+	raw, ok := d.top["ttl"]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || n == 0 || n < -1 || n > 2147483647 {
+		return badRequest("the document's \"ttl\" %s: want -1 (never expire) or a positive "+
+			"whole number of seconds up to 2147483647", raw)
+	}
+	d.ttl = &n
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "null or not an object"
+	}
+	return err.Error()
+}
+
+// expiry is when the document expires (unix seconds, 0 never) under the container's
+// default TTL: nil turns TTL off, -1 means no default, n expires n seconds after the write.
+func (d *document) expiry(defaultTTL *int64, ts int64) int64 {
+	if defaultTTL == nil {
+		return 0
+	}
+	ttl := *defaultTTL
+	if d.ttl != nil {
+		ttl = *d.ttl
+	}
+	if ttl <= 0 {
+		return 0
+	}
+	return ts + ttl
+}
+
+// stamped is the stored body: the client's JSON (system properties removed) followed by
+// _rid, _self, _etag, _attachments and _ts, in the order the service writes them.
+func (d *document) stamped(c *container, seq int64, etag string, ts int64) []byte {
+	user := d.raw
+	if d.hasSystem {
+		user = withoutSystemProperties(d.raw)
+	}
+	rid := documentRID(c.ridBytes, seq)
+	self := c.self() + "docs/" + rid + "/"
+	b := make([]byte, 0, len(user)+len(rid)+len(self)+len(etag)+112)
+	// user always holds at least "id", so a comma follows it.
+	b = append(b, user[:len(user)-1]...)
+	b = append(b, `,"_rid":"`...)
+	b = append(b, rid...)
+	b = append(b, `","_self":"`...)
+	b = append(b, self...)
+	b = append(b, `","_etag":"\"`...)
+	b = append(b, etag[1:len(etag)-1]...)
+	b = append(b, `\"","_attachments":"attachments/","_ts":`...)
+	b = strconv.AppendInt(b, ts, 10)
+	return append(b, '}')
+}
+
+// withoutSystemProperties rewrites a JSON object without the system properties, keeping the
+// order of the others.
+func withoutSystemProperties(raw []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	out := []byte{'{'}
+	if _, err := dec.Token(); err != nil {
+		return raw
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return raw
+		}
+		key, _ := tok.(string)
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return raw
+		}
+		if systemProperties[key] {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		k, _ := json.Marshal(key)
+		out = append(out, k...)
+		out = append(out, ':')
+		out = append(out, val...)
+	}
+	return append(out, '}')
+}
