@@ -21,7 +21,7 @@ func (s *selectStmt) run(e *env, docs iter.Seq[any]) ([]any, error) {
 
 // feed calls emit once per row that passes WHERE.
 func (s *selectStmt) feed(e *env, docs iter.Seq[any], emit func(*env) error) error {
-	if docs == nil {
+	if docs == nil || len(s.sources) == 0 {
 		return s.enumerate(e, 0, emit)
 	}
 	if len(s.sources) > 0 && s.sources[0].sub != nil {
@@ -92,12 +92,13 @@ func (s *selectStmt) each(e *env, i int, values []any, emit func(*env) error) er
 
 func (s *selectStmt) grouped() bool { return len(s.groupBy) > 0 || len(s.aggs) > 0 }
 
-// streamable reports whether each document's rows are final on their own.
+// streamable reports whether each document's rows are final on their own. A query
+// without FROM yields one row in all, not one per document, so it is not streamable.
 func (s *selectStmt) streamable() bool {
-	if s.grouped() || s.distinct || len(s.orderBy) > 0 || s.offset != nil {
+	if s.grouped() || s.distinct || len(s.orderBy) > 0 || s.offset != nil || len(s.sources) == 0 {
 		return false
 	}
-	return len(s.sources) == 0 || s.sources[0].sub == nil || s.sources[0].sub.streamable()
+	return s.sources[0].sub == nil || s.sources[0].sub.streamable()
 }
 
 // project computes the select list for the current row; undefined means no row.
