@@ -309,9 +309,14 @@ func (s Scenario) ReportThresholds(c *reports.Catalog) ([]reports.Threshold, err
 	return out, errors.Join(errs...)
 }
 
-// Phases returns the phase names the timeline opens, in timeline order, without repeats.
+// PhaseSteady is the phase of the run outside every timeline event: from the start to the
+// first event, and after an event with a duration ends.
+const PhaseSteady = "steady"
+
+// Phases returns PhaseSteady and the phase names the timeline opens, in timeline order,
+// without repeats.
 func (s Scenario) Phases() []string {
-	var phases []string
+	phases := []string{PhaseSteady}
 	for _, e := range s.Timeline {
 		if !slices.Contains(phases, e.Phase()) {
 			phases = append(phases, e.Phase())

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/scenarios/runner"
+)
+
+// defaultScenario is what `stampede run` runs without an argument.
+const defaultScenario = "ci-gate"
+
+func init() {
+	commands["run"] = command{
+		summary: "run a scenario (built-in name or YAML file) and judge it",
+		run:     runCommand,
+	}
+}
+
+// runFlags are the flags of `stampede run`.
+type runFlags struct {
+	out      string
+	baseline string
+	seed     int64
+	duration time.Duration
+	validate bool
+	list     bool
+	verbose  bool
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f runFlags
+	fs.StringVar(&f.out, "out", "", "run folder (default runs/<scenario>-<time>)")
+	fs.StringVar(&f.baseline, "baseline", "", "summary.json of an earlier run to compare with")
+	fs.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
+	fs.DurationVar(&f.duration, "duration", 0, "override the scenario's duration, e.g. 30s")
+	fs.BoolVar(&f.validate, "validate", false, "check the scenario and this build; run nothing")
+	fs.BoolVar(&f.list, "list", false, "list the built-in scenarios")
+	fs.BoolVar(&f.verbose, "v", false, "log lifecycle messages to stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: stampede run [SCENARIO|FILE] [flags]")
+		fmt.Fprintf(stderr, "\nSCENARIO is a built-in name (default %s, see --list) or a YAML file.\n",
+			defaultScenario)
+		fmt.Fprintln(stderr, "Exit codes: 0 passed, 99 a threshold or invariant failed, "+
+			"2 bad input, 1 anything else.")
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+	}
+	name, err := parseRunArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if f.list {
+		return listScenarios(stdout)
+	}
+
+	s, source, err := loadScenario(name, f)
+	if err != nil {
+		return badInput(err)
+	}
+	starter := runner.NewEmbeddedStarter()
+	if err := runner.Check(s, starter.Capabilities(s.Target)); err != nil {
+		return badInput(fmt.Errorf("scenario %s:\n%w", s.Name, err))
+	}
+	if f.validate {
+		fmt.Fprintf(stdout, "scenario %s is valid and this build can run it: %s, %d tenants, "+
+			"%d timeline events, %d thresholds\n", s.Name, s.Duration, tenantCount(s),
+			len(s.Timeline), len(s.Thresholds))
+		return nil
+	}
+	return executeRun(ctx, s, source, starter, f, stdout, stderr)
+}
+
+// parseRunArgs parses flags placed before or after the one positional argument.
+func parseRunArgs(fs *flag.FlagSet, args []string) (string, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return defaultScenario, nil
+	}
+	name := rest[0]
+	if err := parseFlags(fs, rest[1:]); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", badInput(fmt.Errorf("run takes one scenario, got also %q", fs.Args()))
+	}
+	return name, nil
+}
+
+func listScenarios(w io.Writer) error {
+	for _, name := range scenarios.BuiltinNames() {
+		s, err := scenarios.Builtin(name)
+		if err != nil {
+			return fmt.Errorf("built-in %s: %w", name, err)
+		}
+		fmt.Fprintf(w, "%-22s %6s  %s\n", name, s.Duration, firstSentence(s.Description))
+	}
+	return nil
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// loadScenario loads a built-in or a file, applies the flag overrides and validates again.
+func loadScenario(name string, f runFlags) (*scenarios.Scenario, []byte, error) {
+	var s *scenarios.Scenario
+	var err error
+	if isFile(name) {
+		s, err = scenarios.Load(name)
+	} else {
+		s, err = scenarios.Builtin(name)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.seed != 0 {
+		s.Seed = f.seed
+	}
+	if f.duration != 0 {
+		s.Duration = scenarios.Duration(f.duration)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("scenario %s with --seed/--duration:\n%w", s.Name, err)
+	}
+	source, err := scenarios.Marshal(s)
+	return s, source, err
+}
+
+func isFile(name string) bool {
+	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") ||
+		strings.ContainsRune(name, os.PathSeparator) {
+		return true
+	}
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+func tenantCount(s *scenarios.Scenario) int {
+	n := 0
+	for _, t := range s.Tenants {
+		n += t.Count
+	}
+	return n
+}
+
+func executeRun(ctx context.Context, s *scenarios.Scenario, source []byte,
+	starter runner.Starter, f runFlags, stdout, stderr io.Writer) error {
+	opts := runner.Options{Scenario: s, Source: source, Starter: starter, OutDir: f.out,
+		Progress: stderr, Live: isTerminal(stderr)}
+	if opts.OutDir == "" {
+		opts.OutDir = filepath.Join("runs", fmt.Sprintf("%s-%s", s.Name,
+			time.Now().UTC().Format("20060102T150405Z")))
+	}
+	if f.verbose {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if f.baseline != "" {
+		base, err := readSummary(f.baseline)
+		if err != nil {
+			return badInput(err)
+		}
+		opts.Baseline = base
+	}
+
+	res, err := runner.Run(ctx, opts)
+	if errors.Is(err, runner.ErrUnsupported) {
+		return badInput(err)
+	}
+	if res != nil {
+		printVerdict(stdout, res)
+	}
+	if err != nil {
+		return err
+	}
+	if !res.Passed {
+		return &exitError{code: ExitThresholds}
+	}
+	return nil
+}
+
+func readSummary(path string) (*reports.Summary, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	defer file.Close()
+	s, err := reports.ReadJSON(file)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// printVerdict writes the result to stdout: each threshold and invariant, then the files.
+func printVerdict(w io.Writer, res *runner.Result) {
+	sum := res.Summary
+	for _, inv := range sum.Invariants {
+		fmt.Fprintf(w, "%-4s invariant %-28s %s\n", inv.Verdict, inv.Name, inv.Message)
+	}
+	for _, t := range sum.Thresholds {
+		fmt.Fprintf(w, "%-4s threshold %s %s %s\n", t.Verdict, t.Metric, t.Expression, t.Message)
+	}
+	if sum.Run.Aborted {
+		fmt.Fprintf(w, "aborted: %s\n", sum.Run.AbortReason)
+	}
+	fmt.Fprintf(w, "%s: %s\n", sum.Scenario.Name, strings.ToUpper(sum.Run.Verdict))
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "wrote %s\n", f)
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal), for the live line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

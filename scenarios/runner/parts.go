@@ -1,0 +1,128 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// Parts are the running pieces of one run, started by a Starter. Database, Backend and
+// Sensors are required; the optional abilities (regions, upgrades, restarts, backups) are
+// found by type assertion on the part that owns them, so a part that lands later is wired
+// by implementing one interface.
+type Parts struct {
+	Database Database
+	Backend  Backend
+	Sensors  Sensors
+	// Samplers are polled once a second to record metrics; parts usually are samplers.
+	Samplers []Sampler
+	// Close stops everything the Starter started, in reverse order.
+	Close func(ctx context.Context) error
+}
+
+// Database is the Cosmos DB account of a run.
+type Database interface {
+	// Endpoint is the account URL the backend connects to.
+	Endpoint() string
+}
+
+// Backend is the system under test, as the runner drives it.
+type Backend interface {
+	// IngestURL is the base URL sensors post batches to.
+	IngestURL() string
+	// Drain flushes everything acknowledged to Cosmos DB; it returns when nothing is
+	// pending or ctx ends.
+	Drain(ctx context.Context) error
+	// Conservation compares, per tenant, the events the backend acknowledged with the
+	// counters stored in Cosmos DB (the conservation invariant of DESIGN.md).
+	Conservation(ctx context.Context) ([]TenantConservation, error)
+}
+
+// TenantConservation is the conservation check of one tenant after a drain.
+type TenantConservation struct {
+	Tenant string
+	// Acked is what the backend acknowledged; Stored what the stored counters sum to.
+	Acked, Stored int64
+	// EntitiesWrong counts entities whose stored counter differs from their acked events.
+	EntitiesWrong int64
+}
+
+// Lost is how many acknowledged events are missing (negative: counted twice).
+func (c TenantConservation) Lost() int64 { return c.Acked - c.Stored }
+
+// Sensors is the fleet of synthetic sensors.
+type Sensors interface {
+	// Run sends load until ctx ends, scaling each tenant's base rate by plan at every
+	// moment and recording sensor-side metrics into rec. It returns when every sensor
+	// stopped (after in-flight batches finished).
+	Run(ctx context.Context, plan *LoadPlan, rec *reports.Recorder) error
+	// Totals returns the events sent, acknowledged and failed so far, for progress lines.
+	Totals() Totals
+}
+
+// Totals are running totals of the sensors.
+type Totals struct {
+	Sent, Acked, Failed int64
+}
+
+// Sampler records the metrics of one part for the second that just ended.
+type Sampler interface {
+	Sample(rec *reports.Recorder)
+}
+
+// RegionController takes regions down and up and fails over (emulator regions, issue #4).
+type RegionController interface {
+	RegionDown(ctx context.Context, region, mode string) error
+	RegionUp(ctx context.Context, region string) error
+	Failover(ctx context.Context, region string) error
+}
+
+// Upgrader moves the backend to a new document schema version while it runs.
+type Upgrader interface {
+	Upgrade(ctx context.Context, schemaVersion int) error
+}
+
+// NodeRestarter restarts one backend node (numbered from 1).
+type NodeRestarter interface {
+	RestartNode(ctx context.Context, node int) error
+}
+
+// BackupTaker takes a backup of the account, and restores the latest one.
+type BackupTaker interface {
+	Backup(ctx context.Context) error
+	Restore(ctx context.Context) error
+}
+
+// Finisher adds the figures known only at the end of a run (failovers, migrations, costs,
+// detections) to the summary.
+type Finisher interface {
+	Finish(ctx context.Context, s *reports.Summary)
+}
+
+// Starter starts the parts a scenario's target needs.
+type Starter interface {
+	// Capabilities says what this build can do, before anything starts.
+	Capabilities(target scenarios.Target) Capabilities
+	// Start starts the parts and onboards the tenants; load starts after it returns.
+	Start(ctx context.Context, s *scenarios.Scenario, env Env) (*Parts, error)
+}
+
+// Env is what a Starter gets besides the scenario.
+type Env struct {
+	// Getenv reads the environment (the Cosmos key of an external target).
+	Getenv func(string) string
+	// Logger receives lifecycle messages of the parts; never nil.
+	Logger *slog.Logger
+}
+
+// Capabilities lists what a build supports for a target; a scenario that needs more fails
+// Check with "not supported by this build", never silently skipping an event.
+type Capabilities struct {
+	// Missing explains, when set, why the target cannot run at all in this build.
+	Missing string
+	// Unsupported maps a timeline action, an account feature or a scaling policy to the
+	// reason it is not supported.
+	Unsupported map[string]string
+}

@@ -1,0 +1,256 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// Defaults of Options.
+const (
+	DefaultProgressEvery = 5 * time.Second
+	DefaultAbortEvery    = 2 * time.Second
+	// closeTimeout bounds how long stopping the parts may take after a run.
+	closeTimeout = 30 * time.Second
+)
+
+// Options configure one run. Scenario and Starter are required; the rest have defaults.
+type Options struct {
+	// Scenario is the effective scenario: loaded, defaulted and validated.
+	Scenario *scenarios.Scenario
+	// Source is the scenario's YAML as loaded, echoed into the summary; nil marshals
+	// Scenario instead.
+	Source []byte
+	// Starter starts the parts the target needs.
+	Starter Starter
+	// OutDir is the run folder; empty writes no files.
+	OutDir string
+	// Baseline, when set, is compared with this run (written as comparison.md).
+	Baseline *reports.Summary
+	// Progress receives progress lines (stderr); nil writes none.
+	Progress io.Writer
+	// Live rewrites one progress line in place (a terminal); otherwise a line is printed
+	// every ProgressEvery.
+	Live          bool
+	ProgressEvery time.Duration
+	// Logger receives lifecycle messages; nil discards.
+	Logger *slog.Logger
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+}
+
+func (o Options) withDefaults() Options {
+	if o.ProgressEvery == 0 {
+		o.ProgressEvery = DefaultProgressEvery
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return o
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Summary *reports.Summary
+	// Passed is true when every threshold and invariant held and nothing aborted the run.
+	Passed bool
+	// Files lists the files written to the run folder.
+	Files []string
+}
+
+// Run executes the scenario: it checks the build can run it, starts the parts, applies the
+// timeline while load runs, drains, checks conservation, evaluates thresholds and
+// invariants and writes the run folder. An error means the run could not be carried out
+// (ErrUnsupported, a part that failed); a run that completed but failed its thresholds
+// returns a Result with Passed false and no error.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	s := opts.Scenario
+	if err := Check(s, opts.Starter.Capabilities(s.Target)); err != nil {
+		return nil, err
+	}
+	thresholds, err := s.ReportThresholds(reports.DefaultCatalog())
+	if err != nil {
+		return nil, fmt.Errorf("thresholds: %w", err)
+	}
+
+	opts.Logger.Info("starting parts", "scenario", s.Name, "target", s.Target.Kind)
+	startedAt := time.Now()
+	parts, err := opts.Starter.Start(ctx, s, Env{Getenv: opts.Getenv, Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("start %s target: %w", s.Target.Kind, err)
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		if err := parts.Close(closeCtx); err != nil {
+			opts.Logger.Warn("stopping parts", "err", err)
+		}
+	}()
+	opts.Logger.Info("parts started", "duration", time.Since(startedAt).Round(time.Millisecond))
+
+	r, err := newRun(opts, parts, thresholds)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.execute(ctx); err != nil {
+		return nil, err
+	}
+	sum := r.summarize(ctx)
+	res := &Result{Summary: sum, Passed: sum.Run.Verdict == reports.VerdictPass}
+	if opts.OutDir != "" {
+		res.Files, err = writeRunFolder(opts.OutDir, sum, opts.Baseline)
+		if err != nil {
+			return res, fmt.Errorf("write run folder: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// run is the state of one executing scenario.
+type run struct {
+	opts       Options
+	s          *scenarios.Scenario
+	parts      *Parts
+	thresholds []reports.Threshold
+	rec        *reports.Recorder
+	plan       *LoadPlan
+	progress   *progress
+
+	abort       chan reports.ThresholdResult
+	aborted     *reports.ThresholdResult
+	drainErr    error
+	conserved   []TenantConservation
+	actionErrs  []string
+}
+
+func newRun(opts Options, parts *Parts, ths []reports.Threshold) (*run, error) {
+	rec, err := reports.NewRecorder(reports.RecorderConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("recorder: %w", err)
+	}
+	return &run{opts: opts, s: opts.Scenario, parts: parts, thresholds: ths, rec: rec,
+		plan: NewLoadPlan(opts.Scenario), abort: make(chan reports.ThresholdResult, 1),
+		progress: newProgress(opts.Progress, opts.Live, opts.ProgressEvery, opts.Scenario),
+	}, nil
+}
+
+// execute runs the load phase, then the drain.
+func (r *run) execute(ctx context.Context) error {
+	loadCtx, stopLoad := context.WithTimeout(ctx, r.s.Duration.D())
+	defer stopLoad()
+
+	r.rec.StartPhase(scenarios.PhaseSteady)
+	g, gctx := errgroup.WithContext(loadCtx)
+	g.Go(func() error {
+		if err := r.parts.Sensors.Run(gctx, r.plan, r.rec); err != nil {
+			return fmt.Errorf("sensors: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return r.applyTimeline(gctx) })
+	g.Go(func() error { r.collect(gctx, stopLoad); return nil })
+	err := g.Wait()
+	r.progress.done()
+	if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, context.Canceled) {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("run interrupted: %w", context.Cause(ctx))
+	}
+
+	r.drain(ctx)
+	return nil
+}
+
+// collect samples every part once a second, checks abort-on-fail thresholds and prints
+// progress, until ctx ends; it calls stop when a threshold aborts the run.
+func (r *run) collect(ctx context.Context, stop context.CancelFunc) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastAbortCheck := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			r.sample()
+			return
+		case <-tick.C:
+		}
+		r.sample()
+		elapsed := time.Since(r.rec.Start())
+		r.progress.update(elapsed, r.parts.Sensors.Totals())
+		if r.hasAbortThresholds() && time.Since(lastAbortCheck) >= DefaultAbortEvery {
+			lastAbortCheck = time.Now()
+			if res := r.checkAbort(elapsed); res != nil {
+				r.aborted = res
+				r.rec.Event(reports.EventAbort, nil, res.Message)
+				stop()
+				return
+			}
+		}
+	}
+}
+
+func (r *run) sample() {
+	for _, s := range r.parts.Samplers {
+		s.Sample(r.rec)
+	}
+}
+
+func (r *run) hasAbortThresholds() bool {
+	for _, t := range r.thresholds {
+		if t.AbortOnFail {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) checkAbort(elapsed time.Duration) *reports.ThresholdResult {
+	var sum reports.Summary
+	r.rec.Fill(&sum)
+	return reports.CheckAbort(&sum, r.thresholds, elapsed)
+}
+
+// drain lets the backend flush what it acknowledged, then checks conservation.
+func (r *run) drain(ctx context.Context) {
+	r.opts.Logger.Info("draining", "timeout", r.s.Drain)
+	drainCtx, cancel := context.WithTimeout(ctx, r.s.Drain.D())
+	defer cancel()
+	start := time.Now()
+	if err := r.parts.Backend.Drain(drainCtx); err != nil {
+		r.drainErr = fmt.Errorf("drain: %w", err)
+		r.opts.Logger.Warn("drain incomplete", "err", err)
+	}
+	r.opts.Logger.Info("drained", "duration", time.Since(start).Round(time.Millisecond))
+
+	conserved, err := r.parts.Backend.Conservation(drainCtx)
+	if err != nil {
+		r.drainErr = errors.Join(r.drainErr, fmt.Errorf("conservation: %w", err))
+		return
+	}
+	r.conserved = conserved
+	for _, c := range conserved {
+		lost, err := r.rec.Counter(reports.MetricEventsLost, reports.Labels{"tenant": c.Tenant})
+		if err == nil {
+			lost.Add(float64(max(c.Lost(), 0)))
+		}
+	}
+	r.sample()
+}

@@ -1,0 +1,119 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// Invariants the runner adds to those of the reports package.
+const (
+	InvariantConservation = "conservation"
+	InvariantTimeline     = "timeline_applied"
+)
+
+// summarize builds the run's summary: everything recorded, the figures the parts know at
+// the end, the invariants and the thresholds.
+func (r *run) summarize(ctx context.Context) *reports.Summary {
+	sum := &reports.Summary{}
+	r.rec.Fill(sum)
+	sum.Run.ID = fmt.Sprintf("%s-%s", r.s.Name, sum.Run.Start.UTC().Format("20060102T150405Z"))
+	sum.Scenario = r.scenarioInfo()
+	sum.Environment = environment(r.s.Target)
+	for _, p := range []any{r.parts.Database, r.parts.Backend, r.parts.Sensors} {
+		if f, ok := p.(Finisher); ok {
+			f.Finish(ctx, sum)
+		}
+	}
+	if r.aborted != nil {
+		sum.Run.Aborted = true
+		sum.Run.AbortReason = fmt.Sprintf("threshold %s %s failed: %s", r.aborted.Metric,
+			r.aborted.Expression, r.aborted.Message)
+	}
+	reports.CheckInvariants(sum)
+	sum.Invariants = append(sum.Invariants, r.conservationInvariant(), r.timelineInvariant())
+	reports.EvaluateAll(sum, r.thresholds)
+	sum.Finalize()
+	return sum
+}
+
+func (r *run) scenarioInfo() reports.Scenario {
+	src := r.opts.Source
+	if src == nil {
+		src, _ = scenarios.Marshal(r.s) // a loaded scenario always marshals
+	}
+	return reports.Scenario{Name: r.s.Name, Seed: uint64(r.s.Seed), Format: "yaml",
+		Effective: string(src), AcceptedRPO: r.s.AcceptedRPO}
+}
+
+// conservationInvariant checks that stored counters equal acknowledged events for every
+// tenant and entity: events_lost catches losses, this also catches double counting.
+func (r *run) conservationInvariant() reports.InvariantResult {
+	res := reports.InvariantResult{Name: InvariantConservation,
+		Description: "stored counters equal acknowledged events, per tenant and entity",
+		Verdict:     reports.VerdictFail}
+	if r.drainErr != nil {
+		res.Message = r.drainErr.Error()
+		return res
+	}
+	if len(r.conserved) == 0 {
+		res.Message = "the backend reported no tenants: conservation was not checked"
+		return res
+	}
+	var problems []string
+	var lost int64
+	doubled := false
+	for _, c := range r.conserved {
+		lost += max(c.Lost(), 0)
+		doubled = doubled || c.Lost() < 0
+		if c.Lost() != 0 || c.EntitiesWrong != 0 {
+			problems = append(problems, fmt.Sprintf("%s: acked %d, stored %d, %d entities wrong",
+				c.Tenant, c.Acked, c.Stored, c.EntitiesWrong))
+		}
+	}
+	res.Observed, res.Allowed = float64(lost), float64(r.s.AcceptedRPO)
+	// Within an accepted RPO some events may be lost, but none may ever be counted twice.
+	if len(problems) == 0 || !doubled && lost <= r.s.AcceptedRPO {
+		res.Verdict = reports.VerdictPass
+		return res
+	}
+	res.Message = strings.Join(problems, "; ")
+	return res
+}
+
+func (r *run) timelineInvariant() reports.InvariantResult {
+	res := reports.InvariantResult{Name: InvariantTimeline,
+		Description: "every timeline action was applied", Verdict: reports.VerdictPass,
+		Observed: float64(len(r.actionErrs))}
+	if len(r.actionErrs) > 0 {
+		res.Verdict = reports.VerdictFail
+		res.Message = strings.Join(r.actionErrs, "; ")
+	}
+	return res
+}
+
+func environment(t scenarios.Target) reports.Environment {
+	env := reports.Environment{GoVersion: runtime.Version(), OS: runtime.GOOS,
+		Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Target: t.Kind}
+	env.Hostname, _ = os.Hostname()
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				env.GitCommit = s.Value
+			}
+		}
+	}
+	switch {
+	case t.BackendURL != "":
+		env.Target = "external backend " + t.BackendURL
+	case t.Cosmos != nil:
+		env.Target = "external cosmos " + t.Cosmos.Endpoint
+	}
+	return env
+}

@@ -1,0 +1,151 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// step is one thing the timeline does at an offset: open a phase, or act on a part.
+type step struct {
+	at    time.Duration
+	kind  string // a reports.Event* kind
+	label string
+	apply func(ctx context.Context) error // nil for a phase change or a load change
+	phase string                          // set when the step opens a phase
+}
+
+// steps turns the timeline into the ordered steps to apply. Load changes need no step of
+// their own (the sensors follow the LoadPlan), only their phase.
+func (r *run) steps() []step {
+	var out []step
+	tl := r.s.Timeline
+	for i, e := range tl {
+		out = append(out, step{at: e.At.D(), phase: e.Phase(), kind: reports.EventPhase})
+		if st, ok := r.actionStep(e); ok {
+			out = append(out, st)
+		}
+		end := e.At + e.Duration
+		if e.Duration > 0 && (i == len(tl)-1 || tl[i+1].At >= end) && end < r.s.Duration {
+			out = append(out, step{at: end.D(), phase: scenarios.PhaseSteady,
+				kind: reports.EventPhase})
+		}
+		if e.Action == scenarios.ActionRegionDown && e.Duration > 0 {
+			up := scenarios.Event{At: end, Action: scenarios.ActionRegionUp, Region: e.Region}
+			if st, ok := r.actionStep(up); ok {
+				out = append(out, st)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b step) int { return cmp.Compare(a.at, b.at) })
+	return out
+}
+
+// actionStep returns the step of a discrete action, or false for a load change.
+func (r *run) actionStep(e scenarios.Event) (step, bool) {
+	st := step{at: e.At.D(), label: e.Region}
+	switch e.Action {
+	case scenarios.ActionRegionDown:
+		st.kind, st.apply = reports.EventRegionDown, func(ctx context.Context) error {
+			return as[RegionController](r.parts.Database, func(c RegionController) error {
+				return c.RegionDown(ctx, e.Region, e.Mode)
+			})
+		}
+	case scenarios.ActionRegionUp:
+		st.kind, st.apply = reports.EventRegionUp, func(ctx context.Context) error {
+			return as[RegionController](r.parts.Database, func(c RegionController) error {
+				return c.RegionUp(ctx, e.Region)
+			})
+		}
+	case scenarios.ActionFailover:
+		st.kind, st.apply = reports.EventFailover, func(ctx context.Context) error {
+			return as[RegionController](r.parts.Database, func(c RegionController) error {
+				return c.Failover(ctx, e.Region)
+			})
+		}
+	case scenarios.ActionUpgrade:
+		st.kind, st.label = reports.EventUpgrade, fmt.Sprintf("schema v%d", e.SchemaVersion)
+		st.apply = func(ctx context.Context) error {
+			return as[Upgrader](r.parts.Backend, func(u Upgrader) error {
+				return u.Upgrade(ctx, e.SchemaVersion)
+			})
+		}
+	case scenarios.ActionRestartNode:
+		st.kind, st.label = reports.EventRestart, fmt.Sprintf("node %d", e.Node)
+		st.apply = func(ctx context.Context) error {
+			return as[NodeRestarter](r.parts.Backend, func(n NodeRestarter) error {
+				return n.RestartNode(ctx, e.Node)
+			})
+		}
+	case scenarios.ActionBackup, scenarios.ActionRestore:
+		st.kind, st.label = e.Action, ""
+		st.apply = func(ctx context.Context) error {
+			return as[BackupTaker](r.parts.Database, func(b BackupTaker) error {
+				if e.Action == scenarios.ActionBackup {
+					return b.Backup(ctx)
+				}
+				return b.Restore(ctx)
+			})
+		}
+	default:
+		return step{}, false
+	}
+	return st, true
+}
+
+// as calls fn with part as a T, or fails when part has no such ability. Check refuses such
+// scenarios before a run starts, so this only fires when a Starter's capabilities are wrong.
+func as[T any](part any, fn func(T) error) error {
+	t, ok := part.(T)
+	if !ok {
+		return fmt.Errorf("%w: %T cannot do this", ErrUnsupported, part)
+	}
+	return fn(t)
+}
+
+// applyTimeline applies every step at its offset from the start of the run. A step that
+// fails is recorded as failed and the run goes on; the failure fails the run's
+// timeline invariant.
+func (r *run) applyTimeline(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for _, st := range r.steps() {
+		wait := time.Until(r.rec.Start().Add(st.at))
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-timer.C:
+			}
+		}
+		r.applyStep(ctx, st)
+	}
+	return nil
+}
+
+func (r *run) applyStep(ctx context.Context, st step) {
+	if st.phase != "" {
+		r.rec.StartPhase(st.phase)
+		r.progress.setPhase(st.phase)
+		return
+	}
+	err := st.apply(ctx)
+	msg := st.label
+	if err != nil {
+		msg = fmt.Sprintf("%s failed: %v", st.label, err)
+		r.actionErrs = append(r.actionErrs, fmt.Sprintf("%s at %s: %v", st.kind, st.at, err))
+		r.opts.Logger.Warn("timeline action failed", "action", st.kind, "err", err)
+	}
+	labels := reports.Labels{}
+	if st.label != "" {
+		labels["target"] = st.label
+	}
+	r.rec.Event(st.kind, labels, msg)
+}
