@@ -132,11 +132,11 @@ type run struct {
 	plan       *LoadPlan
 	progress   *progress
 
-	abort       chan reports.ThresholdResult
-	aborted     *reports.ThresholdResult
-	drainErr    error
-	conserved   []TenantConservation
-	actionErrs  []string
+	abort      chan reports.ThresholdResult
+	aborted    *reports.ThresholdResult
+	drainErr   error
+	conserved  []TenantConservation
+	actionErrs []string
 }
 
 func newRun(opts Options, parts *Parts, ths []reports.Threshold) (*run, error) {
