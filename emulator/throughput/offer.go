@@ -118,35 +118,28 @@ func (o Offer) Validate(l Limits) error {
 }
 
 func validateManual(ru, minimum, quota int) error {
-	var errs []error
-	if ru%manualIncrement != 0 {
-		errs = append(errs, fmt.Errorf("%w: %d RU/s is not a multiple of %d",
-			ErrInvalidOffer, ru, manualIncrement))
-	}
-	if ru < minimum {
-		errs = append(errs, fmt.Errorf("%w: %d RU/s is below the minimum of %d RU/s",
-			ErrInvalidOffer, ru, minimum))
-	}
-	if ru > quota {
-		errs = append(errs, fmt.Errorf("%w: %d RU/s is above the maximum of %d RU/s",
-			ErrInvalidOffer, ru, quota))
-	}
-	return errors.Join(errs...)
+	return validateRU("", ru, manualIncrement, minimum, quota)
 }
 
 func validateAutoscale(maxRU, minimum, quota int) error {
+	return validateRU("autoscale max ", maxRU, autoscaleIncrement, minimum, quota)
+}
+
+// validateRU checks one RU/s value against its step, minimum and quota; what names it in
+// messages ("" for manual throughput).
+func validateRU(what string, ru, step, minimum, quota int) error {
 	var errs []error
-	if maxRU%autoscaleIncrement != 0 {
-		errs = append(errs, fmt.Errorf("%w: autoscale max %d RU/s is not a multiple of %d",
-			ErrInvalidOffer, maxRU, autoscaleIncrement))
+	if ru%step != 0 {
+		errs = append(errs, fmt.Errorf("%w: %s%d RU/s is not a multiple of %d",
+			ErrInvalidOffer, what, ru, step))
 	}
-	if maxRU < minimum {
-		errs = append(errs, fmt.Errorf("%w: autoscale max %d RU/s is below the minimum of %d RU/s",
-			ErrInvalidOffer, maxRU, minimum))
+	if ru < minimum {
+		errs = append(errs, fmt.Errorf("%w: %s%d RU/s is below the minimum of %d RU/s",
+			ErrInvalidOffer, what, ru, minimum))
 	}
-	if maxRU > quota {
-		errs = append(errs, fmt.Errorf("%w: autoscale max %d RU/s is above the maximum of %d RU/s",
-			ErrInvalidOffer, maxRU, quota))
+	if ru > quota {
+		errs = append(errs, fmt.Errorf("%w: %s%d RU/s is above the maximum of %d RU/s",
+			ErrInvalidOffer, what, ru, quota))
 	}
 	return errors.Join(errs...)
 }
