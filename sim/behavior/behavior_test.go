@@ -1,0 +1,151 @@
+package behavior
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-load/stampede/backend/api"
+	"github.com/stampede-load/stampede/sim/org"
+	"github.com/stampede-load/stampede/sim/pace"
+)
+
+func newOrg(t testing.TB, users int) *org.Org {
+	t.Helper()
+	o, err := org.New(7, org.Spec{Tenant: "t1", Users: users})
+	require.NoError(t, err)
+	return o
+}
+
+// generate returns n events of sensor dc, one every step of real time.
+func generate(t testing.TB, o *org.Org, dc int, cfg Config, clock pace.Clock, n int,
+	step time.Duration,
+) []api.Event {
+	t.Helper()
+	g, err := NewGenerator(1, o, dc, cfg, clock)
+	require.NoError(t, err)
+	out := make([]api.Event, n)
+	for i := range out {
+		g.Fill(&out[i], time.Duration(i)*step)
+	}
+	return out
+}
+
+func TestEventsAreValidAndDeterministic(t *testing.T) {
+	o := newOrg(t, 2000)
+	clock := pace.Clock{Compression: 36_000}
+	a := generate(t, o, 0, Config{}, clock, 20_000, time.Millisecond)
+	b := generate(t, o, 0, Config{}, clock, 20_000, time.Millisecond)
+	require.Equal(t, a, b)
+	kinds := map[api.Kind]int{}
+	for i := range a {
+		require.NoError(t, a[i].Validate(), "event %d: %+v", i, a[i])
+		kinds[a[i].Kind]++
+	}
+	for _, k := range api.Kinds() {
+		require.Positive(t, kinds[k], "no %s event in 20000", k)
+	}
+	other := generate(t, o, 1, Config{}, clock, 100, time.Millisecond)
+	require.NotEqual(t, a[:100], other)
+}
+
+func TestMixIsHonoured(t *testing.T) {
+	o := newOrg(t, 500)
+	mix := Mix{api.KindDNSLookup: 3, api.KindNTLM: 1}
+	events := generate(t, o, 0, Config{Mix: mix, ChurnPerDay: -1}, pace.Clock{}, 40_000,
+		time.Millisecond)
+	dns := 0
+	for _, e := range events {
+		require.Contains(t, []api.Kind{api.KindDNSLookup, api.KindNTLM}, e.Kind)
+		if e.Kind == api.KindDNSLookup {
+			dns++
+		}
+	}
+	require.InDelta(t, 30_000, dns, 600)
+}
+
+func TestPopularityIsSkewed(t *testing.T) {
+	o := newOrg(t, 5000)
+	events := generate(t, o, 1, Config{Mix: Mix{api.KindNTLM: 1}}, pace.Clock{}, 20_000,
+		time.Millisecond)
+	perServer := map[string]int{}
+	for _, e := range events {
+		perServer[e.Target.Name]++
+	}
+	top := perServer[o.Servers[0].Name]
+	// Power 3: the first of 250 servers takes P(u^3 < 1/250) = 0.159 of the traffic.
+	require.Greater(t, top, 20_000/10, "top server got %d of 20000", top)
+	require.Greater(t, len(perServer), 50, "only %d servers seen", len(perServer))
+}
+
+func TestOffHoursBelongToServiceAccounts(t *testing.T) {
+	o := newOrg(t, 2000)
+	serviceShare := func(start time.Time) float64 {
+		events := generate(t, o, 1, Config{Mix: Mix{api.KindKerberosTGS: 1}},
+			pace.Clock{Start: start}, 10_000, time.Millisecond)
+		n := 0
+		for _, e := range events {
+			if len(e.Source.Name) > 4 && e.Source.Name[:4] == "svc_" {
+				n++
+			}
+		}
+		return float64(n) / float64(len(events))
+	}
+	monday := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Add(-o.UTCOffset)
+	work := serviceShare(monday.Add(time.Duration(o.WorkStart+1) * time.Hour))
+	night := serviceShare(monday.Add(2 * time.Hour))
+	// Service accounts are also among the busiest homed users, hence 0.15 rather than 0.03.
+	require.Less(t, work, 0.15, "working hours service share")
+	require.Greater(t, night, 0.4, "night service share")
+}
+
+func TestChurnOnlyOnFirstSensor(t *testing.T) {
+	o := newOrg(t, 1000)
+	// 3600x: 10 real seconds are 10 scenario hours; 2% of 1000 users per day is 20/day,
+	// raised to the floor of one per scenario hour.
+	clock := pace.Clock{Compression: 3600}
+	count := func(dc int) int {
+		n := 0
+		for _, e := range generate(t, o, dc, Config{}, clock, 10_000, time.Millisecond) {
+			if e.Kind.IsDirectorySync() {
+				n++
+			}
+		}
+		return n
+	}
+	require.InDelta(t, 10, count(0), 1)
+	require.Zero(t, count(1))
+	none := generate(t, o, 0, Config{ChurnPerDay: -1}, clock, 10_000, time.Millisecond)
+	for _, e := range none {
+		require.False(t, e.Kind.IsDirectorySync())
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := Config{Mix: Mix{api.KindDirectoryCreate: 1, api.KindNTLM: -1}, FailureRate: 2,
+		ChurnPerDay: 11}.WithDefaults().Validate()
+	require.Error(t, err)
+	for _, want := range []string{"directory_create cannot", "weight of ntlm", "failure rate",
+		"churn"} {
+		require.ErrorContains(t, err, want)
+	}
+	require.ErrorContains(t, Mix{api.KindNTLM: 0}.Validate(), "positive weight")
+	_, err = NewGenerator(1, newOrg(t, 10), 5, Config{}, pace.Clock{})
+	require.ErrorContains(t, err, "sensor 5")
+}
+
+// BenchmarkGenerate measures event generation of one sensor (the 2M events/s target).
+func BenchmarkGenerate(b *testing.B) {
+	o := newOrg(b, 10_000)
+	g, err := NewGenerator(1, o, 0, Config{}, pace.Clock{Compression: 60})
+	require.NoError(b, err)
+	var e api.Event
+	at := time.Duration(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		at += 10 * time.Microsecond
+		g.Fill(&e, at)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,132 @@
+package behavior
+
+import (
+	"github.com/stampede-load/stampede/backend/api"
+	"github.com/stampede-load/stampede/sim/org"
+)
+
+// Logon types of Windows security events.
+const (
+	logonInteractive = 2
+	logonNetwork     = 3
+	logonRemote      = 10
+)
+
+// ldapFilters are what ordinary clients ask a domain controller.
+var ldapFilters = []string{
+	"(&(objectClass=user)(sAMAccountName=%s))",
+	"(objectClass=groupPolicyContainer)",
+	"(&(objectCategory=computer)(dNSHostName=*))",
+	"(&(objectClass=group)(member=*))",
+	"(objectClass=domain)",
+	"(&(objectClass=user)(mail=*))",
+}
+
+// externalNames are looked up besides the organisation's own servers.
+var externalNames = []string{
+	"login.microsoftonline.com", "outlook.office365.com", "update.microsoft.com",
+	"www.bing.com", "github.com", "teams.microsoft.com",
+}
+
+// fillKind fills e (Time already set) as an event of kind k, with activity a (0..1) of
+// the organisation at e.Time.
+func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
+	e.Kind = k
+	user, host := g.pickActor(a)
+	e.Source = api.EntityRef{Type: api.EntityUser, Name: user.Name}
+	e.SourceHost = host
+	switch k {
+	case api.KindKerberosAS:
+		e.Target, e.Encryption = g.dcRef, api.EncAES256
+		e.Result = g.authResult()
+	case api.KindKerberosTGS, api.KindTicketRequest:
+		svc := &g.org.Services[g.rng.Skewed(len(g.org.Services), 2.5)]
+		e.Target = api.EntityRef{Type: api.EntityService, Name: svc.SPN}
+		e.TargetHost, e.Encryption = g.org.Servers[svc.Server].Name, api.EncAES256
+		e.Result = g.authResult()
+	case api.KindNTLM, api.KindCredentialValidation:
+		e.Target = g.pickServer()
+		e.Result = g.authResult()
+	case api.KindLDAPQuery:
+		e.Target = g.dcRef
+		e.Query = ldapFilters[g.rng.Skewed(len(ldapFilters), 2)]
+		e.Count = uint32(1 + g.rng.Skewed(200, 3))
+	case api.KindDNSLookup:
+		g.fillDNS(e)
+	case api.KindLogonSuccess, api.KindLogonFailure:
+		g.fillLogon(e, user)
+	}
+}
+
+// pickActor picks the account and the computer it acts from. Off hours belong mostly to
+// service accounts.
+func (g *Generator) pickActor(activity float64) (*org.User, string) {
+	if g.services > 0 && g.rng.Chance(0.03+0.5*(1-activity)) {
+		u := &g.org.Users[g.rng.IntN(g.services)]
+		return u, g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name
+	}
+	u := &g.org.Users[g.users[g.rng.Skewed(len(g.users), 1.6)]]
+	ws := u.Workstation
+	// Now and then people work from another desk.
+	if g.rng.Chance(0.03) {
+		ws = int32(g.rng.IntN(len(g.org.Workstations)))
+	}
+	return u, g.org.Workstations[ws].Name
+}
+
+func (g *Generator) pickServer() api.EntityRef {
+	s := &g.org.Servers[g.rng.Skewed(len(g.org.Servers), 3)]
+	return api.EntityRef{Type: api.EntityComputer, Name: s.Name}
+}
+
+func (g *Generator) authResult() api.Result {
+	if g.failure > 0 && g.rng.Chance(g.failure) {
+		return failureResult(g.rng.IntN(20))
+	}
+	return api.ResultSuccess
+}
+
+// failureResult maps a draw in [0, 20) to a failure: mostly wrong passwords.
+func failureResult(x int) api.Result {
+	switch {
+	case x < 15:
+		return api.ResultBadPassword
+	case x < 17:
+		return api.ResultExpired
+	case x < 19:
+		return api.ResultUnknownAccount
+	}
+	return api.ResultLockedOut
+}
+
+func (g *Generator) fillDNS(e *api.Event) {
+	// The machine, not the user, resolves names.
+	e.Source = api.EntityRef{Type: api.EntityComputer, Name: e.SourceHost}
+	e.Target = g.dcRef
+	if g.rng.Chance(0.3) {
+		e.Query = externalNames[g.rng.Skewed(len(externalNames), 2)]
+		return
+	}
+	e.Query = g.org.Servers[g.rng.Skewed(len(g.org.Servers), 3)].FQDN
+	if g.rng.Chance(0.02) {
+		e.Result = api.ResultNotFound
+	}
+}
+
+func (g *Generator) fillLogon(e *api.Event, user *org.User) {
+	if user.Service || g.rng.Chance(0.6) {
+		e.Target, e.LogonType = g.pickServer(), logonNetwork
+	} else {
+		e.Target = api.EntityRef{Type: api.EntityComputer, Name: e.SourceHost}
+		e.LogonType = logonInteractive
+	}
+	if user.Admin && e.LogonType == logonNetwork && g.rng.Chance(0.3) {
+		e.LogonType = logonRemote
+	}
+	e.Admin = user.Admin
+	if e.Kind == api.KindLogonFailure {
+		e.Result = failureResult(g.rng.IntN(20))
+		return
+	}
+	e.Result = api.ResultSuccess
+}
