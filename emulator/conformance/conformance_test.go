@@ -22,7 +22,7 @@ func startEmulator(t *testing.T, useTLS bool) conformance.Target {
 	target := conformance.Target{Endpoint: srv.Endpoint(), Key: srv.Key()}
 	if useTLS {
 		target.Transport = &http.Client{Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: srv.CertPool(), MinVersion: tls.VersionTLS12},
+			TLSClientConfig:   &tls.Config{RootCAs: srv.CertPool(), MinVersion: tls.VersionTLS12},
 			ForceAttemptHTTP2: true,
 		}}
 	}
