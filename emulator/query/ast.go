@@ -200,14 +200,15 @@ type countSpec struct {
 
 // source is a FROM or JOIN collection bound to an alias slot.
 type source struct {
-	alias   string
-	slot    int
-	iterate bool        // "alias IN collection": one row per array element
-	root    string      // identifier the collection path starts from
-	rootPos int         // position of root
-	steps   []pathStep  // path after root
-	sub     *selectStmt // "(subquery) alias"
-	coll    expr        // the collection as an expression, built at resolution
+	alias    string
+	aliasPos int
+	slot     int
+	iterate  bool        // "alias IN collection": one row per array element
+	root     string      // identifier the collection path starts from
+	rootPos  int         // position of root
+	steps    []pathStep  // path after root
+	sub      *selectStmt // "(subquery) alias"
+	coll     expr        // the collection as an expression, built at resolution
 }
 
 type pathStep struct {

@@ -24,7 +24,7 @@ func (p *parser) parseSource() (*source, error) {
 	t := p.peek()
 	if t.kind == tokIdent && p.toks[p.i+1].kind == tokKeyword && p.toks[p.i+1].kw == "IN" {
 		p.i += 2
-		src := &source{alias: t.text, iterate: true}
+		src := &source{alias: t.text, aliasPos: t.pos, iterate: true}
 		return src, p.parseCollection(src)
 	}
 	src := &source{}
@@ -38,9 +38,10 @@ func (p *parser) parseSourceAlias(src *source) error {
 	explicit := p.acceptKeyword("AS")
 	if t := p.peek(); t.kind == tokIdent {
 		p.i++
-		src.alias = t.text
+		src.alias, src.aliasPos = t.text, t.pos
 		return nil
 	}
+	src.aliasPos = src.rootPos
 	if explicit {
 		return p.errExpected("an alias", "after AS")
 	}

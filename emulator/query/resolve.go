@@ -55,7 +55,7 @@ func (r *resolver) resolveSource(src *source, sc *scope, fromContainer bool) err
 		src.coll = applySteps(base, src.steps)
 	}
 	if _, dup := sc.names[src.alias]; dup {
-		return &Error{Pos: src.rootPos, Msg: "alias " + quote(src.alias) + " is declared twice"}
+		return &Error{Pos: src.aliasPos, Msg: "alias " + quote(src.alias) + " is declared twice"}
 	}
 	src.slot = r.nslots
 	r.nslots++
