@@ -1,0 +1,83 @@
+package attack
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-load/stampede/backend/api"
+	"github.com/stampede-load/stampede/sim/org"
+	"github.com/stampede-load/stampede/sim/pace"
+)
+
+func TestPlanEveryKind(t *testing.T) {
+	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 800, Sensors: 3})
+	require.NoError(t, err)
+	clock := pace.Clock{Compression: 60}
+	tests := []struct {
+		kind       Kind
+		wantKind   api.Kind
+		minTargets int
+	}{
+		{BruteForce, api.KindLogonFailure, 1},
+		{PasswordSpray, api.KindCredentialValidation, 100},
+		{Kerberoasting, api.KindKerberosTGS, 5},
+		{PassTheTicket, api.KindKerberosTGS, 2},
+		{PassTheHash, api.KindNTLM, 2},
+		{Reconnaissance, api.KindLDAPQuery, 1},
+		{LateralMovement, api.KindLogonSuccess, 8},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			spec := Spec{Kind: tt.kind, At: 5 * time.Second, For: 4 * time.Second}
+			plan, err := Plan(9, o, []Spec{spec}, clock)
+			require.NoError(t, err)
+			again, err := Plan(9, o, []Spec{spec}, clock)
+			require.NoError(t, err)
+			require.Equal(t, plan, again)
+
+			inj := plan[0]
+			a := inj.Attack
+			require.Equal(t, tt.kind, a.Kind)
+			require.Equal(t, o.SensorIDs[inj.Sensor], a.Sensor)
+			require.GreaterOrEqual(t, len(a.Targets), tt.minTargets)
+			require.Equal(t, len(inj.Events), a.Events)
+			require.Equal(t, 5*time.Second, a.StartOffset)
+			require.Less(t, a.EndOffset, 9*time.Second)
+			require.Equal(t, clock.At(5*time.Second), a.Start)
+			seen := false
+			for i, te := range inj.Events {
+				require.NoError(t, te.Event.Validate(), "event %d", i)
+				if i > 0 {
+					require.GreaterOrEqual(t, te.At, inj.Events[i-1].At)
+				}
+				seen = seen || te.Event.Kind == tt.wantKind
+			}
+			require.True(t, seen, "no %s event", tt.wantKind)
+		})
+	}
+}
+
+func TestPassTheCredentialComesFromAForeignComputer(t *testing.T) {
+	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 300})
+	require.NoError(t, err)
+	for seed := range uint64(20) {
+		plan, err := Plan(seed, o, []Spec{{Kind: PassTheHash}}, pace.Clock{})
+		require.NoError(t, err)
+		a := plan[0].Attack
+		for _, u := range o.Users {
+			if u.Name == a.Attacker.Name {
+				require.NotEqual(t, o.Workstations[u.Workstation].Name, a.SourceHost)
+			}
+		}
+	}
+}
+
+func TestPlanRejectsBadSpecs(t *testing.T) {
+	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 10})
+	require.NoError(t, err)
+	_, err = Plan(1, o, []Spec{{Kind: "phishing"}, {Kind: BruteForce, At: -1}}, pace.Clock{})
+	require.ErrorContains(t, err, `attack 0: attack kind "phishing": want one of brute-force`)
+	require.ErrorContains(t, err, "attack 1: attack brute-force: at and for must not be negative")
+}
