@@ -46,7 +46,8 @@
 //
 // # Baselines
 //
-// [Compare] compares two summaries metric by metric with Welch's t-test on batch means of
-// the per-second samples (batching removes the autocorrelation of neighbouring seconds) and
-// gives a change with a confidence interval and a direction-aware verdict.
+// [Compare] compares two summaries metric by metric with Welch's t-test on the per-second
+// samples, each side's sample size reduced to its effective size under the autocorrelation
+// of neighbouring seconds, and gives a change with a confidence interval and a
+// direction-aware verdict.
 package reports

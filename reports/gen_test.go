@@ -99,6 +99,9 @@ type synthHandles struct {
 	lag, up                        []*Gauge
 	docsV1, docsV2                 *Gauge
 	parseErrors, lostUpdates, cost *Counter
+	// drift is an AR(1) load factor shared by neighbouring seconds, as GC pauses and hot
+	// partitions make real per-second samples autocorrelated.
+	drift *float64
 }
 
 func (c synthRun) handles(tb testing.TB, r *Recorder) synthHandles {
@@ -149,6 +152,7 @@ func (c synthRun) handles(tb testing.TB, r *Recorder) synthHandles {
 	must(err)
 	h.lostUpdates, err = r.Counter(MetricLostUpdates, nil)
 	must(err)
+	h.drift = new(float64)
 	return h
 }
 
@@ -157,18 +161,20 @@ func (c synthRun) handles(tb testing.TB, r *Recorder) synthHandles {
 func (c synthRun) second(rng *rand.Rand, sec int, h synthHandles) {
 	burst := sec >= c.seconds/3 && sec < c.seconds*2/3
 	noise := func(sd float64) float64 { return 1 + rng.NormFloat64()*sd }
+	*h.drift = 0.8**h.drift + rng.NormFloat64()*0.03
+	slow := 1 + *h.drift
 	for i := range h.acked {
-		h.acked[i].Add(math.Round(5000 * c.rateFactor * noise(0.03)))
+		h.acked[i].Add(math.Round(5000 * c.rateFactor * noise(0.03) / slow))
 		h.lost[i].Add(0)
 		h.failed[i].AddN(int64(rng.IntN(3)), 500)
 		for range c.samples {
-			h.ingest[i].Observe(0.020 * c.latencyFactor * math.Exp(rng.NormFloat64()*0.4))
+			h.ingest[i].Observe(0.020 * c.latencyFactor * slow * math.Exp(rng.NormFloat64()*0.4))
 		}
 	}
 	for i, tr := range h.cosmos {
 		base := 0.003 + 0.001*float64(i%4)
 		for range c.samples {
-			tr.Observe(base * c.latencyFactor * math.Exp(rng.NormFloat64()*0.5))
+			tr.Observe(base * c.latencyFactor * slow * math.Exp(rng.NormFloat64()*0.5))
 		}
 	}
 	prov := 4000.0

@@ -1,0 +1,374 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Comparison verdicts.
+const (
+	ChangeRegression   = "regression"
+	ChangeImprovement  = "improvement"
+	ChangeNone         = "no change"
+	ChangeNeutral      = "changed"
+	ChangeInsufficient = "insufficient data"
+)
+
+// Defaults of CompareConfig.
+const (
+	DefaultConfidence = 0.99
+	DefaultMinChange  = 0.05
+	DefaultMinSamples = 10
+)
+
+// CompareConfig tunes Compare. The zero value uses the defaults.
+type CompareConfig struct {
+	// Confidence of the interval, in (0, 1); 0 means DefaultConfidence.
+	Confidence float64
+	// MinChange is the smallest relative change that counts as a regression or improvement
+	// even when statistically significant (0.05 = 5%); 0 means DefaultMinChange, a negative
+	// value means no floor.
+	MinChange float64
+	// MinSamples is the fewest per-second samples a metric needs on each side; 0 means
+	// DefaultMinSamples.
+	MinSamples int
+	// Catalog gives each metric's better direction; nil means DefaultCatalog().
+	Catalog *Catalog
+}
+
+// Validate reports every problem with the configuration.
+func (c CompareConfig) Validate() error {
+	var errs []error
+	if c.Confidence < 0 || c.Confidence >= 1 {
+		errs = append(errs, fmt.Errorf("confidence %g: want 0 < c < 1", c.Confidence))
+	}
+	if c.MinSamples < 0 || c.MinSamples == 1 {
+		errs = append(errs, fmt.Errorf("min samples %d: want >= 2", c.MinSamples))
+	}
+	return errors.Join(errs...)
+}
+
+func (c CompareConfig) withDefaults() CompareConfig {
+	if c.Confidence == 0 {
+		c.Confidence = DefaultConfidence
+	}
+	if c.MinChange == 0 {
+		c.MinChange = DefaultMinChange
+	}
+	c.MinChange = max(c.MinChange, 0)
+	if c.MinSamples == 0 {
+		c.MinSamples = DefaultMinSamples
+	}
+	if c.Catalog == nil {
+		c.Catalog = DefaultCatalog()
+	}
+	return c
+}
+
+// Comparison is the result of comparing a new run against a baseline.
+type Comparison struct {
+	Base       RunRef         `json:"base"`
+	New        RunRef         `json:"new"`
+	Confidence float64        `json:"confidence"`
+	MinChange  float64        `json:"minChange"`
+	Metrics    []MetricChange `json:"metrics"`
+	Counts     map[string]int `json:"counts"`
+}
+
+// RunRef identifies a compared run.
+type RunRef struct {
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	ID       string `json:"id,omitempty"`
+	Seconds  int    `json:"seconds"`
+}
+
+// Regressed reports whether any metric regressed.
+func (c *Comparison) Regressed() bool { return c.Counts[ChangeRegression] > 0 }
+
+// MetricChange is the comparison of one statistic of one metric.
+type MetricChange struct {
+	// Metric is the metric name and Stat the per-second statistic compared (rate, value,
+	// med, p(99)).
+	Metric string `json:"metric"`
+	Stat   string `json:"stat"`
+	Unit   string `json:"unit,omitempty"`
+	Better Better `json:"better"`
+	// Base and New are the means of the per-second statistic.
+	Base float64 `json:"base"`
+	New  float64 `json:"new"`
+	// Diff is New - Base with its confidence interval [DiffLow, DiffHigh].
+	Diff     float64 `json:"diff"`
+	DiffLow  float64 `json:"diffLow"`
+	DiffHigh float64 `json:"diffHigh"`
+	// Change is Diff relative to Base (0.1 = +10%), with its interval; absent when Base is 0.
+	Change     *float64 `json:"change,omitempty"`
+	ChangeLow  *float64 `json:"changeLow,omitempty"`
+	ChangeHigh *float64 `json:"changeHigh,omitempty"`
+	// Samples is the smaller number of per-second samples of the two sides and
+	// EffectiveSamples the smaller effective size after autocorrelation.
+	Samples          int     `json:"samples"`
+	EffectiveSamples float64 `json:"effectiveSamples"`
+	Verdict          string  `json:"verdict"`
+}
+
+// Compare compares every metric present in both summaries, one per-second statistic at a
+// time: counters by their per-second rate, rates by their per-second ratio, gauges by their
+// level, trends by their per-second median and p(99). Label sets of a metric are combined
+// first (counters add, trend histograms merge), so the comparison is per metric.
+//
+// Neighbouring seconds are correlated (a GC pause or a throttled partition spans several),
+// so each side's sample size is reduced to its effective size (see effectiveSize) before
+// Welch's t-test gives the confidence interval of the difference of the means. A change is a regression or improvement only when the interval excludes zero
+// and the relative change is at least MinChange; metrics whose catalogue direction is
+// "none" get "changed" instead.
+func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("compare config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	out := &Comparison{Base: runRef(base), New: runRef(cur), Confidence: cfg.Confidence,
+		MinChange: cfg.MinChange, Counts: map[string]int{}}
+	for _, name := range commonMetricNames(base, cur) {
+		def, err := cfg.Catalog.Lookup(name)
+		if err != nil {
+			def = MetricDef{Name: name, Better: NeitherBetter}
+		}
+		a, b := base.Find(name, nil), cur.Find(name, nil)
+		for _, st := range statsFor(a[0].Kind) {
+			mc := compareSamples(st.samples(a), st.samples(b), cfg)
+			mc.Metric, mc.Stat, mc.Unit, mc.Better = name, st.name, string(a[0].Unit), def.Better
+			mc.Verdict = verdictFor(mc, cfg)
+			out.Metrics = append(out.Metrics, mc)
+			out.Counts[mc.Verdict]++
+		}
+	}
+	return out, nil
+}
+
+func runRef(s *Summary) RunRef {
+	return RunRef{Scenario: s.Scenario.Name, Seed: s.Scenario.Seed, ID: s.Run.ID,
+		Seconds: s.Run.DurationSeconds}
+}
+
+// commonMetricNames lists, sorted, the metric names both summaries have with the same kind.
+func commonMetricNames(a, b *Summary) []string {
+	kinds := map[string]Kind{}
+	for _, m := range a.Metrics {
+		kinds[m.Name] = m.Kind
+	}
+	var names []string
+	for _, m := range b.Metrics {
+		if k, ok := kinds[m.Name]; ok && k == m.Kind && !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// perSecondStat extracts one statistic per second from the series of one metric; NaN marks
+// seconds without data.
+type perSecondStat struct {
+	name    string
+	samples func([]*Series) []float64
+}
+
+func statsFor(k Kind) []perSecondStat {
+	switch k {
+	case KindCounter:
+		return []perSecondStat{{"rate", counterPerSecond}}
+	case KindRate:
+		return []perSecondStat{{"rate", ratePerSecond}}
+	case KindGauge:
+		return []perSecondStat{{"value", gaugePerSecond}}
+	case KindTrend:
+		return []perSecondStat{{"med", trendPerSecond(50)}, {"p(99)", trendPerSecond(99)}}
+	}
+	return nil
+}
+
+func seriesLen(ss []*Series) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, s.Len())
+	}
+	return n
+}
+
+func counterPerSecond(ss []*Series) []float64 {
+	out := make([]float64, seriesLen(ss))
+	for _, s := range ss {
+		for i, v := range s.Values {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+func ratePerSecond(ss []*Series) []float64 {
+	n := seriesLen(ss)
+	hits, totals := make([]float64, n), make([]float64, n)
+	for _, s := range ss {
+		for i := range s.Values {
+			hits[i] += s.Values[i]
+			totals[i] += s.Totals[i]
+		}
+	}
+	for i := range hits {
+		hits[i] = hits[i] / totals[i] // NaN when nothing was sampled
+	}
+	return hits
+}
+
+func gaugePerSecond(ss []*Series) []float64 {
+	out := make([]float64, seriesLen(ss))
+	for i := range out {
+		v, _ := aggregateGauge(ss, Aggregation{Name: "value"}, Window{i, i + 1})
+		out[i] = v
+		if !secondHasGauge(ss, i) {
+			out[i] = math.NaN()
+		}
+	}
+	return out
+}
+
+func secondHasGauge(ss []*Series, i int) bool {
+	for _, s := range ss {
+		if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func trendPerSecond(pct float64) func([]*Series) []float64 {
+	return func(ss []*Series) []float64 {
+		out := make([]float64, seriesLen(ss))
+		for i := range out {
+			out[i] = math.NaN()
+			if h := mergedSecond(ss, i); h != nil && h.Count() > 0 {
+				out[i] = h.Quantile(pct)
+			}
+		}
+		return out
+	}
+}
+
+// mergedSecond is the histogram of second i over every series, or nil when none has one.
+// It shares the histogram when only one series has data.
+func mergedSecond(ss []*Series, i int) *Histogram {
+	var merged *Histogram
+	shared := false
+	for _, s := range ss {
+		if i >= len(s.Seconds) || s.Seconds[i] == nil {
+			continue
+		}
+		switch {
+		case merged == nil:
+			merged, shared = s.Seconds[i], true
+		case shared:
+			merged, shared = merged.Clone(), false
+			fallthrough
+		default:
+			_ = merged.Merge(s.Seconds[i])
+		}
+	}
+	return merged
+}
+
+// compareSamples runs Welch's t-test on a and b (NaN samples dropped), with each side's
+// sample size reduced to its effective size under lag-1 autocorrelation.
+func compareSamples(a, b []float64, cfg CompareConfig) MetricChange {
+	a, b = dropNaN(a), dropNaN(b)
+	mc := MetricChange{Samples: min(len(a), len(b))}
+	if mc.Samples < cfg.MinSamples {
+		mc.Verdict = ChangeInsufficient
+		return mc
+	}
+	meanA, varA := stat.MeanVariance(a, nil)
+	meanB, varB := stat.MeanVariance(b, nil)
+	na, nb := effectiveSize(a), effectiveSize(b)
+	mc.EffectiveSamples = min(na, nb)
+	mc.Base, mc.New = meanA, meanB
+	mc.Diff = meanB - meanA
+
+	se2a, se2b := varA/na, varB/nb
+	se := math.Sqrt(se2a + se2b)
+	half := 0.0
+	if se > 0 {
+		df := (se2a + se2b) * (se2a + se2b) / (se2a*se2a/max(na-1, 1) + se2b*se2b/max(nb-1, 1))
+		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - (1-cfg.Confidence)/2)
+		half = t * se
+	}
+	mc.DiffLow, mc.DiffHigh = mc.Diff-half, mc.Diff+half
+	if meanA != 0 {
+		rel := func(d float64) *float64 { v := d / math.Abs(meanA); return &v }
+		mc.Change, mc.ChangeLow, mc.ChangeHigh = rel(mc.Diff), rel(mc.DiffLow), rel(mc.DiffHigh)
+	}
+	return mc
+}
+
+// effectiveSize is the number of independent samples xs is worth:
+// n / (1 + 2·Σ r_k), summing the autocorrelations r_k from lag 1 while they stay positive
+// (Geyer's initial positive sequence, up to lag n/4). Neighbouring seconds share GC pauses,
+// throttled partitions and queue build-ups, so n per-second samples carry less information
+// than n independent ones, and ignoring that makes every interval too narrow.
+func effectiveSize(xs []float64) float64 {
+	n := len(xs)
+	m, v := stat.MeanVariance(xs, nil)
+	if v == 0 || n < 4 {
+		return float64(n)
+	}
+	sum := 0.0
+	for k := 1; k <= n/4; k++ {
+		r := autocorrelation(xs, m, v, k)
+		if r <= 0 {
+			break
+		}
+		sum += r
+	}
+	return max(2, float64(n)/(1+2*sum))
+}
+
+// autocorrelation is the lag-k autocorrelation of xs given its mean and variance.
+func autocorrelation(xs []float64, mean, variance float64, k int) float64 {
+	var c float64
+	for i := k; i < len(xs); i++ {
+		c += (xs[i] - mean) * (xs[i-k] - mean)
+	}
+	return c / (float64(len(xs)-1) * variance)
+}
+
+func verdictFor(mc MetricChange, cfg CompareConfig) string {
+	if mc.Verdict != "" {
+		return mc.Verdict
+	}
+	significant := mc.DiffLow > 0 || mc.DiffHigh < 0 || (mc.DiffLow == mc.DiffHigh && mc.Diff != 0)
+	large := mc.Change == nil || math.Abs(*mc.Change) >= cfg.MinChange
+	if !significant || !large {
+		return ChangeNone
+	}
+	switch {
+	case mc.Better == NeitherBetter:
+		return ChangeNeutral
+	case (mc.Diff > 0) == (mc.Better == HigherIsBetter):
+		return ChangeImprovement
+	}
+	return ChangeRegression
+}
+
+func dropNaN(xs []float64) []float64 {
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

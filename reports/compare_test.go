@@ -1,0 +1,115 @@
+package reports
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCompareSameBuildIsNoChange(t *testing.T) {
+	const runs = 6
+	summaries := make([]*Summary, runs)
+	for i := range summaries {
+		summaries[i] = synthRun{seed: uint64(100 + i), seconds: 120, samples: 30}.build(t)
+	}
+	var total, unchanged int
+	for i := 0; i < runs; i += 2 {
+		c, err := Compare(summaries[i], summaries[i+1], CompareConfig{})
+		require.NoError(t, err)
+		for _, m := range c.Metrics {
+			total++
+			if m.Verdict == ChangeNone {
+				unchanged++
+			} else {
+				t.Logf("seed pair %d: %s %s %s (%+.3g, CI %.3g..%.3g, n_eff %.0f)", i, m.Metric,
+					m.Stat, m.Verdict, m.Diff, m.DiffLow, m.DiffHigh, m.EffectiveSamples)
+			}
+		}
+		require.False(t, c.Regressed(), "same build must not regress")
+	}
+	require.Greater(t, total, 30)
+	require.GreaterOrEqual(t, float64(unchanged)/float64(total), 0.95,
+		"%d of %d metrics unchanged", unchanged, total)
+}
+
+func TestCompareCatchesShifts(t *testing.T) {
+	base := synthRun{seed: 7, seconds: 120, samples: 30}.build(t)
+	slower := synthRun{seed: 8, seconds: 120, samples: 30, latencyFactor: 1.25}.build(t)
+	fewer := synthRun{seed: 9, seconds: 120, samples: 30, rateFactor: 0.85}.build(t)
+	faster := synthRun{seed: 10, seconds: 120, samples: 30, latencyFactor: 0.7}.build(t)
+
+	verdicts := func(c *Comparison) map[string]string {
+		out := map[string]string{}
+		for _, m := range c.Metrics {
+			out[m.Metric+" "+m.Stat] = m.Verdict
+		}
+		return out
+	}
+	c, err := Compare(base, slower, CompareConfig{})
+	require.NoError(t, err)
+	require.True(t, c.Regressed())
+	v := verdicts(c)
+	require.Equal(t, ChangeRegression, v["ingest_latency p(99)"])
+	require.Equal(t, ChangeRegression, v["cosmos_latency med"])
+	require.Equal(t, ChangeNone, v["events_acked rate"])
+
+	c, err = Compare(base, fewer, CompareConfig{})
+	require.NoError(t, err)
+	v = verdicts(c)
+	require.Equal(t, ChangeRegression, v["events_acked rate"], "lower throughput is worse")
+	require.Equal(t, ChangeNeutral, v["ru_consumed rate"], "RU consumed has no better side")
+
+	c, err = Compare(base, faster, CompareConfig{})
+	require.NoError(t, err)
+	require.False(t, c.Regressed())
+	require.Equal(t, ChangeImprovement, verdicts(c)["ingest_latency med"])
+}
+
+func TestCompareSmallShiftBelowFloorIsNoChange(t *testing.T) {
+	base := synthRun{seed: 11, seconds: 120, samples: 30}.build(t)
+	tiny := synthRun{seed: 12, seconds: 120, samples: 30, latencyFactor: 1.01}.build(t)
+	c, err := Compare(base, tiny, CompareConfig{})
+	require.NoError(t, err)
+	require.False(t, c.Regressed())
+}
+
+func TestCompareSamplesStatistics(t *testing.T) {
+	// Constant, equal series: no change with a zero-width interval.
+	fives := []float64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}
+	mc := compareSamples(fives, fives, CompareConfig{}.withDefaults())
+	require.Equal(t, 0.0, mc.Diff)
+	require.Equal(t, ChangeNone, verdictFor(mc, CompareConfig{}.withDefaults()))
+
+	// From zero to non-zero (events lost appearing) is a change even without a relative one.
+	mc = compareSamples(make([]float64, 20), []float64{0, 0, 1, 0, 2, 0, 0, 1, 0, 0, 3, 0, 0, 1,
+		0, 0, 2, 1, 0, 1}, CompareConfig{}.withDefaults())
+	mc.Better = LowerIsBetter
+	require.Nil(t, mc.Change)
+	require.Equal(t, ChangeRegression, verdictFor(mc, CompareConfig{}.withDefaults()))
+
+	// Too few samples.
+	mc = compareSamples([]float64{1, 2, 3}, []float64{2, 3, 4}, CompareConfig{}.withDefaults())
+	require.Equal(t, ChangeInsufficient, mc.Verdict)
+}
+
+func TestEffectiveSizeShrinksWithAutocorrelation(t *testing.T) {
+	// A slow random walk is strongly autocorrelated; white noise is not.
+	rng := rand.New(rand.NewPCG(1, 2))
+	walk, noise := make([]float64, 400), make([]float64, 400)
+	x := 0.0
+	for i := range walk {
+		x += rng.NormFloat64()
+		walk[i] = x
+		noise[i] = rng.NormFloat64()
+	}
+	require.Less(t, effectiveSize(walk), 40.0)
+	require.Greater(t, effectiveSize(noise), 300.0)
+	require.Equal(t, 5.0, effectiveSize([]float64{1, 1, 1, 1, 1}), "constant series")
+}
+
+func TestCompareConfigValidate(t *testing.T) {
+	_, err := Compare(&Summary{}, &Summary{}, CompareConfig{Confidence: 1.5, MinSamples: 1})
+	require.ErrorContains(t, err, "confidence 1.5")
+	require.ErrorContains(t, err, "min samples 1")
+}
