@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +14,14 @@ import (
 const (
 	FileSummaryJSON = "summary.json"
 	FileScenario    = "scenario.yaml"
+	FileComparison  = "comparison.json"
 )
+
+// fileWriter renders one file of the run folder.
+type fileWriter struct {
+	name  string
+	write func(*bytes.Buffer) error
+}
 
 // writeRunFolder writes the run folder through the reports package's writers and returns
 // the paths written.
@@ -21,17 +29,24 @@ func writeRunFolder(dir string, sum *reports.Summary, baseline *reports.Summary)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	writers := []struct {
-		name  string
-		write func(*bytes.Buffer) error
-	}{
+	writers := []fileWriter{
 		{FileSummaryJSON, func(b *bytes.Buffer) error { return reports.WriteJSON(b, sum) }},
 		{FileScenario, func(b *bytes.Buffer) error {
 			_, err := b.WriteString(sum.Scenario.Effective)
 			return err
 		}},
 	}
-	_ = baseline // TODO(#7): compare with the baseline once reports offers Compare.
+	if baseline != nil {
+		cmp, err := reports.Compare(baseline, sum, reports.CompareConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("compare with baseline: %w", err)
+		}
+		writers = append(writers, fileWriter{FileComparison, func(b *bytes.Buffer) error {
+			enc := json.NewEncoder(b)
+			enc.SetIndent("", "  ")
+			return enc.Encode(cmp)
+		}})
+	}
 	var files []string
 	for _, w := range writers {
 		var buf bytes.Buffer

@@ -115,6 +115,8 @@ type Env struct {
 	Getenv func(string) string
 	// Logger receives lifecycle messages of the parts; never nil.
 	Logger *slog.Logger
+	// Clock is the scenario clock; it begins when load starts, after Start returns.
+	Clock *RunClock
 }
 
 // Capabilities lists what a build supports for a target; a scenario that needs more fails

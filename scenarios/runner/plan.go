@@ -5,101 +5,86 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/scenarios"
+	"github.com/stampede-load/stampede/sim/pace"
 )
 
-// loadChange is one timeline event that changes the offered load of some tenants.
-type loadChange struct {
-	at, duration time.Duration
-	action       string
-	multiplier   float64
-	steps        int
-	tenants      []string // empty: every tenant
-}
-
-// LoadPlan says, for any offset into the run, by how much each tenant's base rate is
-// multiplied. It is derived from the timeline once and is safe for concurrent use.
+// LoadPlan says, for every tenant, how the timeline multiplies its base rate over time,
+// as the sim package's rate changes. It is derived from the timeline once and is safe for
+// concurrent use.
 //
 // A burst holds its multiplier for its duration, then load returns to where it was. A ramp
-// moves linearly from the level at its start to its multiplier over its duration and stays
-// there. A sweep climbs in equal steps from the level at its start to its multiplier, each
-// step held for duration/steps, and returns to the starting level at its end.
+// moves linearly from 1 to its multiplier over its duration and stays there (until a later
+// ramp). A sweep climbs in equal steps from 1 to its multiplier, each step held for
+// duration/steps, and returns to 1 at its end.
 type LoadPlan struct {
-	changes []loadChange
-	groups  map[string]string // tenant name -> its group name
+	changes map[string][]pace.Change // per tenant name
+	sweeps  [][2]time.Duration
 }
 
 // NewLoadPlan derives the load plan of s.
 func NewLoadPlan(s *scenarios.Scenario) *LoadPlan {
-	p := &LoadPlan{groups: map[string]string{}}
+	p := &LoadPlan{changes: map[string][]pace.Change{}}
 	for _, t := range s.Tenants {
 		for _, name := range t.TenantNames() {
-			p.groups[name] = t.Name
+			p.changes[name] = tenantChanges(s.Timeline, t.Name, name)
 		}
 	}
 	for _, e := range s.Timeline {
-		switch e.Action {
-		case scenarios.ActionBurst, scenarios.ActionRamp, scenarios.ActionSweep:
-			p.changes = append(p.changes, loadChange{at: e.At.D(), duration: e.Duration.D(),
-				action: e.Action, multiplier: e.Multiplier, steps: e.Steps, tenants: e.Tenants})
+		if e.Action == scenarios.ActionSweep {
+			p.sweeps = append(p.sweeps, sweepSteps(e)...)
 		}
 	}
 	return p
 }
 
-// Multiplier returns the factor applied to tenant's base rate at offset.
-func (p *LoadPlan) Multiplier(tenant string, offset time.Duration) float64 {
-	level := 1.0
-	for _, c := range p.changes {
-		if offset < c.at || !p.applies(c, tenant) {
+// tenantChanges returns the rate changes of the timeline that apply to tenant name of
+// group.
+func tenantChanges(timeline []scenarios.Event, group, name string) []pace.Change {
+	var out []pace.Change
+	for _, e := range timeline {
+		if len(e.Tenants) > 0 && !slices.Contains(e.Tenants, group) &&
+			!slices.Contains(e.Tenants, name) {
 			continue
 		}
-		level = c.levelAt(level, offset-c.at)
+		switch e.Action {
+		case scenarios.ActionBurst:
+			out = append(out, pace.Change{At: e.At.D(), For: e.Duration.D(),
+				Multiplier: e.Multiplier})
+		case scenarios.ActionRamp:
+			out = append(out, pace.Change{At: e.At.D(), For: e.Duration.D(),
+				Multiplier: e.Multiplier, Ramp: true})
+		case scenarios.ActionSweep:
+			for i, step := range sweepSteps(e) {
+				level := 1 + (e.Multiplier-1)*float64(i)/float64(e.Steps-1)
+				out = append(out, pace.Change{At: step[0], For: step[1] - step[0],
+					Multiplier: level})
+			}
+		}
 	}
-	return level
+	return out
 }
 
-func (p *LoadPlan) applies(c loadChange, tenant string) bool {
-	return len(c.tenants) == 0 || slices.Contains(c.tenants, tenant) ||
-		slices.Contains(c.tenants, p.groups[tenant])
+// sweepSteps returns the [start, end) offsets of each step of a sweep.
+func sweepSteps(e scenarios.Event) [][2]time.Duration {
+	steps := make([][2]time.Duration, e.Steps)
+	at, d, n := e.At.D(), e.Duration.D(), time.Duration(e.Steps)
+	for i := range steps {
+		steps[i] = [2]time.Duration{at + d*time.Duration(i)/n, at + d*time.Duration(i+1)/n}
+	}
+	return steps
 }
 
-// levelAt is the level since elapsed into c, starting from level from.
-func (c loadChange) levelAt(from float64, elapsed time.Duration) float64 {
-	switch c.action {
-	case scenarios.ActionBurst:
-		if elapsed < c.duration {
-			return from * c.multiplier
-		}
-		return from
-	case scenarios.ActionRamp:
-		if elapsed >= c.duration {
-			return from * c.multiplier
-		}
-		f := float64(elapsed) / float64(c.duration)
-		return from * (1 + (c.multiplier-1)*f)
-	case scenarios.ActionSweep:
-		if elapsed >= c.duration || c.steps < 2 {
-			return from
-		}
-		step := int(elapsed * time.Duration(c.steps) / c.duration)
-		return from * (1 + (c.multiplier-1)*float64(step)/float64(c.steps-1))
-	}
-	return from
+// Changes returns the rate changes that apply to tenant, for the sim fleet.
+func (p *LoadPlan) Changes(tenant string) []pace.Change {
+	return slices.Clone(p.changes[tenant])
+}
+
+// Multiplier returns the factor applied to tenant's base rate at offset.
+func (p *LoadPlan) Multiplier(tenant string, offset time.Duration) float64 {
+	return pace.Timeline{Base: pace.Constant{PerSecond: 1}, Changes: p.changes[tenant]}.
+		Rate(offset)
 }
 
 // SweepSteps returns the [start, end) offsets of each step of the sweeps in the plan, in
 // order, so a report can judge each step on its own.
-func (p *LoadPlan) SweepSteps() [][2]time.Duration {
-	var steps [][2]time.Duration
-	for _, c := range p.changes {
-		if c.action != scenarios.ActionSweep {
-			continue
-		}
-		for i := range c.steps {
-			from := c.at + c.duration*time.Duration(i)/time.Duration(c.steps)
-			to := c.at + c.duration*time.Duration(i+1)/time.Duration(c.steps)
-			steps = append(steps, [2]time.Duration{from, to})
-		}
-	}
-	return steps
-}
+func (p *LoadPlan) SweepSteps() [][2]time.Duration { return slices.Clone(p.sweeps) }

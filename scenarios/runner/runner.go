@@ -91,7 +91,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	opts.Logger.Info("starting parts", "scenario", s.Name, "target", s.Target.Kind)
 	startedAt := time.Now()
-	parts, err := opts.Starter.Start(ctx, s, Env{Getenv: opts.Getenv, Logger: opts.Logger})
+	clock := NewRunClock(s)
+	parts, err := opts.Starter.Start(ctx, s, Env{Getenv: opts.Getenv, Logger: opts.Logger,
+		Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("start %s target: %w", s.Target.Kind, err)
 	}
@@ -108,6 +110,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock.Begin(r.rec.Start())
 	if err := r.execute(ctx); err != nil {
 		return nil, err
 	}
