@@ -191,7 +191,7 @@ func (st *store) createContainer(
 	rid := containerRID(d.ridBytes, d.nextColl)
 	c := &container{
 		db: d, id: props.ID, rid: encodeRID(rid[:]), ridBytes: rid,
-		pk: props.PartitionKey, offer: offer,
+		pk: props.PartitionKey, offer: offer, onCommit: st.onCommit,
 	}
 	parts := []*partition{newPartition(c, "0", epk.MinInclusive, epk.MaxExclusive)}
 	c.parts.Store(&parts)

@@ -17,6 +17,9 @@ type store struct {
 	nextDB uint32
 	// version numbers metadata writes, for database and container etags.
 	version int64
+	// onCommit is handed to every partition this store creates (replication, the durable
+	// log); set before the store serves, never changed after.
+	onCommit func(logRecord)
 }
 
 // nextETag is a fresh etag for a metadata write. Caller holds st.mu for writing.
@@ -71,6 +74,8 @@ type container struct {
 	rangesVersion atomic.Int64
 	// deleted is set when the container or its database is deleted.
 	deleted atomic.Bool
+	// onCommit is the store's, handed to each partition newPartition makes.
+	onCommit func(logRecord)
 }
 
 // containerMeta is the replaceable part of a container: the properties document as returned.
@@ -163,6 +168,10 @@ type logRecord struct {
 	id   string
 	pk   string
 	body []byte
+	// key is the document's item key (set for deletes too); item is the committed version
+	// itself (nil for a delete), immutable, so a replica can hold the same pointer.
+	key  string
+	item *item
 }
 
 // partition is one physical partition: an EPK range with its own lock, items, LSN and log.
@@ -185,7 +194,9 @@ type partition struct {
 }
 
 func newPartition(c *container, rangeID, min, max string) *partition {
-	return &partition{c: c, rangeID: rangeID, min: min, max: max, items: map[string]*slot{}}
+	return &partition{
+		c: c, rangeID: rangeID, min: min, max: max, items: map[string]*slot{}, onCommit: c.onCommit,
+	}
 }
 
 func (p *partition) ref() PartitionRef {
@@ -241,7 +252,7 @@ func (p *partition) commit(op opKind, key string, next *item) {
 	}
 	p.compact()
 	if p.onCommit != nil {
-		rec := logRecord{ref: p.ref(), lsn: p.lsn, op: op}
+		rec := logRecord{ref: p.ref(), lsn: p.lsn, op: op, key: key, item: next}
 		if next != nil {
 			rec.id, rec.pk, rec.body = next.id, next.pk.key, next.body
 		}
