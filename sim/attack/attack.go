@@ -133,3 +133,19 @@ func Plan(seed uint64, o *org.Org, specs []Spec, clock pace.Clock) ([]*Injection
 	}
 	return out, nil
 }
+
+// Truncate drops the events due at or after horizon and updates the ground truth to what
+// remains. It reports whether any event remains.
+func (inj *Injection) Truncate(horizon time.Duration) bool {
+	n := 0
+	for n < len(inj.Events) && inj.Events[n].At < horizon {
+		n++
+	}
+	inj.Events = inj.Events[:n]
+	inj.Attack.Events = n
+	if n == 0 {
+		return false
+	}
+	inj.Attack.EndOffset, inj.Attack.End = inj.Events[n-1].At, inj.Events[n-1].Event.Time
+	return true
+}

@@ -102,6 +102,10 @@ func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock)
 		hours:          pace.WorkingHours{UTCOffset: o.UTCOffset, Start: o.WorkStart, End: o.WorkEnd},
 		activityMinute: math.MinInt64,
 	}
+	if len(g.users) == 0 {
+		// More domain controllers than users: this one serves the first one's users.
+		g.users = o.UsersOf(0)
+	}
 	for _, u := range o.Users {
 		if u.Service {
 			g.services++
