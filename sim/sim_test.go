@@ -211,7 +211,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 				require.Equal(t, int64(len(s.attempts)), tot.Retries)
 			}},
 		{"overflow counted, drain bounded", &scriptedSink{block: true},
-			func(c *Config) { c.QueueBatches, c.BatchSize, c.Drain = 1, 50, 2 * time.Second },
+			func(c *Config) { c.QueueBatches, c.BatchSize, c.Drain = 1, 50, 2*time.Second },
 			func(t *testing.T, tot Totals, s *scriptedSink) {
 				require.Positive(t, tot.Dropped)
 				require.Positive(t, tot.Unsent)
