@@ -120,7 +120,7 @@ func parseBatchOperation(c *container, pk partitionKey, o batchOperation) (*item
 func (p *partition) runBatch(ops []*itemOp, opErrs []error, meta *containerMeta, now int64) (
 	[]opResult, int, string,
 ) {
-	p.mu.Lock()
+	p = p.c.lockForWrite(p, ops[0].pk)
 	defer p.mu.Unlock()
 	view := &batchView{p: p, written: map[string]*item{}}
 	results := make([]opResult, len(ops))

@@ -43,6 +43,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Throttler decides admission per physical partition. Nil never throttles.
 	Throttler Throttler
+	// Throughput turns on provisioned-throughput enforcement (429s, offers, autoscale,
+	// splits, accounting and billing; see ThroughputConfig). Nil runs a plain emulator that
+	// never throttles. It installs its own Throttler, so the two are exclusive.
+	Throughput *ThroughputConfig
 	// Clock gives the time used for _ts, TTL expiry and the Throttler. Nil means time.Now.
 	// Signature dates are always checked against the wall clock, since clients sign with it.
 	Clock func() time.Time
@@ -98,6 +102,14 @@ func (c Config) Validate() error {
 	}
 	if c.QuerySnapshots < 0 {
 		errs = append(errs, fmt.Errorf("query snapshots %d: want >= 0", c.QuerySnapshots))
+	}
+	if c.Throughput != nil {
+		if c.Throttler != nil {
+			errs = append(errs, errors.New("throughput: set either Throughput or Throttler"))
+		}
+		if err := c.Throughput.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("throughput: %w", err))
+		}
 	}
 	if c.QuerySnapshotTTL < 0 {
 		errs = append(errs, fmt.Errorf("query snapshot ttl %v: want >= 0", c.QuerySnapshotTTL))

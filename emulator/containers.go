@@ -34,6 +34,9 @@ func (rq *request) serveContainers() error {
 	if err != nil {
 		return err
 	}
+	if err := rq.s.checkOffer(offer); err != nil {
+		return err
+	}
 	c, err := rq.s.store.createContainer(d, props, offer, rq.s.now().Unix())
 	if err != nil {
 		return err

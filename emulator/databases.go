@@ -46,6 +46,9 @@ func (rq *request) serveDatabases() error {
 	if err != nil {
 		return err
 	}
+	if err := rq.s.checkOffer(offer); err != nil {
+		return err
+	}
 	d, err := rq.s.store.createDatabase(in.ID, offer, rq.s.now().Unix())
 	if err != nil {
 		return err

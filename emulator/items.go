@@ -263,7 +263,7 @@ func (rq *request) runItemOp(c *container, op *itemOp) error {
 		token = p.sessionToken()
 		p.mu.RUnlock()
 	} else {
-		p.mu.Lock()
+		p = c.lockForWrite(p, op.pk)
 		res, err = p.plan(p, op, p.lsn+1, now, meta)
 		if err == nil {
 			p.commit(res.commit, res.key, res.item)

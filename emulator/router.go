@@ -130,6 +130,9 @@ type request struct {
 
 // ServeHTTP serves the Cosmos DB REST protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveMetrics(w, r) {
+		return
+	}
 	rq := &request{s: s, w: w, r: r}
 	h := w.Header()
 	h.Set(hdrActivityID, activityID(r))

@@ -23,6 +23,7 @@ type Server struct {
 	store     *store
 	snapshots *snapshotCache
 	cert      *selfSigned
+	tp        *throughputState // offers, throughput engine, splits (offers_throughput.go)
 
 	ln       net.Listener
 	httpSrv  *http.Server
@@ -50,6 +51,9 @@ func New(cfg Config) (*Server, error) {
 		stop:  make(chan struct{}),
 	}
 	s.snapshots = newSnapshotCache(cfg.QuerySnapshots, cfg.QuerySnapshotTTL)
+	if err := s.startThroughput(); err != nil {
+		return nil, fmt.Errorf("emulator config: %w", err)
+	}
 	s.wg.Add(1)
 	go s.sweepExpired()
 	return s, nil

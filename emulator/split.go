@@ -1,0 +1,278 @@
+package emulator
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/stampede-load/stampede/emulator/epk"
+	"github.com/stampede-load/stampede/emulator/throughput"
+)
+
+// errNotLive is returned when a partition to split has already been split away.
+var errNotLive = errors.New("partition is no longer live")
+
+// splitPartition cuts p in two at the middle of its EPK range, as the service splits a
+// physical partition. The children list p and its ancestors as parents (so the SDK drops
+// p from its routing map), continue p's LSN (so change-feed etags and item etags carry
+// over) and hold new copies of p's document slots with unchanged creation sequences (so
+// query continuations carry over). p is left frozen for readers that already hold it;
+// writers that routed to it re-route (see lockForWrite).
+func (c *container) splitPartition(p *partition) ([]*partition, error) {
+	mid, err := epk.Midpoint(c.pk.scheme(), epk.Range{Min: p.min, Max: p.max})
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	parts := c.partitions()
+	at := slices.Index(parts, p)
+	if at < 0 {
+		return nil, errNotLive
+	}
+	ids := nextRangeIDs(parts, 2)
+	children := []*partition{
+		newPartition(c, ids[0], p.min, mid),
+		newPartition(c, ids[1], mid, p.max),
+	}
+	for _, ch := range children {
+		ch.parents = append(slices.Clone(p.parents), p.rangeID)
+		ch.lsn = p.lsn
+		ch.onCommit = p.onCommit
+	}
+	moveDocuments(c, p, children)
+
+	next := slices.Concat(parts[:at], children, parts[at+1:])
+	c.parts.Store(&next)
+	c.rangesVersion.Add(1)
+	return children, nil
+}
+
+// moveDocuments copies p's live slots and their latest log entries into the children by
+// EPK. Caller holds p.mu.
+func moveDocuments(c *container, p *partition, children []*partition) {
+	moved := make(map[*slot]*slot, len(p.items))
+	owner := make(map[*slot]*partition, len(p.items))
+	scheme := c.pk.scheme()
+	for _, s := range p.order {
+		if s.cur == nil {
+			continue
+		}
+		ch := childFor(scheme, s.cur.pk, children)
+		ns := &slot{seq: s.seq, key: s.key, cur: s.cur}
+		ch.items[s.key] = ns
+		ch.order = append(ch.order, ns)
+		moved[s], owner[ns] = ns, ch
+	}
+	for _, e := range p.log {
+		ns := moved[e.slot]
+		if ns == nil || ns.cur.lsn != e.lsn {
+			continue // deleted or superseded: the change feed would skip it anyway
+		}
+		ch := owner[ns]
+		ch.log = append(ch.log, logEntry{lsn: e.lsn, slot: ns})
+	}
+}
+
+// childFor picks the child whose range holds the key, with partitionFor's fallback.
+func childFor(scheme epk.Scheme, pk partitionKey, children []*partition) *partition {
+	e, err := epk.Compute(scheme, pk.parts)
+	if err != nil {
+		return children[0]
+	}
+	for _, ch := range children {
+		if (epk.Range{Min: ch.min, Max: ch.max}).Contains(e) {
+			return ch
+		}
+	}
+	return children[len(children)-1]
+}
+
+// nextRangeIDs returns n unused range ids: numbers above every live id and every parent.
+func nextRangeIDs(parts []*partition, n int) []string {
+	top := -1
+	note := func(id string) {
+		if v, err := strconv.Atoi(id); err == nil {
+			top = max(top, v)
+		}
+	}
+	for _, p := range parts {
+		note(p.rangeID)
+		for _, parent := range p.parents {
+			note(parent)
+		}
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(top + 1 + i)
+	}
+	return ids
+}
+
+// splitInto splits c's widest partitions until it has at least n. Splits only as many
+// as needed, as the service does, which can leave the key space unevenly divided.
+func (s *Server) splitInto(c *container, n int) {
+	for len(c.partitions()) < n {
+		if _, err := c.splitPartition(widest(c.partitions())); err != nil {
+			s.log.Warn("partition split failed", "database", c.db.id, "container", c.id,
+				"err", err)
+			return
+		}
+	}
+}
+
+// widest returns the first partition with the largest share of the key space, judged by
+// its depth in the split tree.
+func widest(parts []*partition) *partition {
+	best := parts[0]
+	for _, p := range parts[1:] {
+		if len(p.parents) < len(best.parents) {
+			best = p
+		}
+	}
+	return best
+}
+
+// lockForWrite locks p for a write of key pk, re-routing while p has been split away
+// between routing and locking, and returns the partition it locked.
+func (c *container) lockForWrite(p *partition, pk partitionKey) *partition {
+	for {
+		p.mu.Lock()
+		if slices.Contains(c.partitions(), p) {
+			return p
+		}
+		p.mu.Unlock()
+		p = c.partitionFor(pk)
+	}
+}
+
+// maintainLoop runs maintainThroughput every interval until the server stops.
+func (s *Server) maintainLoop(interval time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.maintainThroughput(s.now())
+		}
+	}
+}
+
+// maintainThroughput keeps the engine in step with the store: registers new containers,
+// forgets deleted ones, reports storage, plans splits for pending offers and oversized
+// partitions, and runs the splits that are due.
+func (s *Server) maintainThroughput(now time.Time) {
+	for _, c := range s.allContainers() {
+		s.registerContainer(c, now)
+	}
+	tp := s.tp
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	for rid, c := range tp.containers {
+		if c.deleted.Load() {
+			tp.engine.DeleteContainer(c.db.id, c.id, now)
+			delete(tp.containers, rid)
+			delete(tp.splits, c)
+			tp.registered.Delete(rid)
+			continue
+		}
+		oversized := s.reportStorage(c, now)
+		_, planned := tp.splits[c]
+		if !planned && (oversized || s.pendingPartitions(c) > len(c.partitions())) {
+			tp.splits[c] = now.Add(tp.cfg.SplitDelay)
+		}
+	}
+	for c, due := range tp.splits {
+		if !now.Before(due) {
+			delete(tp.splits, c)
+			s.runSplits(c, now)
+		}
+	}
+}
+
+// allContainers lists the store's live containers.
+func (s *Server) allContainers() []*container {
+	st := s.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var out []*container
+	for _, d := range st.dbs {
+		for _, c := range d.colls {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pendingPartitions is how many partitions c's pending offer needs, 0 without one. A
+// shared database's pending offer is spread over its containers in proportion.
+func (s *Server) pendingPartitions(c *container) int {
+	e := s.tp.engine
+	info, err := e.Offer(throughput.Target{Database: c.db.id, Container: c.id})
+	if err != nil {
+		info, err = e.Offer(throughput.Target{Database: c.db.id})
+	}
+	if err != nil || info.Pending == nil {
+		return 0
+	}
+	need := throughput.RequiredPartitions(*info.Pending)
+	if info.Shared {
+		// The database's partitions are its containers'; each grows by the same factor.
+		return ceilDiv(need*len(c.partitions()), max(info.Partitions, 1))
+	}
+	return need
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// runSplits performs c's due splits: up to the partitions its pending offer needs, and
+// of every partition past the storage limit; then tells the engine the new ranges.
+func (s *Server) runSplits(c *container, now time.Time) {
+	if c.deleted.Load() {
+		return
+	}
+	s.splitInto(c, s.pendingPartitions(c))
+	for _, p := range c.partitions() {
+		if s.storageOf(p) > s.tp.cfg.PartitionMaxBytes {
+			if _, err := c.splitPartition(p); err != nil {
+				s.log.Warn("partition split failed", "database", c.db.id, "container", c.id,
+					"err", err)
+			}
+		}
+	}
+	if err := s.tp.engine.SetRanges(c.db.id, c.id, rangeIDs(c), now); err != nil {
+		s.log.Warn("throughput ranges not updated", "database", c.db.id, "container", c.id,
+			"err", err)
+	}
+	s.log.Info("partitions split", "database", c.db.id, "container", c.id,
+		"partitions", len(c.partitions()))
+}
+
+// reportStorage measures each partition's documents, reports them to the engine, and
+// says whether one is past the per-partition limit.
+func (s *Server) reportStorage(c *container, now time.Time) bool {
+	oversized := false
+	for _, p := range c.partitions() {
+		n := s.storageOf(p)
+		s.tp.engine.ReportStorage(throughput.PartitionRef(p.ref()), now, n)
+		oversized = oversized || n > s.tp.cfg.PartitionMaxBytes
+	}
+	return oversized
+}
+
+// storageOf is the bytes of p's live documents.
+func (s *Server) storageOf(p *partition) int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var n int64
+	for _, sl := range p.items {
+		if sl.cur != nil {
+			n += int64(len(sl.cur.body))
+		}
+	}
+	return n
+}
