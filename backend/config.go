@@ -1,0 +1,191 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stampede-load/stampede/backend/detect"
+	"github.com/stampede-load/stampede/backend/store"
+	"github.com/stampede-load/stampede/backend/throttle"
+)
+
+// Defaults of [Config].
+const (
+	DefaultNodes            = 2
+	DefaultFlushInterval    = 5 * time.Second
+	DefaultMaxDirty         = 50_000
+	DefaultMaxQueuedEvents  = 500_000
+	DefaultFlushConcurrency = 32
+	DefaultMaxCachedDocs    = 200_000
+	DefaultManualRU         = 400
+	DefaultAutoscaleMaxRU   = 1000
+)
+
+// Scaling policies: how tenant containers are provisioned and who changes their throughput.
+const (
+	// ScalingManual keeps the fixed manual RU/s set at onboarding.
+	ScalingManual = "manual"
+	// ScalingElastic starts at manual RU/s and lets the elastic scaler (package scaler) raise
+	// and lower it; throttled nodes ask the scaler at Config.ScalerURL.
+	ScalingElastic = "elastic"
+	// ScalingAutoscale provisions Cosmos DB autoscale with a maximum.
+	ScalingAutoscale = "autoscale"
+)
+
+// Config configures a [Backend]. Zero fields take the defaults above.
+type Config struct {
+	// Endpoint is the Cosmos DB account endpoint, e.g. https://acct.documents.azure.com:443/.
+	Endpoint string
+	// Key is the account key (base64). Exactly one of Key and Credential is required.
+	Key string
+	// Credential authenticates with Microsoft Entra ID (AAD) instead of a key.
+	Credential azcore.TokenCredential
+	// PreferredRegions orders the regions reads (and multi-region writes) go to.
+	PreferredRegions []string
+	// Transport replaces the SDK's HTTP client (for self-signed TLS, tests). Optional.
+	Transport policy.Transporter
+
+	// Nodes is how many backend nodes share the work by entity; each has its own client.
+	Nodes int
+	// NodeNames optionally names the nodes (for fences in documents); when several
+	// processes share tenants, names must be unique across them. Default "n0", "n1", ...
+	NodeNames []string
+	// FlushInterval is how often coalesced changes are written to Cosmos DB.
+	FlushInterval time.Duration
+	// MaxDirty is how many changed entities a node holds before flushing early; at four times
+	// this ingest answers 503 until flushes catch up.
+	MaxDirty int
+	// MaxQueuedEvents bounds events acknowledged but not yet folded into memory; beyond it
+	// ingest answers 429.
+	MaxQueuedEvents int
+	// FlushConcurrency bounds concurrent Cosmos DB writes per node.
+	FlushConcurrency int
+	// MaxCachedDocs bounds profile documents (with ETags) cached per node to save reads.
+	MaxCachedDocs int
+
+	// Throttle configures the 429 retry policy installed into every client.
+	Throttle throttle.Config
+	// Scaling is ScalingManual (default), ScalingElastic or ScalingAutoscale.
+	Scaling string
+	// ManualRU is the RU/s per container for manual and elastic scaling. Default 400.
+	ManualRU int32
+	// AutoscaleMaxRU is the autoscale maximum RU/s per container. Default 1000.
+	AutoscaleMaxRU int32
+	// ScalerURL is the elastic scaler's base URL; required for ScalingElastic.
+	ScalerURL string
+
+	// Generation is the schema generation the backend starts writing (1..MaxGeneration);
+	// 0 means MaxGeneration. [Backend.Upgrade] raises it at run time.
+	Generation int
+	// Detect configures the detection rules.
+	Detect detect.Config
+	// DatabasePrefix is prepended to tenant ids to name their databases.
+	DatabasePrefix string
+
+	// Now is the scenario clock; default time.Now.
+	Now func() time.Time
+	// Logger receives lifecycle logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the Prometheus metrics; nil registers nowhere.
+	Registerer prometheus.Registerer
+}
+
+// Validate reports every invalid field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Endpoint == "" {
+		errs = append(errs, errors.New("backend: Endpoint is required"))
+	} else if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		errs = append(errs, fmt.Errorf("backend: Endpoint %q: want an http or https URL", c.Endpoint))
+	}
+	if (c.Key == "") == (c.Credential == nil) {
+		errs = append(errs, errors.New("backend: set exactly one of Key and Credential"))
+	}
+	if c.Nodes < 0 || c.FlushInterval < 0 || c.MaxDirty < 0 || c.MaxQueuedEvents < 0 ||
+		c.FlushConcurrency < 0 || c.MaxCachedDocs < 0 {
+		errs = append(errs, errors.New("backend: Nodes, FlushInterval, MaxDirty, MaxQueuedEvents, "+
+			"FlushConcurrency and MaxCachedDocs must not be negative"))
+	}
+	if len(c.NodeNames) != 0 && len(c.NodeNames) != c.withDefaults().Nodes {
+		errs = append(errs, fmt.Errorf("backend: NodeNames has %d names for %d nodes",
+			len(c.NodeNames), c.withDefaults().Nodes))
+	}
+	errs = append(errs, c.validateScaling()...)
+	if c.Generation < 0 || c.Generation > MaxGeneration {
+		errs = append(errs, fmt.Errorf("backend: Generation %d: want 1..%d", c.Generation, MaxGeneration))
+	}
+	errs = append(errs, c.Throttle.Validate(), c.Detect.Validate())
+	return errors.Join(errs...)
+}
+
+func (c Config) validateScaling() []error {
+	d := c.withDefaults()
+	var errs []error
+	switch d.Scaling {
+	case ScalingManual, ScalingAutoscale:
+	case ScalingElastic:
+		if c.ScalerURL == "" {
+			errs = append(errs, errors.New("backend: ScalerURL is required with elastic scaling"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("backend: Scaling %q: want %s, %s or %s", c.Scaling,
+			ScalingManual, ScalingElastic, ScalingAutoscale))
+	}
+	if err := d.throughput().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("backend: %w", err))
+	}
+	return errs
+}
+
+func (c Config) withDefaults() Config {
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setInt(&c.Nodes, DefaultNodes)
+	setInt(&c.MaxDirty, DefaultMaxDirty)
+	setInt(&c.MaxQueuedEvents, DefaultMaxQueuedEvents)
+	setInt(&c.FlushConcurrency, DefaultFlushConcurrency)
+	setInt(&c.MaxCachedDocs, DefaultMaxCachedDocs)
+	setInt(&c.Generation, MaxGeneration)
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.Scaling == "" {
+		c.Scaling = ScalingManual
+	}
+	if c.ManualRU == 0 {
+		c.ManualRU = DefaultManualRU
+	}
+	if c.AutoscaleMaxRU == 0 {
+		c.AutoscaleMaxRU = DefaultAutoscaleMaxRU
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(c.NodeNames) == 0 {
+		for i := range c.Nodes {
+			c.NodeNames = append(c.NodeNames, fmt.Sprintf("n%d", i))
+		}
+	}
+	return c
+}
+
+// throughput is what onboarding provisions per container.
+func (c Config) throughput() store.Throughput {
+	if c.Scaling == ScalingAutoscale {
+		return store.Throughput{Mode: store.ModeAutoscale, RU: c.AutoscaleMaxRU}
+	}
+	return store.Throughput{Mode: store.ModeManual, RU: c.ManualRU}
+}

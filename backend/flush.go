@@ -1,0 +1,197 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/stampede-load/stampede/backend/profile"
+	"github.com/stampede-load/stampede/backend/store"
+)
+
+func (n *node) flushLoop(ctx context.Context) {
+	tick := time.NewTicker(n.b.cfg.FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-n.kick:
+		}
+		n.flush(ctx)
+	}
+}
+
+// flush writes every dirty entity once. Entities whose write fails stay dirty (with their
+// change fenced) and are retried by the next cycle, so an outage or throttling delays
+// storage but loses nothing. It returns the number of entities that failed.
+func (n *node) flush(ctx context.Context) int {
+	n.flushMu.Lock()
+	defer n.flushMu.Unlock()
+	start := time.Now()
+	n.mu.Lock()
+	taken := n.dirty
+	n.dirty = make(map[entKey]*slot, len(taken))
+	bases := n.baselines
+	n.baselines = map[*tenant]*baseline{}
+	n.mu.Unlock()
+
+	var failed int
+	var failMu sync.Mutex
+	sem := make(chan struct{}, n.b.cfg.FlushConcurrency)
+	var wg sync.WaitGroup
+	for k, s := range taken {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := n.flushSlot(ctx, k, s); err != nil {
+				n.requeue(k, s)
+				failMu.Lock()
+				failed++
+				failMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	failed += n.flushBaselines(ctx, bases)
+	if n.idx == 0 {
+		failed += n.b.flushAlerts(ctx, n)
+	}
+	n.b.metrics.flushed(len(taken), failed, time.Since(start))
+	return failed
+}
+
+// flushSlot writes one entity's change: read (or cached) profile, migrate it if old, apply the
+// pending change unless its fence shows it landed, apply the new change, write with If-Match.
+func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
+	if s.delta.Events() == 0 && s.pending == nil {
+		return n.flushEntity(ctx, k, s, false)
+	}
+	b := n.b
+	id := profile.DocumentID(k.ref)
+	seq := n.seq.Add(1)
+	target := generations[b.generation.Load()].Profile
+	cached := n.cacheGet(k)
+	if s.pending != nil {
+		cached = nil // the outcome of the last write is unknown: read the truth
+	}
+	var called, withPending, created bool
+	var from, wrote int
+	change := func(cur []byte) ([]byte, error) {
+		called, withPending, created, from = true, false, cur == nil, 0
+		doc := profile.NewDocument(id, k.ref.Type.String()+":"+k.ref.Name)
+		if cur != nil {
+			var err error
+			if doc, from, err = profile.Decode(cur); err != nil {
+				b.metrics.parseErrors.Inc()
+				return nil, err
+			}
+		}
+		if s.pending != nil && doc.Apply(&s.pending.delta, n.name, b.epoch, s.pending.seq) {
+			withPending = true
+		}
+		doc.Apply(&s.delta, n.name, b.epoch, seq)
+		wrote = max(target, from)
+		return profile.Encode(doc, wrote)
+	}
+	cc := n.container(k.t.database, store.UniqueEntityProfile)
+	item, out, err := store.Mutate(ctx, cc, azcosmos.NewPartitionKeyString(id), id, cached, change)
+	n.account(k.t.database, store.UniqueEntityProfile, out)
+	if err != nil {
+		n.cacheDrop(k)
+		if called {
+			unit := &flushUnit{seq: seq, delta: s.delta}
+			if withPending {
+				unit.delta.Merge(&s.pending.delta)
+			}
+			s.pending, s.delta = unit, profile.Delta{}
+		}
+		return err
+	}
+	n.cachePut(k, item)
+	flushedEvents := s.delta.Events()
+	if withPending {
+		flushedEvents += s.pending.delta.Events()
+	}
+	b.metrics.eventsStored.Add(float64(flushedEvents))
+	if from > 0 && from < wrote {
+		b.migration.migratedOnTheFly(store.UniqueEntityProfile)
+		b.metrics.migratedOnTheFly.Inc()
+	}
+	s.pending, s.delta = nil, profile.Delta{}
+	return n.flushEntity(ctx, k, s, created)
+}
+
+// requeue puts a slot whose flush failed back, merging what arrived meanwhile.
+func (n *node) requeue(k entKey, s *slot) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	cur := n.dirty[k]
+	if cur == nil {
+		n.dirty[k] = s
+		return
+	}
+	cur.delta.Merge(&s.delta)
+	cur.pending = s.pending
+	if s.dir != nil {
+		if cur.dir == nil {
+			cur.dir = s.dir
+		} else {
+			cur.dir.merge(s.dir)
+		}
+	}
+}
+
+// account records what a store call did in the metrics and the usage for the scaler.
+func (n *node) account(database, container string, out store.Outcome) {
+	m := n.b.metrics
+	m.cosmosReads.Add(float64(out.Reads))
+	m.cosmosWrites.Add(float64(out.Writes))
+	m.conflicts.Add(float64(out.Conflicts))
+	m.requestCharge.Add(out.Charge)
+	n.usage.Add(database, container, out.Charge)
+}
+
+// Drain stores everything acknowledged so far: it waits until every queued event is folded
+// into memory, then flushes all nodes until nothing is left, retrying through throttling and
+// outages until ctx ends. Ingest keeps running; events acknowledged during Drain may or may
+// not be included.
+func (b *Backend) Drain(ctx context.Context) error {
+	for b.queued.Load() > 0 {
+		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+			return errors.Join(errors.New("drain: events still queued"), err)
+		}
+	}
+	for {
+		failed := 0
+		for _, n := range b.nodes {
+			failed += n.flush(ctx)
+		}
+		left := 0
+		for _, n := range b.nodes {
+			left += n.dirtyCount()
+		}
+		if failed == 0 && left == 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return errors.Join(errors.New("drain: changes still unstored"), err)
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

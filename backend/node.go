@@ -1,0 +1,242 @@
+package backend
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/stampede-load/stampede/backend/api"
+	"github.com/stampede-load/stampede/backend/profile"
+	"github.com/stampede-load/stampede/backend/store"
+	"github.com/stampede-load/stampede/backend/throttle"
+)
+
+// entKey identifies one entity of one tenant in a node's maps.
+type entKey struct {
+	t   *tenant
+	ref api.EntityRef
+}
+
+// work is a share of one acknowledged batch for one node: the events at idx (all when idx
+// is nil).
+type work struct {
+	t      *tenant
+	events []api.Event
+	idx    []int32
+}
+
+// flushUnit is a change already sent once with sequence seq whose outcome is unknown; the
+// document's fence tells later whether it landed.
+type flushUnit struct {
+	seq   uint64
+	delta profile.Delta
+}
+
+// slot is one entity's unflushed state on its node.
+type slot struct {
+	delta   profile.Delta // folded since the last flush attempt
+	pending *flushUnit    // sent before, outcome unknown
+	dir     *dirInfo      // directory sync news for the UniqueEntity document
+}
+
+// baseline is a tenant-wide aggregate for the SystemProfile baseline document.
+type baseline struct {
+	counts [16]int64
+	hourly [24]int64
+}
+
+// node owns the entities whose hash falls on it: it folds their events into memory and
+// flushes them with its own Cosmos DB client.
+type node struct {
+	b      *Backend
+	idx    int
+	name   string
+	client *azcosmos.Client
+	policy *throttle.Policy
+	kick   chan struct{} // flush early
+
+	inboxMu sync.Mutex
+	inbox   []work        // bounded by admission (Backend.queued)
+	wake    chan struct{} // signals a non-empty inbox
+
+	mu        sync.Mutex
+	dirty     map[entKey]*slot
+	acked     map[entKey]int64
+	baselines map[*tenant]*baseline
+
+	flushMu    sync.Mutex // one flush cycle at a time
+	cacheMu    sync.Mutex
+	cache      map[entKey]store.Item
+	containers sync.Map // "db/container" -> *azcosmos.ContainerClient
+	seq        atomic.Uint64
+	usage      store.Usage
+}
+
+func (b *Backend) newNode(idx int, name string) (*node, error) {
+	client, pol, err := b.newClient()
+	if err != nil {
+		return nil, err
+	}
+	return &node{b: b, idx: idx, name: name, client: client, policy: pol,
+		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1),
+		dirty: map[entKey]*slot{}, acked: map[entKey]int64{}, baselines: map[*tenant]*baseline{},
+		cache: map[entKey]store.Item{}}, nil
+}
+
+// nodeOf returns the index of the node that owns ref: FNV-1a of type and name, stable across
+// processes so that several processes can share the work the same way.
+func nodeOf(ref api.EntityRef, nodes int) int {
+	h := uint32(2166136261)
+	h = (h ^ uint32(ref.Type)) * 16777619
+	for i := 0; i < len(ref.Name); i++ {
+		h = (h ^ uint32(ref.Name[i])) * 16777619
+	}
+	return int(h % uint32(nodes))
+}
+
+// push hands a work item to the node; it never blocks.
+func (n *node) push(w work) {
+	n.inboxMu.Lock()
+	n.inbox = append(n.inbox, w)
+	n.inboxMu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *node) applyLoop(ctx context.Context) {
+	var batch []work
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.wake:
+		}
+		n.inboxMu.Lock()
+		batch, n.inbox = n.inbox, batch[:0]
+		n.inboxMu.Unlock()
+		for i, w := range batch {
+			n.apply(w)
+			batch[i] = work{}
+		}
+	}
+}
+
+// apply folds a work item into the node's state.
+func (n *node) apply(w work) {
+	count := len(w.idx)
+	n.mu.Lock()
+	base := n.baselines[w.t]
+	if base == nil {
+		base = &baseline{}
+		n.baselines[w.t] = base
+	}
+	if w.idx == nil {
+		count = len(w.events)
+		for i := range w.events {
+			n.applyEvent(w.t, &w.events[i], base)
+		}
+	} else {
+		for _, i := range w.idx {
+			n.applyEvent(w.t, &w.events[i], base)
+		}
+	}
+	dirty := len(n.dirty)
+	n.mu.Unlock()
+	n.b.queued.Add(-int64(count))
+	if dirty >= n.b.cfg.MaxDirty {
+		select {
+		case n.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (n *node) applyEvent(t *tenant, e *api.Event, base *baseline) {
+	ref, _ := profile.Subject(e)
+	k := entKey{t: t, ref: ref}
+	s := n.dirty[k]
+	if s == nil {
+		s = &slot{}
+		n.dirty[k] = s
+	}
+	s.delta.Add(e)
+	if e.Kind.IsDirectorySync() {
+		s.noteDirectory(e)
+	}
+	n.acked[k]++
+	base.counts[e.Kind%16]++
+	base.hourly[(e.Time.UnixMilli()/3_600_000)%24]++
+}
+
+// dirtyCount returns how many entities wait for a flush.
+func (n *node) dirtyCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.dirty)
+}
+
+// forget drops everything the node holds for tenant t.
+func (n *node) forget(t *tenant) {
+	n.mu.Lock()
+	for k := range n.dirty {
+		if k.t == t {
+			delete(n.dirty, k)
+		}
+	}
+	for k := range n.acked {
+		if k.t == t {
+			delete(n.acked, k)
+		}
+	}
+	delete(n.baselines, t)
+	n.mu.Unlock()
+	n.cacheMu.Lock()
+	for k := range n.cache {
+		if k.t == t {
+			delete(n.cache, k)
+		}
+	}
+	n.cacheMu.Unlock()
+}
+
+func (n *node) container(database, name string) *azcosmos.ContainerClient {
+	key := database + "/" + name
+	if cc, ok := n.containers.Load(key); ok {
+		return cc.(*azcosmos.ContainerClient)
+	}
+	// NewContainer only fails on an empty id, which tenant validation rules out.
+	cc, _ := n.client.NewContainer(database, name)
+	n.containers.Store(key, cc)
+	return cc
+}
+
+func (n *node) cacheGet(k entKey) *store.Item {
+	n.cacheMu.Lock()
+	defer n.cacheMu.Unlock()
+	if it, ok := n.cache[k]; ok {
+		return &it
+	}
+	return nil
+}
+
+func (n *node) cachePut(k entKey, it store.Item) {
+	n.cacheMu.Lock()
+	defer n.cacheMu.Unlock()
+	if _, ok := n.cache[k]; !ok && len(n.cache) >= n.b.cfg.MaxCachedDocs {
+		for victim := range n.cache { // map order is random: evicts an arbitrary entry
+			delete(n.cache, victim)
+			break
+		}
+	}
+	n.cache[k] = it
+}
+
+func (n *node) cacheDrop(k entKey) {
+	n.cacheMu.Lock()
+	delete(n.cache, k)
+	n.cacheMu.Unlock()
+}
