@@ -30,6 +30,7 @@ type Query struct {
 	sel        *selectStmt
 	paramNames []string // distinct parameter names, indexed by paramRef.idx
 	likes      []*likeExpr
+	ins        []*inExpr
 	regexes    []*callExpr
 	counts     []*countSpec // TOP, OFFSET and LIMIT given as parameters
 	nslots     int
@@ -42,6 +43,7 @@ type Bound struct {
 	params  []any
 	likes   []*regexp.Regexp // per LIKE, compiled when its pattern is a literal or parameter
 	regexes []*regexp.Regexp // per REGEXMATCH, likewise
+	inSets  []*inSet         // per IN, when every list item is a literal or parameter
 	now     time.Time        // the instant GetCurrentDateTime and friends report
 }
 
@@ -65,7 +67,7 @@ func Parse(text string) (*Query, error) {
 		return nil, err
 	}
 	q := &Query{
-		text: text, sel: sel, likes: p.likes, regexes: p.regexes, counts: p.counts,
+		text: text, sel: sel, likes: p.likes, ins: p.ins, regexes: p.regexes, counts: p.counts,
 		nslots: r.nslots,
 	}
 	q.indexParams(p.params)
@@ -127,6 +129,7 @@ func (q *Query) Bind(params []Param) (*Bound, error) {
 	if err := b.compilePatterns(); err != nil {
 		return nil, err
 	}
+	b.buildInSets()
 	return b, nil
 }
 
@@ -184,6 +187,24 @@ func (b *Bound) compilePatterns() error {
 		b.regexes[i] = re
 	}
 	return nil
+}
+
+// buildInSets hashes IN lists made only of literals and parameters, so that the
+// ReadMany form "c.id IN (@p0, ..., @p999)" costs one lookup per row.
+func (b *Bound) buildInSets() {
+	b.inSets = make([]*inSet, len(b.q.ins))
+	for i, in := range b.q.ins {
+		values := make([]any, len(in.list))
+		for j, item := range in.list {
+			if values[j] = b.constant(item); isUndefined(values[j]) {
+				values = nil
+				break
+			}
+		}
+		if len(values) >= minHashedIn {
+			b.inSets[i] = newInSet(values)
+		}
+	}
 }
 
 // constant returns the value of a literal or parameter, else undefined.

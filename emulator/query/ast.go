@@ -106,6 +106,7 @@ type inExpr struct {
 	x    expr
 	list []expr
 	not  bool
+	idx  int // index into Bound.inSets
 }
 
 type likeExpr struct {

@@ -129,6 +129,9 @@ func (n *inExpr) eval(e *env) any {
 	if isUndefined(x) {
 		return undefined
 	}
+	if set := e.b.inSets[n.idx]; set != nil {
+		return set.contains(x) != n.not
+	}
 	for _, it := range n.list {
 		if eq, ok := equalValues(x, it.eval(e)); ok && eq {
 			return !n.not

@@ -107,7 +107,9 @@ func (p *parser) parseIn(x expr, not bool) (expr, error) {
 	if err := p.expectOp(")", "to close the IN list"); err != nil {
 		return nil, err
 	}
-	return &inExpr{x: x, list: list, not: not}, nil
+	in := &inExpr{x: x, list: list, not: not, idx: len(p.ins)}
+	p.ins = append(p.ins, in)
+	return in, nil
 }
 
 func (p *parser) parseLike(x expr, not bool) (expr, error) {

@@ -14,6 +14,7 @@ type parser struct {
 	i       int
 	params  []*paramRef
 	likes   []*likeExpr
+	ins     []*inExpr
 	regexes []*callExpr
 	counts  []*countSpec
 	depth   int

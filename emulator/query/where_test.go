@@ -1,6 +1,10 @@
 package query
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 func TestWhereOperators(t *testing.T) {
 	t.Parallel()
@@ -140,4 +144,28 @@ func TestExpressionOperators(t *testing.T) {
 		{name: "coalesce binds tighter than ternary", query: "SELECT VALUE undefined ?? true ? 'y' : 'n'",
 			want: `["y"]`},
 	})
+}
+
+// TestHashedInMatchesEquality pins that long constant IN lists, which are hashed, keep
+// the semantics of '=' for every JSON type.
+func TestHashedInMatchesEquality(t *testing.T) {
+	t.Parallel()
+	docs := []any{map[string]any{"vs": []any{
+		1.0, "1", true, false, nil, []any{1.0}, map[string]any{"a": 1.0}, 2.0, "x", 0.0,
+		[]any{2.0}, map[string]any{"a": 2.0},
+	}}}
+	list := `(1, "1", true, null, [1], {"a": 1}, -0, "y", 42)`
+	var ors string
+	for i, item := range []string{`1`, `"1"`, `true`, `null`, `[1]`, `{"a": 1}`, `-0`, `"y"`, `42`} {
+		if i > 0 {
+			ors += " OR "
+		}
+		ors += "v = " + item
+	}
+	hashed := runQuery(t, "SELECT VALUE v FROM v IN c.vs WHERE v IN "+list, nil, docs)
+	linear := runQuery(t, "SELECT VALUE v FROM v IN c.vs WHERE "+ors, nil, docs)
+	require.JSONEq(t, `[1,"1",true,null,[1],{"a":1},0]`, hashed)
+	require.JSONEq(t, linear, hashed)
+	notIn := runQuery(t, "SELECT VALUE v FROM v IN c.vs WHERE v NOT IN "+list, nil, docs)
+	require.JSONEq(t, `[false,2,"x",[2],{"a":2}]`, notIn)
 }
