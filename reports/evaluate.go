@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -100,9 +101,17 @@ func formatValue(v float64, u Unit) string {
 	case UnitRatio:
 		return strconv.FormatFloat(v*100, 'g', 4, 64) + "%"
 	case UnitCount, UnitNone:
-		return strconv.FormatFloat(v, 'g', 6, 64)
+		return formatNumber(v)
 	}
-	return strconv.FormatFloat(v, 'g', 6, 64) + " " + string(u)
+	return formatNumber(v) + " " + string(u)
+}
+
+// formatNumber writes whole numbers in full and others with 6 significant digits.
+func formatNumber(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
 }
 
 // FormatSeconds renders a duration given in seconds with a readable unit.

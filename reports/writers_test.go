@@ -1,0 +1,79 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWriteJUnit(t *testing.T) {
+	s := finishedSynth(t, synthRun{seed: 4, seconds: 30})
+	var buf bytes.Buffer
+	require.NoError(t, WriteJUnit(&buf, s))
+
+	var got junitSuites
+	require.NoError(t, xml.Unmarshal(buf.Bytes(), &got))
+	require.Equal(t, len(s.Thresholds)+len(s.Invariants), got.Tests)
+	require.Len(t, got.Suites, 2)
+	require.Len(t, got.Suites[0].Cases, 3)
+	require.Len(t, got.Suites[1].Cases, 3)
+	// p(50)<1ms in the burst phase fails on purpose; everything else holds.
+	require.Equal(t, 1, got.Failures)
+	failed := got.Suites[0].Cases[2] // events_lost sorts first, then ingest_latency's two
+	require.Equal(t, "ingest_latency: p(50)<1ms [phase burst]", failed.Name)
+	require.NotNil(t, failed.Failure)
+	require.Contains(t, failed.Failure.Message, "p(50) of ingest_latency was")
+}
+
+func TestWriteMarkdownPutsFailedGatesFirst(t *testing.T) {
+	s := finishedSynth(t, synthRun{seed: 5, seconds: 30})
+	var buf bytes.Buffer
+	require.NoError(t, WriteMarkdown(&buf, s))
+	md := buf.String()
+	require.True(t, strings.HasPrefix(md, "## Stampede `synthetic`: ❌ FAIL"), md[:60])
+	failed := strings.Index(md, "### Failed gates")
+	figures := strings.Index(md, "### Key figures")
+	require.Positive(t, failed)
+	require.Less(t, failed, figures)
+	require.Contains(t, md, "| threshold | `ingest_latency p(50)<1ms [phase burst]` |")
+	require.Contains(t, md, "| brute_force | 10 | 9 | 1 | 1 | 0.90 | 0.90 | 2.5s |")
+	require.Contains(t, md, "| westeurope → northeurope |")
+}
+
+func TestWriteMarkdownPass(t *testing.T) {
+	s := synthRun{seed: 6, seconds: 10}.build(t)
+	CheckInvariants(s)
+	s.Finalize()
+	var buf bytes.Buffer
+	require.NoError(t, WriteMarkdown(&buf, s))
+	require.Contains(t, buf.String(), "✅ PASS")
+	require.NotContains(t, buf.String(), "Failed gates")
+}
+
+func TestWriteHTMLSelfContained(t *testing.T) {
+	s := finishedSynth(t, synthRun{seed: 7, seconds: 90})
+	var buf bytes.Buffer
+	require.NoError(t, WriteHTML(&buf, s))
+	page := buf.String()
+	for _, id := range []string{"rate", "latency", "ru", "throttle", "regions", "schema"} {
+		require.Contains(t, page, `id="chart-`+id+`"`)
+	}
+	require.Equal(t, 6, strings.Count(page, "<svg"))
+	require.Contains(t, page, `id="detection-table"`)
+	require.Contains(t, page, "<td>pass_the_hash</td>")
+	require.NotContains(t, page, "<script")
+	require.NotContains(t, page, "http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\"><script")
+	require.NotRegexp(t, `(src|href)="https?://`, page, "nothing may be fetched")
+}
+
+func TestWriteHTMLEscapesScenarioText(t *testing.T) {
+	s := finishedSynth(t, synthRun{seed: 8, seconds: 5})
+	s.Scenario.Effective = "name: <script>alert(1)</script>"
+	var buf bytes.Buffer
+	require.NoError(t, WriteHTML(&buf, s))
+	require.NotContains(t, buf.String(), "<script>alert")
+	require.Contains(t, buf.String(), "&lt;script&gt;alert(1)&lt;/script&gt;")
+}
