@@ -65,7 +65,7 @@ func (g *Generator) pickActor(activity float64) (*org.User, string) {
 		u := &g.org.Users[g.rng.IntN(g.services)]
 		return u, g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name
 	}
-	u := &g.org.Users[g.users[g.rng.Skewed(len(g.users), 1.6)]]
+	u := &g.org.Users[g.users[g.rng.Skewed(len(g.users), 1.5)]]
 	ws := u.Workstation
 	// Now and then people work from another desk.
 	if g.rng.Chance(0.03) {

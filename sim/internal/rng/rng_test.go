@@ -1,6 +1,7 @@
 package rng
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,4 +50,15 @@ func TestDeriveSeparatesStreams(t *testing.T) {
 	require.Equal(t, Derive(1, "t1", "s1"), Derive(1, "t1", "s1"))
 	require.NotEqual(t, Derive(1, "t1", "s1"), Derive(1, "t1s", "1"))
 	require.NotEqual(t, Derive(1, "t1"), Derive(2, "t1"))
+}
+
+func TestSkewedFastPathsMatchPow(t *testing.T) {
+	for _, power := range []float64{1, 1.5, 2, 2.5, 3} {
+		a, b := New(5), New(5)
+		for range 1000 {
+			got := a.Skewed(1000, power)
+			want := min(int(1000*math.Pow(b.Float64(), power)), 999)
+			require.InDelta(t, want, got, 1, "power %v", power)
+		}
+	}
 }
