@@ -49,6 +49,7 @@ func TestParseErrors(t *testing.T) {
 		{"fractional TOP", "SELECT TOP 1.5 * FROM c", "TOP must be a non-negative integer, got 1.5", 11},
 		{"LIMIT without OFFSET", "SELECT * FROM c LIMIT 5", "LIMIT requires a preceding OFFSET", 16},
 		{"OFFSET without LIMIT", "SELECT * FROM c OFFSET 5", "expected LIMIT after OFFSET n", -1},
+		{"ALL subquery", "SELECT * FROM c WHERE ALL(SELECT VALUE t > 1 FROM t IN c.n)", "ALL(SELECT ...) subqueries are not supported", 22},
 		{"IN subquery", "SELECT * FROM c WHERE c.id IN (SELECT VALUE 1)", "IN (SELECT ...) is not supported", 31},
 		{"ORDER BY RANK", "SELECT * FROM c ORDER BY RANK FullTextScore(c.t, 'x')", "ORDER BY RANK", 25},
 		{"unterminated string", "SELECT 'abc", "unterminated string literal", 7},

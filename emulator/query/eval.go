@@ -285,7 +285,11 @@ func (n *callExpr) eval(e *env) any {
 	var buf [4]any
 	args := buf[:0]
 	for _, a := range n.args {
-		args = append(args, a.eval(e))
+		v := a.eval(e)
+		if !n.fn.takesUndefined && isUndefined(v) {
+			return undefined
+		}
+		args = append(args, v)
 	}
 	return n.fn.call(e, n, args)
 }

@@ -11,9 +11,12 @@ import (
 // function is a built-in scalar function. impl receives evaluated arguments, undefined
 // included, and returns undefined for arguments of the wrong type, as Cosmos DB does.
 type function struct {
-	minArgs, maxArgs int // maxArgs -1: variadic
-	usesRegex        bool
-	impl             func(e *env, n *callExpr, args []any) any
+	minArgs, maxArgs int  // maxArgs -1: variadic
+	usesRegex        bool // caches compiled patterns on the Bound
+	// takesUndefined marks the type checks and IIF; every other function yields undefined
+	// without being called when an argument is undefined, as Cosmos DB documents.
+	takesUndefined bool
+	impl           func(e *env, n *callExpr, args []any) any
 }
 
 func (f *function) call(e *env, n *callExpr, args []any) any { return f.impl(e, n, args) }
@@ -86,6 +89,7 @@ func SupportedFunctions() []string {
 func init() {
 	typeCheck := func(name string, test func(v any) bool) {
 		pure(name, 1, 1, func(a []any) any { return test(a[0]) })
+		functions[name].takesUndefined = true
 	}
 	typeCheck("IS_DEFINED", func(v any) bool { return !isUndefined(v) })
 	typeCheck("IS_NULL", func(v any) bool { return v == nil })
@@ -109,6 +113,7 @@ func init() {
 		}
 		return a[2]
 	})
+	functions["IIF"].takesUndefined = true
 	registerClock()
 }
 

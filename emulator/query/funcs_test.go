@@ -148,8 +148,11 @@ func TestArrayFunctions(t *testing.T) {
 			want: `[[[1,2,3]]]`},
 		{name: "SetUnion and SetIntersect", query: `SELECT VALUE [SetUnion([1, 2, 2], [2, 3]), SetIntersect([1, 2, 2, 4], [4, 2])]`,
 			want: `[[[1,2,3],[2,4]]]`},
-		{name: "IIF", query: `SELECT VALUE [IIF(true, 'y', 'n'), IIF(1, 'y', 'n'), IIF(false, 'y', 'n')]`,
-			want: `[["y","n","n"]]`},
+		{name: "IIF", query: `SELECT VALUE [IIF(true, 'y', 'n'), IIF(1, 'y', 'n'), IIF(false, 'y', 'n'),
+			IIF(c.missing, 'y', 'n')] FROM c WHERE c.id = '1'`, want: `[["y","n","n","n"]]`},
+		{name: "an undefined argument makes a function undefined",
+			query: `SELECT VALUE [ARRAY_CONTAINS(c.tags, c.missing), CONCAT(c.name, c.missing), LENGTH(c.missing),
+				ARRAY_LENGTH(c.missing), IS_DEFINED(c.missing)] FROM c WHERE c.id = '1'`, want: `[[false]]`},
 	})
 }
 

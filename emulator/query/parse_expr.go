@@ -369,6 +369,10 @@ func (p *parser) parseIdentifier(t token) (expr, error) {
 	if !p.isOp("(") {
 		return &varRef{name: t.text, slot: -1, pos: t.pos}, nil
 	}
+	if n := p.toks[p.i+1]; n.kind == tokKeyword && n.kw == "SELECT" {
+		return nil, &Error{Pos: t.pos, Msg: strings.ToUpper(t.text) + "(SELECT ...) subqueries are not " +
+			"supported; EXISTS, ARRAY and scalar (SELECT ...) subqueries are"}
+	}
 	p.i++
 	var args []expr
 	if !p.acceptOp(")") {
