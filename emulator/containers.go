@@ -41,6 +41,7 @@ func (rq *request) serveContainers() error {
 	if err != nil {
 		return err
 	}
+	rq.s.registerContainer(c, rq.s.now())
 	meta := c.meta.Load()
 	rq.charge = chargeMetadataWrite
 	rq.w.Header().Set(hdrETag, meta.etag)
