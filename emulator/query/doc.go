@@ -82,7 +82,10 @@
 // CEILING, COS, COT, DEGREES, EXP, FLOOR, LOG (optional base), LOG10, NUMBERBIN, PI,
 // POWER, RADIANS, ROUND, SIGN, SIN, SQRT, SQUARE, TAN, TRUNC, and the integer family
 // INTADD, INTSUB, INTMUL, INTDIV, INTMOD, INTBITAND, INTBITOR, INTBITXOR, INTBITNOT,
-// INTBITLEFTSHIFT, INTBITRIGHTSHIFT. Arrays: ARRAY_CONCAT, ARRAY_CONTAINS (optional
+// INTBITLEFTSHIFT, INTBITRIGHTSHIFT. Date-time (ISO 8601 UTC strings such as
+// 2024-05-06T07:08:09.1234567Z): DATETIMEADD, DATETIMEDIFF, DATETIMEPART,
+// DATETIMEFROMPARTS, DATETIMETOTICKS, DATETIMETOTIMESTAMP, TICKSTODATETIME,
+// TIMESTAMPTODATETIME. Arrays: ARRAY_CONCAT, ARRAY_CONTAINS (optional
 // partial-match boolean), ARRAY_CONTAINS_ANY, ARRAY_CONTAINS_ALL, ARRAY_LENGTH,
 // ARRAY_SLICE, SETINTERSECT, SETUNION. Other: IIF, GETCURRENTDATETIME,
 // GETCURRENTTIMESTAMP, GETCURRENTTICKS (and their STATIC forms; one instant per Bind).
@@ -94,9 +97,9 @@
 //
 //	gap                                                  today
 //	user-defined functions (udf.name)                    parse error
-//	date-time functions (DateTimeAdd, ...), spatial      parse error "not supported by this emulator"
-//	  (ST_*), full-text and vector search, RRF, CHOOSE,
-//	  DOCUMENTID, RAND, OBJECTTOARRAY, STRINGJOIN/SPLIT
+//	DateTimeBin, spatial (ST_*), full-text and vector    parse error "not supported by this emulator"
+//	  search, RRF, CHOOSE, DOCUMENTID, RAND,
+//	  OBJECTTOARRAY, STRINGJOIN, STRINGSPLIT
 //	ORDER BY RANK                                        parse error
 //	ALL/FIRST/LAST subqueries, IN (SELECT ...)           parse error
 //	REGEXMATCH modifier x                                bind or runtime error
@@ -105,7 +108,8 @@
 //
 //   - Projected objects are Go maps, so encoding/json writes their properties sorted by
 //     name, not in select-list order. JSON consumers are unaffected.
-//   - Numbers are float64: integers beyond 2^53 lose precision (the service keeps int64).
+//   - Numbers are float64: integers beyond 2^53 lose precision (the service keeps int64);
+//     this includes .NET ticks, which DateTimeToTicks returns to about 13 microseconds.
 //   - String order and LENGTH, INDEX_OF, SUBSTRING, LEFT, RIGHT count Unicode code points
 //     and compare by code point; the service uses UTF-16. They differ only outside the
 //     Basic Multilingual Plane.

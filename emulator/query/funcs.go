@@ -36,9 +36,7 @@ func pure(name string, minArgs, maxArgs int, impl func(args []any) any) {
 // unsupportedFunctions are real Cosmos DB functions the emulator does not implement; they
 // fail at parse time with a message saying so rather than "unknown function".
 var unsupportedFunctions = []string{
-	"DATETIMEADD", "DATETIMEBIN", "DATETIMEDIFF", "DATETIMEFROMPARTS", "DATETIMEPART",
-	"DATETIMETOTICKS", "DATETIMETOTIMESTAMP", "TICKSTODATETIME", "TIMESTAMPTODATETIME",
-	"ST_DISTANCE", "ST_WITHIN", "ST_INTERSECTS", "ST_ISVALID", "ST_ISVALIDDETAILED", "ST_AREA",
+	"DATETIMEBIN", "ST_DISTANCE", "ST_WITHIN", "ST_INTERSECTS", "ST_ISVALID", "ST_ISVALIDDETAILED", "ST_AREA",
 	"VECTORDISTANCE", "FULLTEXTCONTAINS", "FULLTEXTCONTAINSALL", "FULLTEXTCONTAINSANY",
 	"FULLTEXTSCORE", "RRF", "DOCUMENTID", "RAND", "CHOOSE", "OBJECTTOARRAY",
 	"STRINGJOIN", "STRINGSPLIT", "ARRAYTOOBJECT", "COUNTIF", "MAKELIST", "MAKESET",
@@ -123,15 +121,13 @@ func registerClock() {
 	now := func(e *env) time.Time { return e.b.now }
 	for _, suffix := range []string{"", "STATIC"} {
 		register("GETCURRENTDATETIME"+suffix, 0, 0, func(e *env, _ *callExpr, _ []any) any {
-			return now(e).UTC().Format("2006-01-02T15:04:05.0000000Z")
+			return now(e).UTC().Format(dateTimeLayout)
 		})
 		register("GETCURRENTTIMESTAMP"+suffix, 0, 0, func(e *env, _ *callExpr, _ []any) any {
 			return float64(now(e).UnixMilli())
 		})
 		register("GETCURRENTTICKS"+suffix, 0, 0, func(e *env, _ *callExpr, _ []any) any {
-			// Ticks are 100 ns intervals since 0001-01-01, as in .NET.
-			const unixEpochTicks = 621355968000000000
-			return float64(unixEpochTicks + now(e).UnixNano()/100)
+			return float64(ticks(now(e)))
 		})
 	}
 }

@@ -175,3 +175,41 @@ func TestCurrentTimeIsFixedPerBind(t *testing.T) {
 	require.Equal(t, int64(ms), parsed.UnixMilli())
 	require.InDelta(t, ms*10_000+621355968000000000, first[2].(float64), 10_000)
 }
+
+func TestDateTimeFunctions(t *testing.T) {
+	t.Parallel()
+	runCases(t, nil, []queryCase{
+		{name: "DateTimeAdd", query: `SELECT VALUE [
+			DateTimeAdd("hh", 1, "2024-01-31T23:30:00.0000000Z"),
+			DateTimeAdd("month", 1, "2024-01-31T10:00:00Z"),
+			DateTimeAdd("yyyy", -1, "2024-02-29T00:00:00Z"),
+			DateTimeAdd("ms", 1500, "2024-01-01T00:00:00.5Z"),
+			DateTimeAdd("dd", 1, "2024-01-01"),
+			DateTimeAdd("fortnight", 1, "2024-01-01T00:00:00Z")]`,
+			want: `[["2024-02-01T00:30:00.0000000Z","2024-02-29T10:00:00.0000000Z",
+				"2023-02-28T00:00:00.0000000Z","2024-01-01T00:00:02.0000000Z"]]`},
+		{name: "DateTimeDiff counts boundaries", query: `SELECT VALUE [
+			DateTimeDiff("yy", "2023-12-31T23:59:59Z", "2024-01-01T00:00:00Z"),
+			DateTimeDiff("month", "2024-01-31T00:00:00Z", "2024-03-01T00:00:00Z"),
+			DateTimeDiff("day", "2024-01-01T23:00:00Z", "2024-01-02T01:00:00Z"),
+			DateTimeDiff("hour", "2024-01-01T03:00:00Z", "2024-01-01T01:59:00Z"),
+			DateTimeDiff("second", "2024-01-01T00:00:00.9Z", "2024-01-01T00:00:01.1Z")]`,
+			want: `[[1,2,1,-2,1]]`},
+		{name: "DateTimePart", query: `SELECT VALUE [DateTimePart("year", "2024-05-06T07:08:09.1234567Z"),
+			DateTimePart("m", "2024-05-06T07:08:09.1234567Z"), DateTimePart("d", "2024-05-06T07:08:09.1234567Z"),
+			DateTimePart("hh", "2024-05-06T07:08:09.1234567Z"), DateTimePart("mi", "2024-05-06T07:08:09.1234567Z"),
+			DateTimePart("ss", "2024-05-06T07:08:09.1234567Z"), DateTimePart("ms", "2024-05-06T07:08:09.1234567Z"),
+			DateTimePart("mcs", "2024-05-06T07:08:09.1234567Z"), DateTimePart("ns", "2024-05-06T07:08:09.1234567Z")]`,
+			want: `[[2024,5,6,7,8,9,123,123456,123456700]]`},
+		{name: "DateTimeFromParts", query: `SELECT VALUE [DateTimeFromParts(2024, 2, 29),
+			DateTimeFromParts(2024, 2, 29, 13, 14, 15, 1234567), DateTimeFromParts(2023, 2, 29),
+			DateTimeFromParts(2024, 13, 1)]`,
+			want: `[["2024-02-29T00:00:00.0000000Z","2024-02-29T13:14:15.1234567Z"]]`},
+		{name: "ticks and timestamps round-trip", query: `SELECT VALUE [
+			DateTimeToTimestamp("1970-01-01T00:00:01.5Z"), TimestampToDateTime(1500),
+			DateTimeToTicks("0001-01-01T00:00:00Z"), TicksToDateTime(621355968000000000),
+			TicksToDateTime(DateTimeToTicks("2024-01-01T00:00:00Z")), DateTimeToTimestamp("not a date")]`,
+			want: `[[1500,"1970-01-01T00:00:01.5000000Z",0,"1970-01-01T00:00:00.0000000Z",
+				"2024-01-01T00:00:00.0000000Z"]]`},
+	})
+}
