@@ -17,7 +17,6 @@ var systemProperties = map[string]bool{
 // document is an incoming item body with the few fields the store indexes.
 type document struct {
 	raw       []byte
-	top       map[string]json.RawMessage
 	id        string
 	pk        partitionKey
 	ttl       *int64
@@ -31,11 +30,26 @@ func parseDocument(raw []byte, def *pkDefinition) (*document, error) {
 			"item size limit", len(raw), maxDocumentBytes)
 	}
 	d := &document{raw: bytes.TrimSpace(raw)}
-	if err := json.Unmarshal(d.raw, &d.top); err != nil || d.top == nil {
-		return nil, badRequest("the request body is not a JSON object: %v", errText(err))
+	if !json.Valid(d.raw) {
+		var v any
+		return nil, badRequest("the request body is not valid JSON: %v", json.Unmarshal(d.raw, &v))
 	}
-	idRaw, ok := d.top["id"]
-	if !ok {
+	var idRaw, ttlRaw []byte
+	err := eachMember(d.raw, func(k string, v []byte) bool {
+		switch {
+		case k == "id":
+			idRaw = v
+		case k == "ttl":
+			ttlRaw = v
+		case systemProperties[k]:
+			d.hasSystem = true
+		}
+		return true
+	})
+	if err != nil {
+		return nil, badRequest("the request body is a JSON %s, not an object", jsonKind(d.raw))
+	}
+	if idRaw == nil {
 		return nil, badRequest("the document has no \"id\" property")
 	}
 	if err := json.Unmarshal(idRaw, &d.id); err != nil {
@@ -44,23 +58,30 @@ func parseDocument(raw []byte, def *pkDefinition) (*document, error) {
 	if err := validateID("document", d.id, true); err != nil {
 		return nil, err
 	}
-	if err := d.parseTTL(); err != nil {
+	if err := d.parseTTL(ttlRaw); err != nil {
 		return nil, err
 	}
-	for k := range d.top {
-		if systemProperties[k] {
-			d.hasSystem = true
-			break
-		}
-	}
-	var err error
-	d.pk, err = def.extract(d.top)
+	d.pk, err = def.extract(d.raw)
 	return d, err
 }
 
-func (d *document) parseTTL() error {
-	raw, ok := d.top["ttl"]
-	if !ok || string(raw) == "null" {
+// jsonKind names the kind of a valid JSON value, for messages.
+func jsonKind(b []byte) string {
+	switch b[skipSpace(b, 0)] {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	}
+	return "number"
+}
+
+func (d *document) parseTTL(raw []byte) error {
+	if raw == nil || string(raw) == "null" {
 		return nil
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
@@ -70,13 +91,6 @@ func (d *document) parseTTL() error {
 	}
 	d.ttl = &n
 	return nil
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "null or not an object"
-	}
-	return err.Error()
 }
 
 // expiry is when the document expires (unix seconds, 0 never) under the container's

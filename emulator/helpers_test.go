@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	azcorePolicy "github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/require"
 )
 
@@ -94,3 +95,7 @@ func (c *rawClient) setup(containerJSON string) {
 func base64URL(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+func policyTransport(c *http.Client) azcorePolicy.ClientOptions {
+	return azcorePolicy.ClientOptions{Transport: c}
+}

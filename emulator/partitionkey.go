@@ -267,11 +267,11 @@ func splitPath(path string) ([]string, error) {
 	return segs, nil
 }
 
-// extract reads the partition key of a document from its top-level properties.
-func (d *pkDefinition) extract(top map[string]json.RawMessage) (partitionKey, error) {
+// extract reads the partition key of a document (valid JSON) from its properties.
+func (d *pkDefinition) extract(doc []byte) (partitionKey, error) {
 	parts := make([]any, len(d.segments))
 	for i, segs := range d.segments {
-		v, err := lookupKeyValue(top, segs)
+		v, err := lookupKeyValue(doc, segs)
 		if err != nil {
 			return partitionKey{}, badRequest("partition key %s: %v", d.Paths[i], err)
 		}
@@ -285,17 +285,13 @@ func (d *pkDefinition) extract(top map[string]json.RawMessage) (partitionKey, er
 	return pk, nil
 }
 
-func lookupKeyValue(obj map[string]json.RawMessage, segs []string) (any, error) {
-	raw, ok := obj[segs[0]]
+func lookupKeyValue(obj []byte, segs []string) (any, error) {
+	raw, ok := member(obj, segs[0])
 	if !ok {
 		return epk.Undefined{}, nil
 	}
 	if len(segs) > 1 {
-		var inner map[string]json.RawMessage
-		if json.Unmarshal(raw, &inner) != nil {
-			return epk.Undefined{}, nil
-		}
-		return lookupKeyValue(inner, segs[1:])
+		return lookupKeyValue(raw, segs[1:])
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
