@@ -16,7 +16,8 @@ func (b *Backend) Acknowledged() map[string]map[string]int64 {
 	out := map[string]map[string]int64{}
 	for _, n := range b.nodes {
 		n.mu.Lock()
-		for k, c := range n.acked {
+		for k, e := range n.entities {
+			c := e.acked
 			m := out[k.t.id]
 			if m == nil {
 				m = map[string]int64{}

@@ -34,8 +34,12 @@ func (n *node) flush(ctx context.Context) int {
 	defer n.flushMu.Unlock()
 	start := time.Now()
 	n.mu.Lock()
-	taken := n.dirty
-	n.dirty = make(map[entKey]*slot, len(taken))
+	batch := make([]takenSlot, len(n.dirty))
+	for i, e := range n.dirty {
+		batch[i] = takenSlot{e, e.slot}
+		e.slot = nil
+	}
+	n.dirty = n.dirty[:0]
 	bases := n.baselines
 	n.baselines = map[*tenant]*baseline{}
 	n.mu.Unlock()
@@ -44,13 +48,13 @@ func (n *node) flush(ctx context.Context) int {
 	var failMu sync.Mutex
 	sem := make(chan struct{}, n.b.cfg.FlushConcurrency)
 	var wg sync.WaitGroup
-	for k, s := range taken {
+	for _, tk := range batch {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := n.flushSlot(ctx, k, s); err != nil {
-				n.requeue(k, s)
+			if err := n.flushSlot(ctx, tk.e.key, tk.s); err != nil {
+				n.requeue(tk.e, tk.s)
 				failMu.Lock()
 				failed++
 				failMu.Unlock()
@@ -62,7 +66,7 @@ func (n *node) flush(ctx context.Context) int {
 	if n.idx == 0 {
 		failed += n.b.flushAlerts(ctx, n)
 	}
-	n.b.metrics.flushed(len(taken), failed, time.Since(start))
+	n.b.metrics.flushed(len(batch), failed, time.Since(start))
 	return failed
 }
 
@@ -127,13 +131,22 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	return n.flushEntity(ctx, k, s, created)
 }
 
+// takenSlot is an entity's slot taken for a flush.
+type takenSlot struct {
+	e *entity
+	s *slot
+}
+
 // requeue puts a slot whose flush failed back, merging what arrived meanwhile.
-func (n *node) requeue(k entKey, s *slot) {
+func (n *node) requeue(e *entity, s *slot) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	cur := n.dirty[k]
+	cur := e.slot
 	if cur == nil {
-		n.dirty[k] = s
+		e.slot = s
+		if _, live := n.entities[e.key]; live { // not offboarded meanwhile
+			n.dirty = append(n.dirty, e)
+		}
 		return
 	}
 	cur.delta.Merge(&s.delta)

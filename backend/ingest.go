@@ -238,9 +238,7 @@ func (b *Backend) admit(t *tenant, batch *api.Batch) (api.Ack, *rejection) {
 	t.batches.Add(1)
 	b.metrics.batchesAccepted.Inc()
 	b.metrics.eventsAcked.Add(float64(count))
-	for i := range batch.Events {
-		t.engine.Observe(&batch.Events[i])
-	}
+	t.engine.ObserveAll(batch.Events)
 	ack.Accepted = len(batch.Events)
 	return ack, nil
 }

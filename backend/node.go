@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -34,6 +35,14 @@ type flushUnit struct {
 	delta profile.Delta
 }
 
+// entity is what a node keeps per entity for the life of the process: the events
+// acknowledged for it and, while it has unflushed changes, its slot.
+type entity struct {
+	key   entKey
+	acked int64
+	slot  *slot
+}
+
 // slot is one entity's unflushed state on its node.
 type slot struct {
 	delta   profile.Delta // folded since the last flush attempt
@@ -62,8 +71,8 @@ type node struct {
 	wake    chan struct{} // signals a non-empty inbox
 
 	mu        sync.Mutex
-	dirty     map[entKey]*slot
-	acked     map[entKey]int64
+	entities  map[entKey]*entity // every entity the node has seen
+	dirty     []*entity          // entities with a slot, in the order they changed
 	baselines map[*tenant]*baseline
 
 	flushMu    sync.Mutex // one flush cycle at a time
@@ -81,7 +90,7 @@ func (b *Backend) newNode(idx int, name string) (*node, error) {
 	}
 	return &node{b: b, idx: idx, name: name, client: client, policy: pol,
 		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1),
-		dirty: map[entKey]*slot{}, acked: map[entKey]int64{}, baselines: map[*tenant]*baseline{},
+		entities: map[entKey]*entity{}, baselines: map[*tenant]*baseline{},
 		cache: map[entKey]store.Item{}}, nil
 }
 
@@ -158,16 +167,22 @@ func (n *node) apply(w work) {
 func (n *node) applyEvent(t *tenant, e *api.Event, base *baseline) {
 	ref, _ := profile.Subject(e)
 	k := entKey{t: t, ref: ref}
-	s := n.dirty[k]
+	ent := n.entities[k]
+	if ent == nil {
+		ent = &entity{key: k}
+		n.entities[k] = ent
+	}
+	s := ent.slot
 	if s == nil {
 		s = &slot{}
-		n.dirty[k] = s
+		ent.slot = s
+		n.dirty = append(n.dirty, ent)
 	}
 	s.delta.Add(e)
 	if e.Kind.IsDirectorySync() {
 		s.noteDirectory(e)
 	}
-	n.acked[k]++
+	ent.acked++
 	base.counts[e.Kind%16]++
 	base.hourly[(e.Time.UnixMilli()/3_600_000)%24]++
 }
@@ -182,16 +197,12 @@ func (n *node) dirtyCount() int {
 // forget drops everything the node holds for tenant t.
 func (n *node) forget(t *tenant) {
 	n.mu.Lock()
-	for k := range n.dirty {
+	for k := range n.entities {
 		if k.t == t {
-			delete(n.dirty, k)
+			delete(n.entities, k)
 		}
 	}
-	for k := range n.acked {
-		if k.t == t {
-			delete(n.acked, k)
-		}
-	}
+	n.dirty = slices.DeleteFunc(n.dirty, func(e *entity) bool { return e.key.t == t })
 	delete(n.baselines, t)
 	n.mu.Unlock()
 	n.cacheMu.Lock()

@@ -137,6 +137,21 @@ func (g *Engine) Observe(e *api.Event) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.observe(e)
+}
+
+// ObserveAll feeds events to the rules in order, under one lock.
+func (g *Engine) ObserveAll(events []api.Event) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range events {
+		if relevant(&events[i]) {
+			g.observe(&events[i])
+		}
+	}
+}
+
+func (g *Engine) observe(e *api.Event) {
 	acct := g.account(e.Source)
 	ms := e.Time.UnixMilli()
 	g.observeFailure(e, acct, ms)
@@ -192,6 +207,7 @@ func (g *Engine) observeTickets(e *api.Event, a *account, ms int64) {
 	}
 	if e.Kind == api.KindKerberosAS && e.SourceHost != "" {
 		a.tgtHosts.put(e.SourceHost, ms)
+		a.lastTGTHost = e.SourceHost
 		return
 	}
 	if e.Kind != api.KindKerberosTGS && e.Kind != api.KindTicketRequest {
@@ -202,7 +218,8 @@ func (g *Engine) observeTickets(e *api.Event, a *account, ms int64) {
 	}
 	// A TGS from a host where the account never obtained a TGT, while it holds a recent TGT
 	// elsewhere, means the ticket travelled.
-	if e.SourceHost != "" && a.tgtHosts.len() > 0 && !a.tgtHosts.has(e.SourceHost) &&
+	if e.SourceHost != "" && e.SourceHost != a.lastTGTHost && a.tgtHosts.len() > 0 &&
+		!a.tgtHosts.has(e.SourceHost) &&
 		a.tgtHosts.newest() >= ms-ticketLifetime.Milliseconds() {
 		g.raise(PassTheTicket, e.Source, e.Time, e.SourceHost)
 	}
@@ -218,8 +235,8 @@ func (g *Engine) observeNTLM(e *api.Event, a *account) {
 		g.raise(PassTheHash, e.Source, e.Time, e.SourceHost)
 		return
 	}
-	if (e.Kind == api.KindNTLM || e.Kind == api.KindCredentialValidation) && e.SourceHost != "" &&
-		a.events >= int64(g.cfg.MinHistory) && !a.hosts.has(e.SourceHost) && e.Admin {
+	if e.Admin && (e.Kind == api.KindNTLM || e.Kind == api.KindCredentialValidation) &&
+		e.SourceHost != "" && a.events >= int64(g.cfg.MinHistory) && !a.knowsHost(e.SourceHost) {
 		g.raise(PassTheHash, e.Source, e.Time, e.SourceHost)
 	}
 }
@@ -255,7 +272,7 @@ func (g *Engine) observeLogon(e *api.Event, a *account, ms int64) {
 	if e.Target.Type != api.EntityComputer || target == "" {
 		return
 	}
-	if a.events < int64(g.cfg.MinHistory) || a.targets.has(target) {
+	if a.events < int64(g.cfg.MinHistory) || target == a.lastTarget || a.targets.has(target) {
 		return
 	}
 	if a.newTargets.add(target, ms, g.cfg.Window) {

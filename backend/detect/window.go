@@ -16,7 +16,13 @@ type account struct {
 	roasted    *distinct // services with RC4 tickets (kerberoasting)
 	recon      *distinct // enumeration queries
 	newTargets *distinct // computers never seen before (lateral movement)
+
+	// The last host, target and TGT host seen: most events repeat them, and comparing
+	// strings saves the map operations.
+	lastHost, lastTarget, lastTGTHost string
 }
+
+func (a *account) knowsHost(h string) bool { return h == a.lastHost || a.hosts.has(h) }
 
 func newAccount(c Config) *account {
 	return &account{hosts: newLRU(64), targets: newLRU(64), tgtHosts: newLRU(8),
@@ -28,11 +34,13 @@ func newAccount(c Config) *account {
 func (a *account) learn(e *api.Event) {
 	a.events++
 	ms := e.Time.UnixMilli()
-	if e.SourceHost != "" {
+	if e.SourceHost != "" && e.SourceHost != a.lastHost {
 		a.hosts.put(e.SourceHost, ms)
+		a.lastHost = e.SourceHost
 	}
-	if e.Target.Type == api.EntityComputer && e.Result == api.ResultSuccess {
+	if e.Target.Type == api.EntityComputer && e.Result == api.ResultSuccess && e.Target.Name != a.lastTarget {
 		a.targets.put(e.Target.Name, ms)
+		a.lastTarget = e.Target.Name
 	}
 }
 
@@ -98,8 +106,18 @@ func newLRU(n int) *lru { return &lru{cap: n, seen: make(map[string]int64, 4)} }
 func (l *lru) has(name string) bool { _, ok := l.seen[name]; return ok }
 func (l *lru) len() int             { return len(l.seen) }
 
+// lruResolution is how stale a remembered time may get before put refreshes it; it saves
+// a map write per event on the hot path.
+const lruResolution = int64(60_000)
+
 func (l *lru) put(name string, ms int64) {
-	if _, ok := l.seen[name]; !ok && len(l.seen) >= l.cap {
+	if t, ok := l.seen[name]; ok {
+		if ms > t+lruResolution {
+			l.seen[name] = ms
+		}
+		return
+	}
+	if len(l.seen) >= l.cap {
 		oldest, at := "", int64(1<<62)
 		for k, t := range l.seen {
 			if t < at {
@@ -108,9 +126,7 @@ func (l *lru) put(name string, ms int64) {
 		}
 		delete(l.seen, oldest)
 	}
-	if ms > l.seen[name] {
-		l.seen[name] = ms
-	}
+	l.seen[name] = ms
 }
 
 func (l *lru) newest() int64 {
