@@ -123,7 +123,7 @@ func (t *timeline) trendPercentiles(name string, pcts []float64) [][]float64 {
 		out[i] = make([]float64, t.buckets)
 	}
 	g := geometryFor(series[0].Unit)
-	acc := g.newPacked()
+	acc := g.newDense()
 	for b := range t.buckets {
 		acc.Reset()
 		mergeWindow(acc, series, t.window(b))
@@ -141,12 +141,13 @@ func (t *timeline) trendPercentiles(name string, pcts []float64) [][]float64 {
 	return out
 }
 
-func mergeWindow(acc *hdr.PackedHistogram, series []*Series, w Window) {
+// mergeWindow adds the histograms of every series inside w to the dense acc.
+func mergeWindow(acc *hdr.Histogram, series []*Series, w Window) {
 	for _, s := range series {
 		sw := w.clamp(len(s.Seconds))
 		for _, h := range s.Seconds[sw.From:sw.To] {
 			if h != nil {
-				acc.Merge(h.p)
+				h.mergeInto(acc)
 			}
 		}
 	}

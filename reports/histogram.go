@@ -158,13 +158,21 @@ func (h *Histogram) encode() (string, error) {
 		}
 		return string(h.g.id) + string(standardSep) + string(b), nil
 	}
-	return string(h.g.id) + string(sparseSep) + base64.RawStdEncoding.EncodeToString(h.sparse()), nil
+	b, _ := h.appendSparse(nil, nil)
+	return string(b), nil
 }
 
-// sparse appends, per populated bucket in ascending order, the uvarint of the bucket value's
-// distance from the previous one and the uvarint of its count.
-func (h *Histogram) sparse() []byte {
-	buf := make([]byte, 0, int(h.p.Populated())*3)
+// appendSparse appends the sparse encoding ("u:" and base64) to dst, using scratch for the
+// binary form; it returns the extended dst and scratch for reuse.
+func (h *Histogram) appendSparse(dst, scratch []byte) ([]byte, []byte) {
+	scratch = h.sparse(scratch[:0])
+	dst = append(dst, h.g.id, sparseSep)
+	return base64.RawStdEncoding.AppendEncode(dst, scratch), scratch
+}
+
+// sparse appends to buf, per populated bucket in ascending order, the uvarint of the bucket
+// value's distance from the previous one and the uvarint of its count.
+func (h *Histogram) sparse(buf []byte) []byte {
 	var prev int64
 	for v, c := range h.p.ForEachBucket {
 		buf = binary.AppendUvarint(buf, uint64(v-prev))

@@ -3,6 +3,7 @@ package reports
 import (
 	"errors"
 	"fmt"
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"maps"
 	"math"
 	"slices"
@@ -95,6 +96,10 @@ type liveSeries struct {
 	mu sync.Mutex
 	s  Series
 	g  geometry
+	// cur collects a trend's current second, curSec, in a dense histogram (cheap to record
+	// into); it is packed into s.Seconds when a later second starts.
+	cur    *hdr.Histogram
+	curSec int
 }
 
 // series returns the live series for name and labels, creating it after checking the
@@ -128,7 +133,7 @@ func (r *Recorder) lookup(name string, labels Labels, want Kind) (*liveSeries, e
 		}
 	}
 	ls := &liveSeries{s: Series{Name: name, Labels: maps.Clone(labels), Kind: def.Kind,
-		Unit: def.Unit}, g: geometryFor(def.Unit)}
+		Unit: def.Unit}, g: geometryFor(def.Unit), curSec: -1}
 	r.series[key] = ls
 	r.perName[name]++
 	return ls, nil
@@ -260,15 +265,43 @@ func (t *Trend) ObserveDuration(d time.Duration) { t.Observe(durationSeconds(d))
 func (t *Trend) ObserveAt(at time.Time, v float64) {
 	sec := secondOf(at.Sub(t.r.start))
 	x := t.ls.g.toInt(v)
-	t.ls.mu.Lock()
-	t.ls.grow(sec)
-	h := t.ls.s.Seconds[sec]
-	if h == nil {
-		h = &Histogram{g: t.ls.g, p: t.ls.g.newPacked()}
-		t.ls.s.Seconds[sec] = h
+	ls := t.ls
+	ls.mu.Lock()
+	switch {
+	case sec == ls.curSec:
+		_ = ls.cur.RecordValue(x)
+	case sec > ls.curSec:
+		ls.flush()
+		if ls.cur == nil {
+			ls.cur = ls.g.newDense()
+		}
+		ls.curSec = sec
+		_ = ls.cur.RecordValue(x)
+	default:
+		// A late observation for a second already packed.
+		ls.grow(sec)
+		h := ls.s.Seconds[sec]
+		if h == nil {
+			h = &Histogram{g: ls.g, p: ls.g.newPacked()}
+			ls.s.Seconds[sec] = h
+		}
+		_ = h.p.RecordValue(x)
 	}
-	_ = h.p.RecordValue(x)
-	t.ls.mu.Unlock()
+	ls.mu.Unlock()
+}
+
+// flush packs the current second into s.Seconds; ls.mu is held.
+func (ls *liveSeries) flush() {
+	if ls.cur == nil || ls.curSec < 0 || ls.cur.TotalCount() == 0 {
+		return
+	}
+	ls.grow(ls.curSec)
+	if h := ls.s.Seconds[ls.curSec]; h != nil {
+		h.p.MergeFrom(ls.cur)
+	} else {
+		ls.s.Seconds[ls.curSec] = fromDense(ls.g, ls.cur)
+	}
+	ls.cur.Reset()
 }
 
 // Event records an event now.
@@ -338,10 +371,20 @@ func (ls *liveSeries) snapshot() Series {
 	if ls.s.Kind != KindTrend {
 		return out
 	}
-	out.Seconds = make([]*Histogram, len(ls.s.Seconds))
+	out.Seconds = make([]*Histogram, len(ls.s.Seconds), max(len(ls.s.Seconds), ls.curSec+1))
 	for i, h := range ls.s.Seconds {
 		if h != nil {
 			out.Seconds[i] = h.Clone()
+		}
+	}
+	if ls.cur != nil && ls.cur.TotalCount() > 0 {
+		for len(out.Seconds) <= ls.curSec {
+			out.Seconds = append(out.Seconds, nil)
+		}
+		if h := out.Seconds[ls.curSec]; h != nil {
+			h.p.MergeFrom(ls.cur)
+		} else {
+			out.Seconds[ls.curSec] = fromDense(ls.g, ls.cur)
 		}
 	}
 	out.Histogram = mergeSeconds(ls.g, out.Seconds, whole(len(out.Seconds)))

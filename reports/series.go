@@ -67,6 +67,69 @@ type Series struct {
 	Seconds   []*Histogram `json:"seconds,omitempty"`
 }
 
+// MarshalJSON writes the series by hand: a one-hour run has hundreds of thousands of
+// per-second values and histograms, too many for reflection to be quick.
+func (s *Series) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 64+len(s.Values)*8+len(s.Totals)*8+len(s.Seconds)*64)
+	head, err := json.Marshal(struct {
+		Name   string `json:"name"`
+		Labels Labels `json:"labels,omitempty"`
+		Kind   Kind   `json:"kind"`
+		Unit   Unit   `json:"unit"`
+	}{s.Name, s.Labels, s.Kind, s.Unit})
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, head[:len(head)-1]...) // without the closing brace
+	if len(s.Values) > 0 {
+		b = s.Values.appendJSON(append(b, `,"values":`...))
+	}
+	if len(s.Totals) > 0 {
+		b = s.Totals.appendJSON(append(b, `,"totals":`...))
+	}
+	if s.Histogram != nil {
+		enc, err := s.Histogram.encode()
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, `,"histogram":"`...), enc...), '"') // base64: no escaping
+	}
+	if len(s.Seconds) > 0 {
+		b = appendSecondsJSON(append(b, `,"seconds":`...), s.Seconds)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Series) UnmarshalJSON(b []byte) error {
+	type plain Series
+	var p plain
+	if err := jsonUnmarshalStrict(b, &p); err != nil {
+		return err
+	}
+	*s = Series(p)
+	return nil
+}
+
+func appendSecondsJSON(b []byte, seconds []*Histogram) []byte {
+	var scratch []byte
+	b = append(b, '[')
+	for i, h := range seconds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if h == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		// The sparse encoding is base64, which needs no JSON escaping.
+		b = append(b, '"')
+		b, scratch = h.appendSparse(b, scratch)
+		b = append(b, '"')
+	}
+	return append(b, ']')
+}
+
 // Key is the series identity, name followed by its labels ("cosmos_latency{op:read}").
 func (s *Series) Key() string { return seriesKey(s.Name, s.Labels) }
 
@@ -83,7 +146,10 @@ type Samples []float64
 
 // MarshalJSON writes the samples compactly, NaN and infinities as null.
 func (s Samples) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 2+len(s)*4)
+	return s.appendJSON(make([]byte, 0, 2+len(s)*4)), nil
+}
+
+func (s Samples) appendJSON(b []byte) []byte {
 	b = append(b, '[')
 	for i, v := range s {
 		if i > 0 {
@@ -95,7 +161,7 @@ func (s Samples) MarshalJSON() ([]byte, error) {
 		}
 		b = strconv.AppendFloat(b, v, 'g', -1, 64)
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON reads an array of numbers and nulls (null becomes NaN).
