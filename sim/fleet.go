@@ -182,10 +182,7 @@ func (f *Fleet) Totals() Totals {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t.Elapsed, t.SaturatedSeconds = f.elapsed, f.saturated
-	t.Lag = f.lagTotal.Export()
-	t.LagP50 = micros(f.lagTotal.ValueAtQuantile(50))
-	t.LagP99 = micros(f.lagTotal.ValueAtQuantile(99))
-	t.LagMax = micros(f.lagTotal.Max())
+	t.setLag(f.lagTotal)
 	if t.Elapsed > 0 {
 		t.Rate = float64(t.Generated) / t.Elapsed.Seconds()
 	}

@@ -274,3 +274,34 @@ func TestConfigValidate(t *testing.T) {
 	_, err = New(testConfig(), nil)
 	require.ErrorContains(t, err, "nil sink")
 }
+
+func TestMergeTotalsOfShards(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		run := func(shard, shards int) Totals {
+			cfg := testConfig()
+			cfg.Shard, cfg.Shards = shard, shards
+			f, err := New(cfg, &sink.Discard{})
+			require.NoError(t, err)
+			tot, err := f.Run(t.Context())
+			require.NoError(t, err)
+			return tot
+		}
+		whole := run(0, 1)
+		merged, err := MergeTotals(run(0, 2), run(1, 2))
+		require.NoError(t, err)
+		require.Equal(t, whole.Generated, merged.Generated)
+		require.Equal(t, whole.Acked, merged.Acked)
+		require.Equal(t, whole.Sensors, merged.Sensors)
+		require.Equal(t, whole.Statuses, merged.Statuses)
+		require.ElementsMatch(t, whole.Attacks, merged.Attacks)
+		require.Equal(t, whole.Rate, merged.Rate)
+		wh, err := whole.LagHistogram()
+		require.NoError(t, err)
+		mh, err := merged.LagHistogram()
+		require.NoError(t, err)
+		require.Equal(t, wh.TotalCount(), mh.TotalCount())
+		require.Equal(t, whole.Generated, mh.TotalCount(), "one lag sample per event")
+		_, err = MergeTotals(Totals{Lag: []byte("junk")})
+		require.ErrorContains(t, err, "merge totals 0")
+	})
+}

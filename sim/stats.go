@@ -76,12 +76,13 @@ type Totals struct {
 	Statuses map[int]int64 `json:"statuses"`
 	// Rate is Generated per second of Elapsed.
 	Rate float64 `json:"rate"`
-	// Lag is the schedule lag of every generated event, in microseconds; it merges across
-	// shards. LagP50/P99/Max summarise it.
-	Lag    *hdrhistogram.Snapshot `json:"lag_us"`
-	LagP50 time.Duration          `json:"lag_p50_ns"`
-	LagP99 time.Duration          `json:"lag_p99_ns"`
-	LagMax time.Duration          `json:"lag_max_ns"`
+	// Lag is the schedule lag of every generated event in microseconds, as an HDR
+	// histogram in its compressed V2 encoding (base64 in JSON); LagHistogram decodes it and
+	// MergeTotals merges it across shards. LagP50/P99/Max summarise it.
+	Lag    []byte        `json:"lag_hdr_us"`
+	LagP50 time.Duration `json:"lag_p50_ns"`
+	LagP99 time.Duration `json:"lag_p99_ns"`
+	LagMax time.Duration `json:"lag_max_ns"`
 	// SaturatedSeconds counts seconds in which the generator fell behind its schedule.
 	SaturatedSeconds int `json:"saturated_seconds"`
 	// Attacks is the ground truth of the attacks injected by this shard's sensors.

@@ -237,3 +237,14 @@ func TestAppendTime(t *testing.T) {
 	in := time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.UTC).In(loc)
 	require.Equal(t, "2026-12-31T23:59:59.999Z", string(AppendTime(nil, in)))
 }
+
+func TestEntityRefJSON(t *testing.T) {
+	in := EntityRef{Type: EntityService, Name: "HTTP/web01"}
+	data, err := json.Marshal(in)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"type":"service","name":"HTTP/web01"}`, string(data))
+	var out EntityRef
+	require.NoError(t, json.Unmarshal(data, &out))
+	require.Equal(t, in, out)
+	require.ErrorContains(t, json.Unmarshal([]byte(`{"type":"cat"}`), &out), `entity type "cat"`)
+}

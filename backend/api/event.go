@@ -18,10 +18,10 @@ const (
 // EntityRef names one directory entity. The zero value (EntityNone, "") means "absent".
 type EntityRef struct {
 	// Type says what Name names.
-	Type EntityType
+	Type EntityType `json:"type"`
 	// Name is unique per tenant and type: the sAMAccountName of a user or group, the host
 	// name of a computer, the full SPN of a service.
-	Name string
+	Name string `json:"name"`
 }
 
 // IsZero reports whether r names no entity.

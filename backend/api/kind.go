@@ -120,6 +120,24 @@ func (t EntityType) String() string {
 // Valid reports whether t is a defined type other than EntityNone.
 func (t EntityType) Valid() bool { return t > EntityNone && t < entityTypeCount }
 
+// MarshalText encodes t as its wire name, so that EntityRef marshals with encoding/json
+// as it appears in batches.
+func (t EntityType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText decodes a wire name ("" means EntityNone).
+func (t *EntityType) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = EntityNone
+		return nil
+	}
+	v, ok := ParseEntityType(string(b))
+	if !ok {
+		return fmt.Errorf("entity type %q: want one of %s", b, allowed(entityTypeNames[:]))
+	}
+	*t = v
+	return nil
+}
+
 // ParseEntityType returns the entity type with wire name s; ok is false for unknown names.
 func ParseEntityType(s string) (EntityType, bool) {
 	return lookup(entityTypeNames[:], s, EntityType(0))

@@ -159,7 +159,8 @@ func (p *planner) passThe(ticket bool) {
 var reconFilters = []string{
 	"(objectClass=user)", "(objectClass=computer)", "(objectClass=group)",
 	"(&(objectClass=group)(cn=Domain Admins))", "(servicePrincipalName=*)",
-	"(adminCount=1)", "(objectClass=trustedDomain)", "(userAccountControl:1.2.840.113556.1.4.803:=4194304)",
+	"(adminCount=1)", "(objectClass=trustedDomain)",
+	"(userAccountControl:1.2.840.113556.1.4.803:=4194304)",
 }
 
 func (p *planner) recon() {
