@@ -178,6 +178,13 @@ type CosmosEndpoint struct {
 	KeyEnv string `yaml:"keyEnv"`
 }
 
+// Scaling policies.
+const (
+	ScalingManual    = "manual"
+	ScalingElastic   = "elastic"
+	ScalingAutoscale = "autoscale"
+)
+
 // Defaults of the optional fields.
 const (
 	DefaultSeed             = 1
@@ -192,7 +199,7 @@ const (
 	DefaultFlushInterval    = Duration(time.Second)
 	DefaultThrottleAttempts = 9
 	DefaultThrottleWait     = Duration(30 * time.Second)
-	DefaultScalingPolicy    = "manual"
+	DefaultScalingPolicy    = ScalingManual
 	DefaultManualRU         = 400
 	DefaultScalerWindow     = Duration(5 * time.Second)
 	DefaultOutageMode       = "refuse"
@@ -208,7 +215,7 @@ var (
 	RateProfiles = []string{"constant", "diurnal", "bursty"}
 	AttackKinds  = []string{"brute-force", "password-spray", "kerberoasting", "pass-the-ticket",
 		"pass-the-hash", "reconnaissance", "lateral-movement"}
-	ScalingPolicies = []string{"manual", "elastic", "autoscale"}
+	ScalingPolicies = []string{ScalingManual, ScalingElastic, ScalingAutoscale}
 	OutageModes     = []string{"refuse", "503", "timeout"}
 	TargetKinds     = []string{TargetEmbedded, TargetExternal}
 )

@@ -3,13 +3,15 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/stampede-load/stampede/scenarios"
 )
 
-// EmbeddedStarter starts the parts of a run in this process: the emulator, the reference
-// backend and the sensor fleet for the embedded target, or only some of them for an
-// external target.
+// EmbeddedStarter starts the parts of a run in this process: the emulator (unless the
+// target is an external Cosmos DB account), one reference backend per scaling policy in
+// use (with the elastic scaler service where needed) and the sensor fleet.
 type EmbeddedStarter struct{}
 
 // NewEmbeddedStarter returns the Starter of this build.
@@ -17,14 +19,108 @@ func NewEmbeddedStarter() *EmbeddedStarter { return &EmbeddedStarter{} }
 
 var _ Starter = (*EmbeddedStarter)(nil)
 
+// Reasons for what this build cannot run yet.
+const (
+	noRegions = "the emulator has no regions, outages or failover yet (issue #4)"
+	noBackups = "the emulator has no backups yet (issue #4)"
+	noRestart = "the backend has no API to restart one node yet (issue #6)"
+	noAdmin   = "an external backend cannot be onboarded: the backend has no admin API for " +
+		"tenants yet (issue #6)"
+)
+
 // Capabilities says what this build can run.
 func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
-	// TODO(#7): wire the emulator, backend and sensor fleet as their Go APIs land.
-	return Capabilities{Missing: "this build has no runnable reference backend (issue #6) " +
-		"or sensor fleet (issue #5) yet, so no target can run"}
+	return Capabilities{Unsupported: map[string]string{
+		FeatureRegions:              noRegions,
+		FeatureMultiRegionWrites:    noRegions,
+		scenarios.ActionRegionDown:  noRegions,
+		scenarios.ActionRegionUp:    noRegions,
+		scenarios.ActionFailover:    noRegions,
+		scenarios.ActionBackup:      noBackups,
+		scenarios.ActionRestore:     noBackups,
+		scenarios.ActionRestartNode: noRestart,
+		FeatureExternalBackend:      noAdmin,
+	}}
 }
 
-// Start starts the parts.
+// Start starts the parts of s and onboards its tenants. On error, whatever started is
+// stopped again.
 func (e *EmbeddedStarter) Start(ctx context.Context, s *scenarios.Scenario, env Env) (*Parts, error) {
-	return nil, errors.New(e.Capabilities(s.Target).Missing)
+	st := &startup{s: s, env: env}
+	parts, err := st.start(ctx)
+	if err != nil {
+		return nil, errors.Join(err, st.close(context.WithoutCancel(ctx)))
+	}
+	parts.Close = st.close
+	return parts, nil
 }
+
+// startup tracks what has been started, to stop it in reverse order.
+type startup struct {
+	s       *scenarios.Scenario
+	env     Env
+	emu     *emulatorPart // nil for an external account
+	closers []func(context.Context) error
+}
+
+func (st *startup) onClose(f func(context.Context) error) { st.closers = append(st.closers, f) }
+
+func (st *startup) close(ctx context.Context) error {
+	var errs []error
+	for _, f := range slices.Backward(st.closers) {
+		errs = append(errs, f(ctx))
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+func (st *startup) start(ctx context.Context) (*Parts, error) {
+	s := st.s
+	tenants, err := planTenants(s)
+	if err != nil {
+		return nil, err
+	}
+	db, endpoint, key, err := st.database(ctx)
+	if err != nil {
+		return nil, err
+	}
+	group, err := st.backends(ctx, endpoint, key, tenants)
+	if err != nil {
+		return nil, err
+	}
+	sensors, err := newSensors(s, tenants, group.targets(), NewLoadPlan(s), st.env)
+	if err != nil {
+		return nil, fmt.Errorf("sensor fleet: %w", err)
+	}
+	group.sensors = sensors
+	parts := &Parts{Database: db, Backend: group, Sensors: sensors,
+		Samplers: []Sampler{group.sampler(st.env)}}
+	if sampler, ok := db.(Sampler); ok {
+		parts.Samplers = append(parts.Samplers, sampler)
+	}
+	return parts, nil
+}
+
+// database starts the emulator, or connects to the external account of the target.
+func (st *startup) database(ctx context.Context) (Database, string, string, error) {
+	if c := st.s.Target.Cosmos; c != nil {
+		key := st.env.Getenv(c.KeyEnv)
+		if key == "" {
+			return nil, "", "", fmt.Errorf("target.cosmos.keyEnv: environment variable %s is "+
+				"empty", c.KeyEnv)
+		}
+		return externalCosmos(c.Endpoint), c.Endpoint, key, nil
+	}
+	emu, err := startEmulator(ctx, st.s, st.env)
+	if err != nil {
+		return nil, "", "", err
+	}
+	st.onClose(emu.close)
+	st.emu = emu
+	return emu, emu.Endpoint(), emu.Key(), nil
+}
+
+// externalCosmos is an account this process does not control.
+type externalCosmos string
+
+func (c externalCosmos) Endpoint() string { return string(c) }

@@ -3,6 +3,7 @@ package runner
 import (
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/stampede-load/stampede/reports"
 )
@@ -45,4 +46,13 @@ func (r *recording) ratio(metric string, labels reports.Labels, hits, total int6
 		return
 	}
 	rt.AddN(hits, total)
+}
+
+func (r *recording) observe(metric string, labels reports.Labels, at time.Time, v float64) {
+	t, err := r.rec.Trend(metric, labels)
+	if err != nil {
+		r.failed(err)
+		return
+	}
+	t.ObserveAt(at, v)
 }

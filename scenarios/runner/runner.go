@@ -7,9 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/stampede-load/stampede/reports"
 	"github.com/stampede-load/stampede/scenarios"
@@ -153,31 +152,35 @@ func newRun(opts Options, parts *Parts, ths []reports.Threshold) (*run, error) {
 	}, nil
 }
 
-// execute runs the load phase, then the drain.
+// execute runs the load phase, then the drain. The sensors stop generating at the end of
+// the scenario's duration by themselves and then deliver what they buffered; the timeline
+// stops at the duration; sampling goes on until the sensors are done. An abort-on-fail
+// threshold, a failing sensor fleet or ctx cancel everything.
 func (r *run) execute(ctx context.Context) error {
-	loadCtx, stopLoad := context.WithTimeout(ctx, r.s.Duration.D())
+	runCtx, abort := context.WithCancel(ctx)
+	defer abort()
+	loadCtx, stopLoad := context.WithTimeout(runCtx, r.s.Duration.D())
 	defer stopLoad()
 
 	r.rec.StartPhase(scenarios.PhaseSteady)
-	g, gctx := errgroup.WithContext(loadCtx)
-	g.Go(func() error {
-		if err := r.parts.Sensors.Run(gctx, r.plan, r.rec); err != nil {
-			return fmt.Errorf("sensors: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error { return r.applyTimeline(gctx) })
-	g.Go(func() error { r.collect(gctx, stopLoad); return nil })
-	err := g.Wait()
+	sensorsDone := make(chan error, 1)
+	go func() { sensorsDone <- r.parts.Sensors.Run(runCtx, r.plan, r.rec) }()
+	var wg sync.WaitGroup
+	wg.Go(func() { r.applyTimeline(loadCtx) })
+	collectCtx, stopCollect := context.WithCancel(runCtx)
+	wg.Go(func() { r.collect(collectCtx, abort) })
+
+	err := <-sensorsDone
+	stopCollect()
+	stopLoad()
+	wg.Wait()
 	r.progress.done()
-	if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) &&
-		!errors.Is(err, context.Canceled) {
-		return err
-	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("run interrupted: %w", context.Cause(ctx))
 	}
-
+	if err != nil && r.aborted == nil {
+		return fmt.Errorf("sensors: %w", err)
+	}
 	r.drain(ctx)
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 // end-to-end test.
 
 type testSensors struct {
+	duration  time.Duration
 	failRatio float64 // share of batches reported failed
 	acked     atomic.Int64
 	sent      atomic.Int64
@@ -34,9 +35,12 @@ func (s *testSensors) Run(ctx context.Context, plan *LoadPlan, rec *reports.Reco
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
+	end := time.After(s.duration)
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-end:
 			return nil
 		case <-tick.C:
 		}
@@ -106,8 +110,9 @@ func (s testStarter) Start(context.Context, *scenarios.Scenario, Env) (*Parts, e
 	return s.parts, nil
 }
 
-func newTestParts(failRatio float64, lost int64) (*Parts, *testDatabase, *testBackend) {
-	sensors := &testSensors{failRatio: failRatio}
+func newTestParts(s *scenarios.Scenario, failRatio float64,
+	lost int64) (*Parts, *testDatabase, *testBackend) {
+	sensors := &testSensors{duration: s.Duration.D(), failRatio: failRatio}
 	be := &testBackend{sensors: sensors, lost: lost}
 	db := &testDatabase{}
 	return &Parts{Database: db, Backend: be, Sensors: sensors,
@@ -133,7 +138,7 @@ thresholds:
 func TestRunPasses(t *testing.T) {
 	t.Parallel()
 	s := mustParse(t, testScenario)
-	parts, db, be := newTestParts(0, 0)
+	parts, db, be := newTestParts(s, 0, 0)
 	out := t.TempDir()
 	var progress bytes.Buffer
 	res, err := Run(t.Context(), Options{Scenario: s, Starter: testStarter{parts}, OutDir: out,
@@ -164,7 +169,7 @@ func TestRunPasses(t *testing.T) {
 func TestRunFailsOnLostEvents(t *testing.T) {
 	t.Parallel()
 	s := mustParse(t, testScenario)
-	parts, _, _ := newTestParts(0, 5)
+	parts, _, _ := newTestParts(s, 0, 5)
 	res, err := Run(t.Context(), Options{Scenario: s, Starter: testStarter{parts}})
 	require.NoError(t, err)
 	require.False(t, res.Passed)
@@ -181,7 +186,7 @@ func TestRunAbortsOnFail(t *testing.T) {
 	t.Parallel()
 	s := mustParse(t, testScenario)
 	s.Duration = scenarios.Duration(20 * time.Second)
-	parts, _, _ := newTestParts(0.8, 0)
+	parts, _, _ := newTestParts(s, 0.8, 0)
 	start := time.Now()
 	res, err := Run(t.Context(), Options{Scenario: s, Starter: testStarter{parts}})
 	require.NoError(t, err)
@@ -194,7 +199,7 @@ func TestRunAbortsOnFail(t *testing.T) {
 func TestRunTimelineActionFails(t *testing.T) {
 	t.Parallel()
 	s := mustParse(t, testScenario)
-	parts, db, _ := newTestParts(0, 0)
+	parts, db, _ := newTestParts(s, 0, 0)
 	db.failing = "failover b"
 	res, err := Run(t.Context(), Options{Scenario: s, Starter: testStarter{parts}})
 	require.NoError(t, err)
@@ -209,7 +214,7 @@ func TestRunTimelineActionFails(t *testing.T) {
 
 func TestRunRefusesUnsupported(t *testing.T) {
 	s := mustParse(t, testScenario)
-	parts, _, _ := newTestParts(0, 0)
+	parts, _, _ := newTestParts(s, 0, 0)
 	starter := capsStarter{testStarter{parts}, Capabilities{Unsupported: map[string]string{
 		scenarios.ActionFailover: "no regions in this build"}}}
 	_, err := Run(t.Context(), Options{Scenario: s, Starter: starter})

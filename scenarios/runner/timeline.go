@@ -111,7 +111,7 @@ func as[T any](part any, fn func(T) error) error {
 // applyTimeline applies every step at its offset from the start of the run. A step that
 // fails is recorded as failed and the run goes on; the failure fails the run's
 // timeline invariant.
-func (r *run) applyTimeline(ctx context.Context) error {
+func (r *run) applyTimeline(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
@@ -121,13 +121,12 @@ func (r *run) applyTimeline(ctx context.Context) error {
 			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
-				return nil
+				return
 			case <-timer.C:
 			}
 		}
 		r.applyStep(ctx, st)
 	}
-	return nil
 }
 
 func (r *run) applyStep(ctx context.Context, st step) {

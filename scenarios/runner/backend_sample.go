@@ -1,0 +1,178 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/stampede-load/stampede/backend"
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/sim/attack"
+)
+
+// backendsSampler records the counters of every backend of the run, summed.
+type backendsSampler struct {
+	parts []*backendPart
+	log   *slog.Logger
+	last  backend.Stats
+	out   *recording
+}
+
+// Sample records the backends' counters for the second that ended.
+func (bs *backendsSampler) Sample(rec *reports.Recorder) {
+	if bs.out == nil {
+		bs.out = &recording{rec: rec, log: bs.log}
+	}
+	now := sumStats(bs.parts)
+	prev := bs.last
+	bs.last = now
+	o := bs.out
+	o.add(reports.MetricCosmosRequests, nil, float64(now.Throttle.Requests-prev.Throttle.Requests))
+	o.add(reports.MetricCosmosThrottled, nil,
+		float64(now.Throttle.Throttled-prev.Throttle.Throttled))
+	o.add(reports.MetricCosmosRetries, nil, float64(now.Throttle.Retries-prev.Throttle.Retries))
+	o.add(reports.MetricParseErrors, nil, float64(now.ParseErrors-prev.ParseErrors))
+	o.add(reports.MetricAlertsRaised, nil, float64(now.AlertsWritten-prev.AlertsWritten))
+	o.ratio(reports.MetricThrottleRatio, nil, now.Throttle.Throttled-prev.Throttle.Throttled,
+		now.Throttle.Requests-prev.Throttle.Requests+now.Throttle.Retries-prev.Throttle.Retries)
+	o.set(reports.MetricBackendPending, nil, float64(now.EventsAcked-now.EventsStored))
+	for c, n := range now.Migration.OnTheFly {
+		o.add(reports.MetricMigratedOnFly, reports.Labels{"container": c},
+			float64(n-prev.Migration.OnTheFly[c]))
+	}
+	for c, n := range now.Migration.Batch {
+		o.add(reports.MetricMigratedBatch, reports.Labels{"container": c},
+			float64(n-prev.Migration.Batch[c]))
+	}
+}
+
+// sumStats adds up the counters of every backend that the report needs.
+func sumStats(parts []*backendPart) backend.Stats {
+	sum := backend.Stats{Detections: map[string]int64{}, Migration: backend.MigrationStats{
+		OnTheFly: map[string]int64{}, Batch: map[string]int64{}}}
+	for _, p := range parts {
+		st := p.b.Stats()
+		sum.EventsAcked += st.EventsAcked
+		sum.EventsStored += st.EventsStored
+		sum.CosmosWrites += st.CosmosWrites
+		sum.ParseErrors += st.ParseErrors
+		sum.AlertsWritten += st.AlertsWritten
+		sum.Throttle.Requests += st.Throttle.Requests
+		sum.Throttle.Throttled += st.Throttle.Throttled
+		sum.Throttle.Retries += st.Throttle.Retries
+		for k, n := range st.Detections {
+			sum.Detections[k] += n
+		}
+		for c, n := range st.Migration.OnTheFly {
+			sum.Migration.OnTheFly[c] += n
+		}
+		for c, n := range st.Migration.Batch {
+			sum.Migration.Batch[c] += n
+		}
+		if st.Migration.BatchError != "" {
+			sum.Migration.BatchError = st.Migration.BatchError
+		}
+	}
+	return sum
+}
+
+// Finish adds the migration figures, the scale decisions and the detections to the summary.
+func (g *backendGroup) Finish(ctx context.Context, s *reports.Summary) {
+	st := sumStats(g.parts)
+	g.finishMigrations(ctx, s, st)
+	for _, p := range g.parts {
+		if p.scaler == nil {
+			continue
+		}
+		for _, d := range p.scaler.Decisions() {
+			if d.Action == "hold" {
+				continue
+			}
+			s.Events = append(s.Events, reports.Event{
+				AtSeconds: d.Wall.Sub(s.Run.Start).Seconds(), Kind: reports.EventScale,
+				Labels: reports.Labels{"container": d.Container, "direction": d.Action},
+				Message: d.Database + "/" + d.Container + " " + strconv.Itoa(int(d.From)) +
+					" -> " + strconv.Itoa(int(d.To)) + " RU/s: " + d.Reason})
+		}
+	}
+	if g.sensors != nil {
+		s.Detections = detections(g.sensors.GroundTruth(), st.Detections)
+	}
+}
+
+// finishMigrations records one Migration per container that has versioned documents, with
+// the documents still at an older version read back from Cosmos DB.
+func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
+	st backend.Stats) {
+	from, to := 0, 0
+	for _, e := range s.Events {
+		if e.Kind == reports.EventUpgrade {
+			v, _ := strconv.Atoi(strings.TrimPrefix(e.Message, "schema v"))
+			to = max(to, v)
+		}
+	}
+	if to == 0 {
+		return
+	}
+	versions := map[string]map[int]int64{}
+	for _, p := range g.parts {
+		vs, err := p.b.DocumentVersions(ctx)
+		if err != nil {
+			g.log.Warn("document versions", "err", err)
+			return
+		}
+		for c, byVersion := range vs {
+			if versions[c] == nil {
+				versions[c] = map[int]int64{}
+			}
+			for v, n := range byVersion {
+				versions[c][v] += n
+				from = minNonZero(from, v)
+			}
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(versions)) {
+		m := reports.Migration{Container: c, FromVersion: from, ToVersion: to,
+			OnTheFly: st.Migration.OnTheFly[c], Batch: st.Migration.Batch[c],
+			CompletedAtSeconds: -1}
+		for v, n := range versions[c] {
+			if v < to {
+				m.Remaining += n
+			}
+		}
+		s.Migrations = append(s.Migrations, m)
+	}
+}
+
+func minNonZero(a, b int) int {
+	if a == 0 {
+		return b
+	}
+	return min(a, b)
+}
+
+// detections scores the alerts raised per kind against the injected attacks of that kind.
+// Alerts are matched by kind only, not by entity: up to the number injected count as true
+// positives, the rest as false positives.
+func detections(truth []attack.Attack, alerts map[string]int64) []reports.Detection {
+	injected := map[string]int64{}
+	for _, a := range truth {
+		injected[strings.ReplaceAll(string(a.Kind), "-", "_")]++
+	}
+	kinds := slices.Sorted(maps.Keys(injected))
+	for k := range alerts {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	var out []reports.Detection
+	for _, k := range kinds {
+		tp := min(injected[k], alerts[k])
+		out = append(out, reports.Detection{AttackKind: k, Injected: injected[k],
+			TruePositives: tp, FalsePositives: alerts[k] - tp, FalseNegatives: injected[k] - tp})
+	}
+	return out
+}
