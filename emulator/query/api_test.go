@@ -110,12 +110,15 @@ func TestReadManyQueriesFromTheSDK(t *testing.T) {
 	runCases(t, docs, []queryCase{
 		{name: "ids only", query: "SELECT * FROM c WHERE c.id IN (@param_id0, @param_id1)",
 			params: []Param{{Name: "@param_id0", Value: "2"}, {Name: "@param_id1", Value: "9"}},
-			want:   `[{"id":"2","pk":"a","name":"bob","age":25,"city":"Bergen","tags":["y"],"kids":[],"active":false,"score":null}]`},
+			want: `[{"id":"2","pk":"a","name":"bob","age":25,"city":"Bergen","tags":["y"],"kids":[],
+				"active":false,"score":null}]`},
 		{name: "one logical partition", query: `SELECT * FROM c WHERE c["pk"] = @pk0 AND c.id IN (@param_id0)`,
 			params: []Param{{Name: "@pk0", Value: "b"}, {Name: "@param_id0", Value: "3"}},
 			want:   `[{"id":"3","pk":"b","name":"Cid","age":"40","tags":[],"kids":[{"name":"K3","grade":3}],"active":true}]`},
-		{name: "pairs with a null key", query: `SELECT * FROM c WHERE (c.id = @param_id0 AND c.pk = @param_pk00) OR (c.id = @param_id1 AND IS_NULL(c["nick"]))`,
-			params: []Param{{Name: "@param_id0", Value: "1"}, {Name: "@param_pk00", Value: "a"}, {Name: "@param_id1", Value: "4"}},
+		{name: "pairs with a null key", query: `SELECT * FROM c
+			WHERE (c.id = @param_id0 AND c.pk = @param_pk00) OR (c.id = @param_id1 AND IS_NULL(c["nick"]))`,
+			params: []Param{{Name: "@param_id0", Value: "1"}, {Name: "@param_pk00", Value: "a"},
+				{Name: "@param_id1", Value: "4"}},
 			want: `[{"id":"1","pk":"a","name":"Ann","age":30,"city":"Oslo","tags":["x","y"],
 				"kids":[{"name":"K1","grade":1},{"name":"K2","grade":5}],"addr":{"zip":"0150","street name":"Main St"},
 				"active":true,"score":1.5},
@@ -182,7 +185,8 @@ func TestExecuteDoesNotModifyDocuments(t *testing.T) {
 	docs := loadPeople(t)
 	before, err := json.Marshal(docs)
 	require.NoError(t, err)
-	runQuery(t, "SELECT c.id, ARRAY_SLICE(c.tags, 0, 1) AS t, SetUnion(c.tags, ['z']) AS u FROM c ORDER BY c.id DESC", nil, docs)
+	runQuery(t, "SELECT c.id, ARRAY_SLICE(c.tags, 0, 1) AS t, SetUnion(c.tags, ['z']) AS u "+
+		"FROM c ORDER BY c.id DESC", nil, docs)
 	after, err := json.Marshal(docs)
 	require.NoError(t, err)
 	require.Equal(t, string(before), string(after))

@@ -82,3 +82,18 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkApplyPerDocument measures the streaming path the core uses page by page.
+func BenchmarkApplyPerDocument(b *testing.B) {
+	docs := benchDocs(1000)
+	bound := mustBind(b, "SELECT c.id, c.kind FROM c WHERE c.tenant = @t AND c.count > 10",
+		Param{Name: "@t", Value: "t3"})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := bound.Apply(docs[i%len(docs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -137,7 +137,8 @@ func lexNumber(text string, i int) (token, int, error) {
 		}
 	}
 	if j < len(text) && isIdentStart(text[j]) {
-		return token{}, 0, &Error{Pos: i, Msg: "malformed number " + strconv.Quote(text[i:identEnd(text, j)])}
+		word := text[i:identEnd(text, j)]
+		return token{}, 0, &Error{Pos: i, Msg: "malformed number " + strconv.Quote(word)}
 	}
 	f, err := strconv.ParseFloat(text[i:j], 64)
 	if err != nil {

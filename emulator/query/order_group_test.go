@@ -159,8 +159,9 @@ func TestJoinsAndSubqueries(t *testing.T) {
 			query: "SELECT VALUE c.id FROM c WHERE NOT EXISTS(SELECT VALUE t FROM t IN c.tags)",
 			want:  `["3","4"]`},
 		{name: "ARRAY subquery",
-			query: "SELECT c.id, ARRAY(SELECT VALUE k.name FROM k IN c.kids ORDER BY k.grade DESC) AS names FROM c WHERE c.id IN ('1', '2')",
-			want:  `[{"id":"1","names":["K2","K1"]},{"id":"2","names":[]}]`},
+			query: "SELECT c.id, ARRAY(SELECT VALUE k.name FROM k IN c.kids ORDER BY k.grade DESC) AS names " +
+				"FROM c WHERE c.id IN ('1', '2')",
+			want: `[{"id":"1","names":["K2","K1"]},{"id":"2","names":[]}]`},
 		{name: "scalar subquery",
 			query: "SELECT VALUE (SELECT VALUE MAX(k.grade) FROM k IN c.kids) FROM c", want: `[5,3]`},
 		{name: "JOIN to a subquery",
