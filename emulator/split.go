@@ -20,12 +20,17 @@ var errNotLive = errors.New("partition is no longer live")
 // query continuations carry over). p is left frozen for readers that already hold it;
 // writers that routed to it re-route (see lockForWrite).
 func (c *container) splitPartition(p *partition) ([]*partition, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return c.splitLocked(p)
+}
+
+// splitLocked is splitPartition with p.mu held by the caller.
+func (c *container) splitLocked(p *partition) ([]*partition, error) {
 	mid, err := epk.Midpoint(c.pk.scheme(), epk.Range{Min: p.min, Max: p.max})
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	parts := c.partitions()
 	at := slices.Index(parts, p)
 	if at < 0 {
@@ -248,6 +253,7 @@ func (s *Server) runSplits(c *container, now time.Time) {
 		s.log.Warn("throughput ranges not updated", "database", c.db.id, "container", c.id,
 			"err", err)
 	}
+	s.reportStorage(c, now)
 	s.log.Info("partitions split", "database", c.db.id, "container", c.id,
 		"partitions", len(c.partitions()))
 }

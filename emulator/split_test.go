@@ -1,0 +1,248 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+	"github.com/stretchr/testify/require"
+)
+
+// splitConfig makes splits wait 10 s of the injected clock and leaves maintenance to the
+// test (the loop's interval is far beyond any test).
+func splitConfig() ThroughputConfig {
+	return ThroughputConfig{SplitDelay: 10 * time.Second, MaintenanceInterval: time.Hour}
+}
+
+func (f *tpFixture) createDocs(c *azcosmos.ContainerClient, prefix string, n int) []string {
+	f.t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("%s-%d", prefix, i)
+		_, err := c.CreateItem(context.Background(), azcosmos.NewPartitionKeyString(ids[i]),
+			doc(ids[i], ids[i]), nil)
+		require.NoError(f.t, err)
+	}
+	return ids
+}
+
+// idsOf reads the ids of JSON documents.
+func idsOf(t *testing.T, items [][]byte) []string {
+	t.Helper()
+	out := make([]string, len(items))
+	for i, b := range items {
+		var d struct{ ID string }
+		require.NoError(t, json.Unmarshal(b, &d))
+		out[i] = d.ID
+	}
+	return out
+}
+
+// drainChangeFeed reads the change feed from token (the whole container when empty) until
+// a pass returns nothing, and returns the ids read and the token to continue from.
+func drainChangeFeed(t *testing.T, c *azcosmos.ContainerClient, token string) ([]string, string) {
+	t.Helper()
+	ctx := context.Background()
+	opts := &azcosmos.ChangeFeedOptions{MaxItemCount: 40}
+	if token == "" {
+		ranges, err := c.ReadFeedRanges(ctx, nil)
+		require.NoError(t, err)
+		require.Len(t, ranges, 1, "start from the single range of a new container")
+		opts.FeedRange = &ranges[0]
+	} else {
+		opts.Continuation = &token
+	}
+	var ids []string
+	for range 1000 {
+		resp, err := c.ReadChangeFeed(ctx, opts)
+		require.NoError(t, err)
+		token = resp.ContinuationToken
+		opts.FeedRange, opts.Continuation = nil, &token
+		if resp.Count == 0 {
+			return ids, token
+		}
+		ids = append(ids, idsOf(t, resp.Items)...)
+	}
+	t.Fatal("change feed never drained")
+	return nil, ""
+}
+
+// partitionCount is the number of live physical partitions of container id. (The SDK
+// caches partition key ranges until a 410 tells it they changed, so it cannot say.)
+func (s *Server) partitionCount(t *testing.T, id string) int {
+	t.Helper()
+	c, err := s.store.container("db", id)
+	require.NoError(t, err)
+	return len(c.partitions())
+}
+
+func requireUnique(t *testing.T, ids []string, want int) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, id := range ids {
+		require.False(t, seen[id], "%q read twice", id)
+		seen[id] = true
+	}
+	require.Len(t, seen, want)
+	return seen
+}
+
+func TestSplit_RaiseSplitsAfterDelayAndKeepsEverything(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	c := f.container("c", azcosmos.NewAutoscaleThroughputProperties(10_000))
+	ctx := context.Background()
+	before := f.createDocs(c, "old", 150)
+	seenFeed, feedToken := drainChangeFeed(t, c, "")
+	requireUnique(t, seenFeed, 150)
+
+	pager := c.NewQueryItemsPager("SELECT * FROM c", azcosmos.NewPartitionKey(),
+		&azcosmos.QueryOptions{PageSizeHint: 40})
+	page, err := pager.NextPage(ctx)
+	require.NoError(t, err)
+	queried := idsOf(t, page.Items)
+
+	resp, err := c.ReplaceThroughput(ctx, azcosmos.NewAutoscaleThroughputProperties(30_000), nil)
+	require.NoError(t, err)
+	require.True(t, resp.IsReplacePending, "30,000 RU/s need 3 partitions, the container has 1")
+	f.srv.maintainThroughput(f.clock.now())
+	require.Equal(t, 1, f.srv.partitionCount(t, "c"), "the split takes its delay")
+	info, err := c.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	require.True(t, info.IsReplacePending)
+
+	f.clock.add(10 * time.Second)
+	f.srv.maintainThroughput(f.clock.now())
+	require.Equal(t, 3, f.srv.partitionCount(t, "c"))
+	info, err = c.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	require.False(t, info.IsReplacePending)
+	tmax, _ := info.ThroughputProperties.AutoscaleMaxThroughput()
+	require.Equal(t, int32(30_000), tmax)
+
+	for _, id := range before {
+		_, err := c.ReadItem(ctx, azcosmos.NewPartitionKeyString(id), id, nil)
+		require.NoError(t, err, "document %q after the split", id)
+	}
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		require.NoError(t, err)
+		queried = append(queried, idsOf(t, page.Items)...)
+	}
+	requireUnique(t, queried, 150)
+
+	after := f.createDocs(c, "new", 60)
+	fresh, _ := drainChangeFeed(t, c, feedToken)
+	got := requireUnique(t, fresh, len(after))
+	for _, id := range after {
+		require.True(t, got[id], "change feed missed %q", id)
+	}
+	s := f.second("c", f.clock.now())
+	require.Equal(t, 3, s.PartitionCount)
+}
+
+func TestSplit_PKRangesListParentsAndCoverTheKeySpace(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	f.container("c", azcosmos.NewManualThroughputProperties(400))
+	c, err := f.srv.store.container("db", "c")
+	require.NoError(t, err)
+	f.srv.splitInto(c, 3)
+	parts := c.partitions()
+	require.Len(t, parts, 3)
+	require.Equal(t, "", parts[0].min)
+	for i := 1; i < len(parts); i++ {
+		require.Equal(t, parts[i-1].max, parts[i].min, "ranges are contiguous")
+	}
+	require.Equal(t, "FF", parts[2].max)
+	require.Equal(t, []string{"0", "1"}, parts[0].parents, "ancestors, nearest last")
+	require.Equal(t, []string{"0", "1"}, parts[1].parents)
+	require.Equal(t, []string{"0"}, parts[2].parents)
+	require.Equal(t, []string{"3", "4", "2"}, rangeIDs(c))
+}
+
+func TestSplit_StoragePastThePartitionLimitSplits(t *testing.T) {
+	cfg := splitConfig()
+	cfg.PartitionMaxBytes = 16 << 10
+	f := newTPFixture(t, cfg)
+	c := f.container("c", azcosmos.NewAutoscaleThroughputProperties(10_000))
+	ids := f.createDocs(c, "d", 80) // about 20 KB
+
+	f.srv.maintainThroughput(f.clock.now())
+	f.clock.add(10 * time.Second)
+	f.srv.maintainThroughput(f.clock.now())
+	require.Equal(t, 2, f.srv.partitionCount(t, "c"))
+	for _, id := range ids {
+		_, err := c.ReadItem(context.Background(), azcosmos.NewPartitionKeyString(id), id, nil)
+		require.NoError(t, err)
+	}
+	s := f.second("c", f.clock.now())
+	require.Positive(t, s.StorageBytes)
+}
+
+// TestSplit_WriteBlockedBySplitReroutes holds a partition's lock while a write waits for
+// it, splits the partition, and checks the write lands in the child that owns its key.
+func TestSplit_WriteBlockedBySplitReroutes(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	cc := f.container("c", azcosmos.NewAutoscaleThroughputProperties(10_000))
+	c, err := f.srv.store.container("db", "c")
+	require.NoError(t, err)
+	parent := c.partitions()[0]
+
+	parent.mu.Lock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := cc.CreateItem(context.Background(), azcosmos.NewPartitionKeyString("k"),
+			doc("blocked", "k"), nil)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the write routes to parent and waits for its lock
+	_, err = c.splitLocked(parent)
+	require.NoError(t, err)
+	parent.mu.Unlock()
+	require.NoError(t, <-done)
+
+	_, err = cc.ReadItem(context.Background(), azcosmos.NewPartitionKeyString("k"), "blocked", nil)
+	require.NoError(t, err, "the write went to the split-away parent")
+	require.Empty(t, parent.items, "the frozen parent took no write")
+}
+
+// TestSplit_WritesRacingSplitsAreNotLost splits repeatedly under concurrent writes: every
+// acknowledged write must be readable afterwards.
+func TestSplit_WritesRacingSplitsAreNotLost(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	cc := f.container("c", azcosmos.NewAutoscaleThroughputProperties(100_000))
+	c, err := f.srv.store.container("db", "c")
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	acked := make([][]string, 4)
+	for w := range acked {
+		wg.Go(func() {
+			for i := range 60 {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				_, err := cc.UpsertItem(context.Background(), azcosmos.NewPartitionKeyString(id),
+					doc(id, id), nil)
+				if err == nil {
+					acked[w] = append(acked[w], id)
+				}
+			}
+		})
+	}
+	for n := 2; n <= 8; n++ {
+		f.srv.splitInto(c, n)
+		time.Sleep(2 * time.Millisecond)
+	}
+	wg.Wait()
+	total := 0
+	for _, ids := range acked {
+		for _, id := range ids {
+			_, err := cc.ReadItem(context.Background(), azcosmos.NewPartitionKeyString(id), id, nil)
+			require.NoError(t, err, "acknowledged write %q lost", id)
+			total++
+		}
+	}
+	require.Equal(t, 240, total)
+}
