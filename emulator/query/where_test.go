@@ -98,11 +98,12 @@ func TestWhereOperators(t *testing.T) {
 func TestLikePatterns(t *testing.T) {
 	t.Parallel()
 	docs := []any{map[string]any{"words": []any{
-		"50%", "50 cents", "a_b", "ab", "a.c", "abc", "(x)", "[x]", "line\nbreak",
+		"50%", "50 cents", "a_b", "ab", "a.c", "abc", "(x)", "[x]", "line\nbreak", "20-30%", "_n",
+		"[", "]",
 	}}}
 	runCases(t, docs, []queryCase{
 		{name: "ESCAPE makes % and _ literal", query: `SELECT VALUE s FROM s IN c.words
-			WHERE s LIKE '%!%' ESCAPE '!' OR s LIKE 'a!_b' ESCAPE '!'`, want: `["50%","a_b"]`},
+			WHERE s LIKE '%!%' ESCAPE '!' OR s LIKE 'a!_b' ESCAPE '!'`, want: `["50%","a_b","20-30%"]`},
 		{name: "regular expression characters are literal",
 			query: `SELECT VALUE s FROM s IN c.words WHERE s LIKE 'a.c' OR s LIKE '(%)'`,
 			want:  `["a.c","(x)"]`},
@@ -110,6 +111,10 @@ func TestLikePatterns(t *testing.T) {
 			query: `SELECT VALUE s FROM s IN c.words WHERE s LIKE '[x%'`, want: `["[x]"]`},
 		{name: "escaped bracket", query: `SELECT VALUE s FROM s IN c.words WHERE s LIKE '![x]' ESCAPE '!'`,
 			want: `["[x]"]`},
+		{name: "brackets make wildcards literal, as documented",
+			query: `SELECT VALUE s FROM s IN c.words
+				WHERE s LIKE "20-30[%]" OR s LIKE "[_]n" OR s LIKE "[ [ ]" OR s LIKE "]"`,
+			want: `["20-30%","_n","[","]"]`},
 		{name: "% spans newlines", query: `SELECT VALUE s FROM s IN c.words WHERE s LIKE 'line%'`,
 			want: `["line\nbreak"]`},
 	})
