@@ -1,0 +1,109 @@
+package sim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-load/stampede/backend/api"
+	"github.com/stampede-load/stampede/sim/org"
+	"github.com/stampede-load/stampede/sim/sink"
+)
+
+// checkingSink decodes and validates every body as the backend would, and records the
+// sequence numbers and sizes it saw per sensor.
+type checkingSink struct {
+	mu    sync.Mutex
+	seqs  map[string][]uint64
+	sizes []int
+	errs  []error
+}
+
+func (c *checkingSink) Send(_ context.Context, b *sink.Batch) (sink.Result, error) {
+	err := c.check(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seqs == nil {
+		c.seqs = map[string][]uint64{}
+	}
+	key := b.Tenant + "/" + b.Sensor
+	c.seqs[key] = append(c.seqs[key], b.Sequence)
+	c.sizes = append(c.sizes, len(b.Events))
+	if err != nil {
+		c.errs = append(c.errs, err)
+	}
+	return sink.Result{Status: 200}, nil
+}
+
+func (c *checkingSink) check(b *sink.Batch) error {
+	body := b.Body
+	if b.Gzip {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return err
+		}
+	}
+	got, err := api.DecodeBatch(body)
+	if err != nil {
+		return err
+	}
+	if err := got.Validate(); err != nil {
+		return err
+	}
+	if got.Tenant != b.Tenant || got.ID != b.ID || len(got.Events) != len(b.Events) {
+		return fmt.Errorf("batch %s: body does not match the batch", b.ID)
+	}
+	return nil
+}
+
+func TestPipelineBatchesBySizeAndAge(t *testing.T) {
+	tests := []struct {
+		name        string
+		rate        float64
+		size        int
+		wait        time.Duration
+		gzip        bool
+		wantBatches int
+		wantMaxSize int
+	}{
+		{"by age", 100, 1000, 250 * time.Millisecond, false, 8, 26},
+		{"by size, gzip", 2000, 100, time.Second, true, 40, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := Config{Seed: 3, Duration: 2 * time.Second, BatchSize: tt.size,
+					BatchWait: tt.wait, Gzip: tt.gzip,
+					Tenants: []TenantSpec{{Org: org.Spec{Tenant: "t1", Users: 100},
+						Rate: tt.rate}}}
+				var c checkingSink
+				f, err := New(cfg, &c)
+				require.NoError(t, err)
+				tot, err := f.Run(t.Context())
+				require.NoError(t, err)
+				require.Empty(t, c.errs)
+				require.Equal(t, tot.Generated, tot.Acked)
+				require.InDelta(t, tt.wantBatches, len(c.sizes), 1)
+				for _, n := range c.sizes {
+					require.LessOrEqual(t, n, tt.wantMaxSize)
+				}
+				for sensor, seqs := range c.seqs {
+					for i, seq := range seqs {
+						require.Equal(t, uint64(i+1), seq, "sensor %s", sensor)
+					}
+				}
+			})
+		})
+	}
+}
