@@ -1,0 +1,127 @@
+package reports
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// Comparison output formats.
+const (
+	FormatText     = "text"
+	FormatMarkdown = "md"
+	FormatJSON     = "json"
+)
+
+// ComparisonFormats lists the formats WriteComparison accepts.
+var ComparisonFormats = []string{FormatText, FormatMarkdown, FormatJSON}
+
+// verdictOrder puts what needs attention first.
+var verdictOrder = map[string]int{ChangeRegression: 0, ChangeImprovement: 1, ChangeNeutral: 2,
+	ChangeInsufficient: 3, ChangeNone: 4}
+
+// sortedChanges returns the metric changes, regressions first, then by metric.
+func (c *Comparison) sortedChanges() []MetricChange {
+	out := slices.Clone(c.Metrics)
+	slices.SortStableFunc(out, func(a, b MetricChange) int {
+		return cmp.Or(cmp.Compare(verdictOrder[a.Verdict], verdictOrder[b.Verdict]),
+			strings.Compare(a.Metric, b.Metric))
+	})
+	return out
+}
+
+// WriteComparison writes c as text (an aligned table), md (a Markdown table for a pull
+// request) or json.
+func WriteComparison(w io.Writer, c *Comparison, format string) error {
+	switch format {
+	case FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	case FormatMarkdown:
+		return writeComparisonMarkdown(w, c)
+	case FormatText, "":
+		return writeComparisonText(w, c)
+	}
+	return fmt.Errorf("comparison format %q: want one of %s", format,
+		strings.Join(ComparisonFormats, ", "))
+}
+
+func comparisonHeadline(c *Comparison) string {
+	return fmt.Sprintf("%d regressions, %d improvements, %d unchanged of %d metrics "+
+		"(%.0f%% confidence, changes under %.0f%% ignored)", c.Counts[ChangeRegression],
+		c.Counts[ChangeImprovement], c.Counts[ChangeNone], len(c.Metrics), c.Confidence*100,
+		c.MinChange*100)
+}
+
+func writeComparisonText(w io.Writer, c *Comparison) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "base: %s seed %d (%d s)\nnew:  %s seed %d (%d s)\n%s\n\n",
+		c.Base.Scenario, c.Base.Seed, c.Base.Seconds, c.New.Scenario, c.New.Seed,
+		c.New.Seconds, comparisonHeadline(c))
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tstat\tbase\tnew\tchange\tinterval\tverdict")
+	for _, m := range c.sortedChanges() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Metric, m.Stat, m.formatBase(),
+			m.formatNew(), m.formatChange(), m.formatInterval(), m.Verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeComparisonMarkdown(w io.Writer, c *Comparison) error {
+	bw := bufio.NewWriter(w)
+	verdict := "✅ no regression"
+	if c.Regressed() {
+		verdict = "❌ regression"
+	}
+	fmt.Fprintf(bw, "### Baseline comparison: %s\n\n%s\n\n", verdict, comparisonHeadline(c))
+	fmt.Fprintln(bw, "| metric | stat | base | new | change | interval | verdict |")
+	fmt.Fprintln(bw, "|---|---|---|---|---|---|---|")
+	for _, m := range c.sortedChanges() {
+		fmt.Fprintf(bw, "| `%s` | %s | %s | %s | %s | %s | %s |\n", m.Metric, m.Stat,
+			m.formatBase(), m.formatNew(), m.formatChange(), m.formatInterval(), m.Verdict)
+	}
+	return bw.Flush()
+}
+
+// statUnit is the unit of the compared per-second statistic.
+func (m MetricChange) statUnit() Unit {
+	switch {
+	case m.Stat == "rate" && Unit(m.Unit) == UnitRatio:
+		return UnitRatio
+	case m.Stat == "rate":
+		return Unit(m.Unit + "/s")
+	}
+	return Unit(m.Unit)
+}
+
+func (m MetricChange) formatBase() string { return formatValue(m.Base, m.statUnit()) }
+func (m MetricChange) formatNew() string  { return formatValue(m.New, m.statUnit()) }
+
+func (m MetricChange) formatChange() string {
+	if m.Verdict == ChangeInsufficient {
+		return "-"
+	}
+	if m.Change == nil {
+		return fmt.Sprintf("%+g", m.Diff)
+	}
+	return fmt.Sprintf("%+.1f%%", *m.Change*100)
+}
+
+func (m MetricChange) formatInterval() string {
+	switch {
+	case m.Verdict == ChangeInsufficient:
+		return "-"
+	case m.Change == nil:
+		return fmt.Sprintf("[%+.3g, %+.3g]", m.DiffLow, m.DiffHigh)
+	}
+	return fmt.Sprintf("[%+.1f%%, %+.1f%%]", *m.ChangeLow*100, *m.ChangeHigh*100)
+}
