@@ -92,12 +92,12 @@ func TestApplyIgnoresCrossDocumentClausesAndRejectsAggregates(t *testing.T) {
 
 func TestOrderByItems(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT * FROM c ORDER BY c.ts DESC, c["a b"], LOWER(c.name) ASC`)
+	q, err := Parse(`SELECT * FROM c ORDER BY c.ts DESC, c["a b"], c.tags[0] ASC`)
 	require.NoError(t, err)
 	require.Equal(t, []OrderItem{
 		{Expr: "c.ts", Descending: true},
 		{Expr: `c["a b"]`},
-		{Expr: "LOWER(c.name)"},
+		{Expr: "c.tags[0]"},
 	}, q.OrderBy())
 	q, err = Parse("SELECT * FROM c")
 	require.NoError(t, err)

@@ -62,7 +62,8 @@
 // results (1/0). A function with an undefined argument yields undefined without being
 // called, except the IS_* type checks and IIF.
 //
-// ORDER BY sorts across types as undefined < null < false < true < numbers < strings <
+// ORDER BY items must be document paths (c.name, c.a[0].b, or a path of a JOIN alias),
+// as the service requires; computed expressions are refused. ORDER BY sorts across types as undefined < null < false < true < numbers < strings <
 // arrays < objects; documents lacking the key are kept and sort first ascending. Ties
 // keep document order. Aggregates: COUNT counts defined values (COUNT(1) counts rows);
 // SUM and AVG skip undefined and are undefined if any value is not a number; SUM of

@@ -4,7 +4,7 @@ package query
 // resolved.
 func validateSelect(s *selectStmt) error {
 	checks := []func(*selectStmt) error{
-		checkStar, checkItemNames, checkGroupBy, checkAggregateMix,
+		checkStar, checkItemNames, checkGroupBy, checkAggregateMix, checkOrderBy,
 	}
 	for _, check := range checks {
 		if err := check(s); err != nil {
@@ -111,6 +111,32 @@ func checkAggregateMix(s *selectStmt) error {
 		}
 	}
 	return nil
+}
+
+// checkOrderBy enforces the service's rule that every ORDER BY item is a document path
+// (an alias followed by properties or literal indexes), never a computed expression.
+func checkOrderBy(s *selectStmt) error {
+	for _, o := range s.orderBy {
+		if !isDocumentPath(o.expr, true) {
+			return &Error{Pos: s.pos, Msg: "unsupported ORDER BY item " + quote(o.expr.String()) +
+				": ORDER BY items must be property paths such as c.name or c.a[0].b, not computed " +
+				"expressions"}
+		}
+	}
+	return nil
+}
+
+func isDocumentPath(e expr, top bool) bool {
+	switch n := e.(type) {
+	case *varRef:
+		return !top
+	case *member:
+		return isDocumentPath(n.obj, false)
+	case *indexer:
+		_, literal := n.index.(*literal)
+		return literal && isDocumentPath(n.obj, false)
+	}
+	return false
 }
 
 func containsSubquery(e expr) bool {
