@@ -63,9 +63,9 @@
 // called, except the IS_* type checks and IIF.
 //
 // ORDER BY items must be document paths (c.name, c.a[0].b, or a path of a JOIN alias),
-// as the service requires; computed expressions are refused. ORDER BY sorts across types as undefined < null < false < true < numbers < strings <
-// arrays < objects; documents lacking the key are kept and sort first ascending. Ties
-// keep document order. Aggregates: COUNT counts defined values (COUNT(1) counts rows);
+// as the service requires; computed expressions are refused. ORDER BY sorts across types
+// as undefined < null < false < true < numbers < strings < arrays < objects; documents
+// lacking the key are kept and sort first ascending. Ties keep document order. Aggregates: COUNT counts defined values (COUNT(1) counts rows);
 // SUM and AVG skip undefined and are undefined if any value is not a number; SUM of
 // nothing is 0; MIN and MAX use the type order above and are undefined over arrays or
 // objects; AVG, MIN and MAX of nothing are undefined. Without GROUP BY an aggregate query
