@@ -66,6 +66,9 @@ func (rq *request) batch(c *container) error {
 	for i, o := range raw {
 		ops[i], opErrs[i] = parseBatchOperation(c, pk, o)
 	}
+	if err := rq.s.checkBatchStorage(c, pk, ops); err != nil {
+		return err
+	}
 	p := c.partitionFor(pk)
 	if err := rq.enter(p); err != nil {
 		return err

@@ -263,6 +263,9 @@ func (rq *request) runItemOp(c *container, op *itemOp) error {
 		token = p.sessionToken()
 		p.mu.RUnlock()
 	} else {
+		if err := rq.s.checkOpStorage(c, op); err != nil {
+			return err
+		}
 		p = c.lockForWrite(p, op.pk)
 		res, err = p.plan(p, op, p.lsn+1, now, meta)
 		if err == nil {

@@ -93,6 +93,8 @@ type throughputState struct {
 	versions   map[string]int64      // offer id -> replacements, for the etag
 	splits     map[*container]time.Time
 	nextOffer  int64
+	// keys holds each container's *keyStorage, read by writes without a lock.
+	keys sync.Map
 }
 
 // Throughput returns the throughput engine, for the runner to read accounting and bills.

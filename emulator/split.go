@@ -183,9 +183,10 @@ func (s *Server) maintainThroughput(now time.Time) {
 			delete(tp.containers, rid)
 			delete(tp.splits, c)
 			tp.registered.Delete(rid)
+			tp.keys.Delete(c)
 			continue
 		}
-		oversized := s.reportStorage(c, now)
+		oversized := s.measureStorage(c, now)
 		_, planned := tp.splits[c]
 		if !planned && (oversized || s.pendingPartitions(c) > len(c.partitions())) {
 			tp.splits[c] = now.Add(tp.cfg.SplitDelay)
@@ -242,7 +243,7 @@ func (s *Server) runSplits(c *container, now time.Time) {
 	}
 	s.splitInto(c, s.pendingPartitions(c))
 	for _, p := range c.partitions() {
-		if s.storageOf(p) > s.tp.cfg.PartitionMaxBytes {
+		if total, _ := partitionStorage(p); total > s.tp.cfg.PartitionMaxBytes {
 			if _, err := c.splitPartition(p); err != nil {
 				s.log.Warn("partition split failed", "database", c.db.id, "container", c.id,
 					"err", err)
@@ -253,32 +254,8 @@ func (s *Server) runSplits(c *container, now time.Time) {
 		s.log.Warn("throughput ranges not updated", "database", c.db.id, "container", c.id,
 			"err", err)
 	}
-	s.reportStorage(c, now)
+	s.tp.keys.Delete(c) // measure the new partitions at once
+	s.measureStorage(c, now)
 	s.log.Info("partitions split", "database", c.db.id, "container", c.id,
 		"partitions", len(c.partitions()))
-}
-
-// reportStorage measures each partition's documents, reports them to the engine, and
-// says whether one is past the per-partition limit.
-func (s *Server) reportStorage(c *container, now time.Time) bool {
-	oversized := false
-	for _, p := range c.partitions() {
-		n := s.storageOf(p)
-		s.tp.engine.ReportStorage(throughput.PartitionRef(p.ref()), now, n)
-		oversized = oversized || n > s.tp.cfg.PartitionMaxBytes
-	}
-	return oversized
-}
-
-// storageOf is the bytes of p's live documents.
-func (s *Server) storageOf(p *partition) int64 {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	var n int64
-	for _, sl := range p.items {
-		if sl.cur != nil {
-			n += int64(len(sl.cur.body))
-		}
-	}
-	return n
 }

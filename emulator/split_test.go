@@ -3,11 +3,14 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/require"
 )
@@ -245,4 +248,41 @@ func TestSplit_WritesRacingSplitsAreNotLost(t *testing.T) {
 		}
 	}
 	require.Equal(t, 240, total)
+}
+
+func TestLogicalPartitionLimit(t *testing.T) {
+	cfg := splitConfig()
+	cfg.LogicalPartitionMaxBytes = 4 << 10
+	f := newTPFixture(t, cfg)
+	c := f.container("c", azcosmos.NewAutoscaleThroughputProperties(10_000))
+	ctx := context.Background()
+	big := azcosmos.NewPartitionKeyString("big")
+	for i := range 14 { // about 3.7 KB under one key
+		_, err := c.CreateItem(ctx, big, doc(fmt.Sprint("b", i), "big"), nil)
+		require.NoError(t, err)
+	}
+	f.srv.maintainThroughput(f.clock.now())
+
+	_, err := c.CreateItem(ctx, big, doc("over", "big"), nil)
+	require.Equal(t, http.StatusForbidden, statusCode(err))
+	require.Equal(t, "1014", substatusOf(err))
+	require.ErrorContains(t, err, "Partition key reached maximum size")
+
+	batch := c.NewTransactionalBatch(big)
+	batch.CreateItem(doc("in-batch", "big"), nil)
+	_, err = c.ExecuteTransactionalBatch(ctx, batch, nil)
+	require.Equal(t, http.StatusForbidden, statusCode(err))
+
+	_, err = c.DeleteItem(ctx, big, "b0", nil)
+	require.NoError(t, err, "deletes are allowed")
+	_, err = c.CreateItem(ctx, azcosmos.NewPartitionKeyString("small"), doc("s", "small"), nil)
+	require.NoError(t, err, "other keys are not limited")
+}
+
+func substatusOf(err error) string {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.RawResponse.Header.Get("x-ms-substatus")
+	}
+	return ""
 }
