@@ -50,6 +50,8 @@ func TestParseErrors(t *testing.T) {
 		{"GROUP BY with ORDER BY", "SELECT c.city FROM c GROUP BY c.city ORDER BY c.city",
 			"GROUP BY cannot be combined with ORDER BY", 0},
 		{"GROUP BY with star", "SELECT * FROM c GROUP BY c.city", "SELECT * is not allowed with GROUP BY", 0},
+		{"GROUP BY a constant", "SELECT COUNT(1) FROM c GROUP BY 1",
+			"GROUP BY expression '1' must contain at least one property reference", 0},
 		{"GROUP BY subquery", "SELECT VALUE 1 FROM c GROUP BY (SELECT VALUE 1)",
 			"GROUP BY does not allow subqueries", 0},
 		{"star with JOIN", "SELECT * FROM c JOIN t IN c.tags",

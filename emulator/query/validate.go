@@ -57,6 +57,10 @@ func checkGroupBy(s *selectStmt) error {
 		if containsSubquery(g) {
 			return &Error{Pos: s.pos, Msg: "GROUP BY does not allow subqueries"}
 		}
+		if ungrouped(g, nil) == nil {
+			return &Error{Pos: s.pos, Msg: "GROUP BY expression " + quote(g.String()) +
+				" must contain at least one property reference"}
+		}
 		keys[g.String()] = true
 	}
 	for _, it := range s.items {
