@@ -291,3 +291,30 @@ func normalize(v any) (any, error) {
 	}
 	return out, nil
 }
+
+// PlanFeatures lists the top-level features that need a client-side query plan when a
+// query spans several physical partitions: "TOP", "DISTINCT", "GROUP BY", "aggregate",
+// "ORDER BY" and "OFFSET LIMIT", in that order. The real gateway refuses such queries
+// (400, substatus 1004) from SDKs that send no plan, as azcosmos v1.5.0 does; the core may
+// use this list to do the same. It is empty for plain filters and projections.
+func (q *Query) PlanFeatures() []string {
+	s := q.sel
+	checks := []struct {
+		name string
+		used bool
+	}{
+		{"TOP", s.top != nil},
+		{"DISTINCT", s.distinct},
+		{"GROUP BY", len(s.groupBy) > 0},
+		{"aggregate", len(s.aggs) > 0},
+		{"ORDER BY", len(s.orderBy) > 0},
+		{"OFFSET LIMIT", s.offset != nil},
+	}
+	var out []string
+	for _, c := range checks {
+		if c.used {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}

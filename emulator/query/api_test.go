@@ -191,3 +191,25 @@ func TestExecuteDoesNotModifyDocuments(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(before), string(after))
 }
+
+func TestPlanFeatures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"SELECT * FROM c WHERE c.x = 1", nil},
+		{"SELECT VALUE EXISTS(SELECT VALUE COUNT(1) FROM t IN c.tags) FROM c", nil},
+		{"SELECT TOP 1 * FROM c ORDER BY c.ts", []string{"TOP", "ORDER BY"}},
+		{"SELECT DISTINCT VALUE c.k FROM c OFFSET 0 LIMIT 5", []string{"DISTINCT", "OFFSET LIMIT"}},
+		{"SELECT c.k, COUNT(1) AS n FROM c GROUP BY c.k", []string{"GROUP BY", "aggregate"}},
+		{"SELECT VALUE SUM(c.n) FROM c", []string{"aggregate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			q, err := Parse(tt.query)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, q.PlanFeatures())
+		})
+	}
+}
