@@ -192,6 +192,12 @@ func (s *Server) maintainThroughput(now time.Time) {
 			tp.splits[c] = now.Add(tp.cfg.SplitDelay)
 		}
 	}
+	for name, d := range tp.databases {
+		if cur, err := s.store.database(name); err != nil || cur != d {
+			tp.engine.DeleteDatabase(name, now)
+			delete(tp.databases, name)
+		}
+	}
 	for c, due := range tp.splits {
 		if !now.Before(due) {
 			delete(tp.splits, c)

@@ -342,3 +342,32 @@ func TestThroughput_OffByDefault(t *testing.T) {
 	ru, _ := read.ThroughputProperties.ManualThroughput()
 	require.Equal(t, int32(400), ru)
 }
+
+func TestThroughput_DeletedResourcesStopBilling(t *testing.T) {
+	f := newTPFixture(t, ThroughputConfig{MaintenanceInterval: time.Hour})
+	ctx := context.Background()
+	_, err := f.client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "tenant"},
+		&azcosmos.CreateDatabaseOptions{
+			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(400))})
+	require.NoError(t, err)
+	c := f.container("c", azcosmos.NewManualThroughputProperties(400))
+	f.srv.maintainThroughput(f.clock.now())
+
+	tenant, err := f.client.NewDatabase("tenant")
+	require.NoError(t, err)
+	_, err = tenant.Delete(ctx, nil)
+	require.NoError(t, err)
+	_, err = c.Delete(ctx, nil)
+	require.NoError(t, err)
+	f.srv.maintainThroughput(f.clock.now())
+
+	f.clock.add(3 * time.Hour)
+	checked := 0
+	for _, b := range f.srv.Throughput().Bills(f.clock.now()) {
+		if b.Target.Database == "tenant" || b.Target.Container == "c" {
+			require.Len(t, b.Hours, 1, "%v billed after its deletion", b.Target)
+			checked++
+		}
+	}
+	require.Equal(t, 2, checked, "both deleted resources keep their bills")
+}
