@@ -107,11 +107,13 @@ func (g *backendGroup) Finish(ctx context.Context, s *reports.Summary) {
 // the documents still at an older version read back from Cosmos DB.
 func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 	st backend.Stats) {
-	from, to := 0, 0
+	from, to, at := 0, 0, 0.0
 	for _, e := range s.Events {
 		if e.Kind == reports.EventUpgrade {
 			v, _ := strconv.Atoi(strings.TrimPrefix(e.Message, "schema v"))
-			to = max(to, v)
+			if v > to {
+				to, at = v, e.AtSeconds
+			}
 		}
 	}
 	if to == 0 {
@@ -135,7 +137,7 @@ func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 		}
 	}
 	for _, c := range slices.Sorted(maps.Keys(versions)) {
-		m := reports.Migration{Container: c, FromVersion: from, ToVersion: to,
+		m := reports.Migration{Container: c, FromVersion: from, ToVersion: to, AtSeconds: at,
 			OnTheFly: st.Migration.OnTheFly[c], Batch: st.Migration.Batch[c],
 			CompletedAtSeconds: -1}
 		for v, n := range versions[c] {

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,54 +9,39 @@ import (
 	"github.com/stampede-load/stampede/reports"
 )
 
-// Files of a run folder.
-const (
-	FileSummaryJSON = "summary.json"
-	FileScenario    = "scenario.yaml"
-	FileComparison  = "comparison.json"
-)
+// FileComparisonJSON is the file of a run folder, besides those reports.WriteRunFolder writes.
+const FileComparisonJSON = "comparison.json"
 
-// fileWriter renders one file of the run folder.
-type fileWriter struct {
-	name  string
-	write func(*bytes.Buffer) error
-}
-
-// writeRunFolder writes the run folder through the reports package's writers and returns
-// the paths written.
-func writeRunFolder(dir string, sum *reports.Summary, baseline *reports.Summary) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeRunFolder writes the run folder through the reports package (summary.json,
+// junit.xml, summary.md, report.html, scenario.yaml) and, with a baseline, the comparison
+// as Markdown and JSON. It returns the paths written.
+func writeRunFolder(dir string, sum, baseline *reports.Summary) ([]string, error) {
+	if err := reports.WriteRunFolder(dir, sum); err != nil {
 		return nil, err
 	}
-	writers := []fileWriter{
-		{FileSummaryJSON, func(b *bytes.Buffer) error { return reports.WriteJSON(b, sum) }},
-		{FileScenario, func(b *bytes.Buffer) error {
-			_, err := b.WriteString(sum.Scenario.Effective)
-			return err
-		}},
-	}
+	files := []string{reports.FileSummaryJSON, reports.FileJUnit, reports.FileMarkdown,
+		reports.FileHTML, "scenario.yaml"}
 	if baseline != nil {
 		cmp, err := reports.Compare(baseline, sum, reports.CompareConfig{})
 		if err != nil {
 			return nil, fmt.Errorf("compare with baseline: %w", err)
 		}
-		writers = append(writers, fileWriter{FileComparison, func(b *bytes.Buffer) error {
-			enc := json.NewEncoder(b)
-			enc.SetIndent("", "  ")
-			return enc.Encode(cmp)
-		}})
+		// TODO(#7): also comparison.md once reports' comparison writer is in.
+		if err := writeComparison(filepath.Join(dir, FileComparisonJSON), cmp); err != nil {
+			return nil, err
+		}
+		files = append(files, FileComparisonJSON)
 	}
-	var files []string
-	for _, w := range writers {
-		var buf bytes.Buffer
-		if err := w.write(&buf); err != nil {
-			return files, fmt.Errorf("%s: %w", w.name, err)
-		}
-		path := filepath.Join(dir, w.name)
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			return files, err
-		}
-		files = append(files, path)
+	for i, f := range files {
+		files[i] = filepath.Join(dir, f)
 	}
 	return files, nil
+}
+
+func writeComparison(path string, cmp *reports.Comparison) error {
+	data, err := json.MarshalIndent(cmp, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
 }

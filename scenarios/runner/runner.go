@@ -70,6 +70,9 @@ type Result struct {
 	Passed bool
 	// Files lists the files written to the run folder.
 	Files []string
+	// Conservation is the per-tenant conservation check after the drain (empty when it
+	// could not be made).
+	Conservation []TenantConservation
 }
 
 // Run executes the scenario: it checks the build can run it, starts the parts, applies the
@@ -114,7 +117,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	sum := r.summarize(ctx)
-	res := &Result{Summary: sum, Passed: sum.Run.Verdict == reports.VerdictPass}
+	res := &Result{Summary: sum, Passed: sum.Run.Verdict == reports.VerdictPass,
+		Conservation: r.conserved}
 	if opts.OutDir != "" {
 		res.Files, err = writeRunFolder(opts.OutDir, sum, opts.Baseline)
 		if err != nil {

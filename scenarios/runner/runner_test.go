@@ -156,7 +156,11 @@ func TestRunPasses(t *testing.T) {
 	require.Equal(t, []string{"steady", "burst", "outage", "failover"}, phases)
 	require.Contains(t, progress.String(), "sent")
 
-	data, err := os.ReadFile(filepath.Join(out, FileSummaryJSON))
+	for _, f := range []string{reports.FileJUnit, reports.FileMarkdown, reports.FileHTML,
+		"scenario.yaml"} {
+		require.FileExists(t, filepath.Join(out, f))
+	}
+	data, err := os.ReadFile(filepath.Join(out, reports.FileSummaryJSON))
 	require.NoError(t, err)
 	back, err := reports.ReadJSON(bytes.NewReader(data))
 	require.NoError(t, err)
