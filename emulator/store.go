@@ -20,6 +20,9 @@ type store struct {
 	// onCommit is handed to every partition this store creates (replication, the durable
 	// log); set before the store serves, never changed after.
 	onCommit func(logRecord)
+	// replica, when set, reports whether the store is a read replica now; a replica does not
+	// expire documents itself (the write region's TTL deletes reach it by replication).
+	replica func() bool
 }
 
 // nextETag is a fresh etag for a metadata write. Caller holds st.mu for writing.

@@ -23,6 +23,9 @@ func (s *Server) sweepExpired() {
 }
 
 func (s *Server) sweepOnce(now int64) {
+	if s.store.replica != nil && s.store.replica() {
+		return
+	}
 	for _, c := range s.store.allContainers() {
 		if c.meta.Load().defaultTTL == nil {
 			continue

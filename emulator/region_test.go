@@ -1,0 +1,238 @@
+package emulator
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+	"github.com/stretchr/testify/require"
+)
+
+// startRegions starts an account on loopback for one test.
+func startRegions(t *testing.T, rc RegionsConfig) *Account {
+	t.Helper()
+	a, err := StartAccount(context.Background(), Config{}, rc)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+// regionClient is an SDK client of the account endpoint with PreferredRegions; retries
+// of 429 are off so throttling reaches the test.
+func regionClient(t *testing.T, a *Account, preferred ...string) *azcosmos.Client {
+	t.Helper()
+	cred, err := azcosmos.NewKeyCredential(a.Key())
+	require.NoError(t, err)
+	opts := &azcosmos.ClientOptions{PreferredRegions: preferred}
+	opts.Retry = policy.RetryOptions{MaxRetries: -1}
+	opts.Transport = &http.Client{Timeout: 20 * time.Second}
+	c, err := azcosmos.NewClientWithKey(a.Endpoint(), cred, opts)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// regionContainer creates database "db" and container "c" (pk /pk) through client.
+func regionContainer(t *testing.T, client *azcosmos.Client) *azcosmos.ContainerClient {
+	t.Helper()
+	ctx := testCtx(t)
+	_, err := client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, nil)
+	require.NoError(t, err)
+	db, err := client.NewDatabase("db")
+	require.NoError(t, err)
+	_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: "c",
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}, nil)
+	require.NoError(t, err)
+	c, err := client.NewContainer("db", "c")
+	require.NoError(t, err)
+	return c
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func docJSON(id string, n int) []byte {
+	return []byte(`{"id":"` + id + `","pk":"p","n":` + strconv.Itoa(n) + `}`)
+}
+
+// readN reads a document's n through c, or -1 when it does not exist.
+func readN(t *testing.T, c *azcosmos.ContainerClient, id string, o *azcosmos.ItemOptions) int {
+	t.Helper()
+	resp, err := c.ReadItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), id, o)
+	if status(err) == http.StatusNotFound {
+		return -1
+	}
+	require.NoError(t, err)
+	var doc struct{ N int }
+	require.NoError(t, json.Unmarshal(resp.Value, &doc))
+	return doc.N
+}
+
+func status(err error) int {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode
+	}
+	return 0
+}
+
+func TestAccountDocumentFollowsWriteRegion(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"West US 2", "East US 2", "North Europe"}})
+	c := regionContainer(t, regionClient(t, a))
+	_, err := c.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), docJSON("a", 1), nil)
+	require.NoError(t, err)
+
+	doc := accountDocument(t, a)
+	require.Equal(t, []string{"West US 2"}, names(doc.Writable))
+	require.Equal(t, []string{"West US 2", "East US 2", "North Europe"}, names(doc.Readable))
+	require.Equal(t, a.RegionEndpoint("eastus2"), doc.Readable[1].Endpoint)
+
+	require.NoError(t, a.Failover(testCtx(t), "eastus2"))
+	doc = accountDocument(t, a)
+	require.Equal(t, []string{"East US 2"}, names(doc.Writable))
+	require.Equal(t, []string{"East US 2", "West US 2", "North Europe"}, names(doc.Readable))
+	require.Equal(t, "East US 2", a.WriteRegion())
+	require.Empty(t, a.Report().LostWrites, "a planned failover loses nothing")
+}
+
+type accountDoc struct {
+	Writable []accountLocation `json:"writableLocations"`
+	Readable []accountLocation `json:"readableLocations"`
+}
+
+func names(locs []accountLocation) []string {
+	out := make([]string, len(locs))
+	for i, l := range locs {
+		out[i] = l.Name
+	}
+	return out
+}
+
+// accountDocument reads GET / of the account endpoint, signed with the key.
+func accountDocument(t *testing.T, a *Account) accountDoc {
+	t.Helper()
+	rc := &rawClient{t: t, key: mustKey(t, a.Key())}
+	req, err := http.NewRequest(http.MethodGet, a.Endpoint(), nil)
+	require.NoError(t, err)
+	date := time.Now().UTC().Format(http.TimeFormat)
+	req.Header.Set(hdrDate, date)
+	req.Header.Set("Authorization", rc.sign(http.MethodGet, "/", date))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var doc accountDoc
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	return doc
+}
+
+func TestLaggingRegionReadsAsTheLevelAllows(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"},
+		Lag: Lag{Distribution: LagFixed, Min: 400 * time.Millisecond}})
+	writer := regionContainer(t, regionClient(t, a, "A", "B"))
+	reader, err := regionClient(t, a, "B", "A").NewContainer("db", "c")
+	require.NoError(t, err)
+	pk := azcosmos.NewPartitionKeyString("p")
+	resp, err := writer.CreateItem(testCtx(t), pk, docJSON("x", 1), nil)
+	require.NoError(t, err)
+	token := *resp.SessionToken
+
+	eventual := &azcosmos.ItemOptions{ConsistencyLevel: azcosmos.ConsistencyLevelEventual.ToPtr()}
+	require.Equal(t, -1, readN(t, reader, "x", eventual), "B has not applied the write yet")
+	// With the session token, B answers 404/1002 and the SDK retries in the write region.
+	require.Equal(t, 1, readN(t, reader, "x", &azcosmos.ItemOptions{SessionToken: &token}))
+	require.Eventually(t, func() bool { return readN(t, reader, "x", eventual) == 1 },
+		5*time.Second, 20*time.Millisecond)
+}
+
+func TestStrongWritesWaitForEveryRegion(t *testing.T) {
+	lag := 300 * time.Millisecond
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B", "C"}, Consistency: Strong,
+		Lag: Lag{Min: lag}})
+	writer := regionContainer(t, regionClient(t, a, "A"))
+	reader, err := regionClient(t, a, "C").NewContainer("db", "c")
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = writer.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), docJSON("s", 7), nil)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(start), lag, "acknowledged before replication")
+	require.Equal(t, 7, readN(t, reader, "s", nil), "a strong read in C sees the write")
+}
+
+func TestBoundedStalenessThrottlesWritesPastK(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"},
+		Consistency: BoundedStaleness, MaxStalenessPrefix: 3, Lag: Lag{Min: time.Hour}})
+	c := regionContainer(t, regionClient(t, a, "A"))
+	pk := azcosmos.NewPartitionKeyString("p")
+	for i := range 3 {
+		_, err := c.CreateItem(testCtx(t), pk, docJSON("k"+strconv.Itoa(i), i), nil)
+		require.NoError(t, err)
+	}
+	_, err := c.CreateItem(testCtx(t), pk, docJSON("k3", 3), nil)
+	require.Equal(t, http.StatusTooManyRequests, status(err), "B is K writes behind: %v", err)
+}
+
+func TestLagValidationAndParsing(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Lag
+		wantErr string
+	}{
+		{in: "50ms", want: Lag{Distribution: LagFixed, Min: 50 * time.Millisecond}},
+		{in: "uniform:20ms-80ms", want: Lag{Distribution: LagUniform, Min: 20 * time.Millisecond,
+			Max: 80 * time.Millisecond}},
+		{in: "exponential:50ms", want: Lag{Distribution: LagExponential,
+			Min: 50 * time.Millisecond}},
+		{in: "uniform:80ms-20ms", wantErr: "min <= max"},
+		{in: "gamma:1s", wantErr: "want fixed, uniform or exponential"},
+		{in: "soon", wantErr: "not a duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseLag(tt.in)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestLagSourceStaysInRange(t *testing.T) {
+	src := newLagSource(Lag{Distribution: LagUniform, Min: 10, Max: 20, Seed: 1}, 0)
+	exp := newLagSource(Lag{Distribution: LagExponential, Min: 10, Max: 40, Seed: 1}, 0)
+	for range 1000 {
+		require.InDelta(t, 15, float64(src.next()), 5)
+		require.LessOrEqual(t, exp.next(), time.Duration(40))
+	}
+}
+
+func TestRegionsConfigValidate(t *testing.T) {
+	err := RegionsConfig{Regions: []string{"West US", "westus", ""}, Addrs: []string{"x"},
+		Consistency: "Linear"}.Validate()
+	require.ErrorContains(t, err, `regions[1] "westus": listed twice`)
+	require.ErrorContains(t, err, "regions[2]: empty region name")
+	require.ErrorContains(t, err, "addrs: 1 given for 3 regions")
+	require.ErrorContains(t, err, `consistency "Linear"`)
+	require.NoError(t, RegionsConfig{Regions: []string{"a"}}.Validate())
+}
+
+func mustKey(t *testing.T, key string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(key)
+	require.NoError(t, err)
+	return b
+}

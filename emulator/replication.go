@@ -1,0 +1,342 @@
+package emulator
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// replicator numbers every committed write of the account and tells waiters when
+// replication makes progress or the topology changes.
+type replicator struct {
+	// mu orders enqueueing: a write takes its sequence number and reaches every region's
+	// inbox under mu, so all inboxes hold writes in the same global order.
+	mu  sync.Mutex
+	seq atomic.Uint64
+	// acked is the highest sequence number a client was answered for (see ackWriter).
+	acked atomic.Uint64
+
+	notifyMu sync.Mutex
+	progress chan struct{}
+}
+
+func (r *replicator) init() { r.progress = make(chan struct{}) }
+
+// changed returns a channel closed at the next progress or topology change.
+func (r *replicator) changed() <-chan struct{} {
+	r.notifyMu.Lock()
+	defer r.notifyMu.Unlock()
+	return r.progress
+}
+
+// wake closes the current progress channel.
+func (r *replicator) wake() {
+	r.notifyMu.Lock()
+	close(r.progress)
+	r.progress = make(chan struct{})
+	r.notifyMu.Unlock()
+}
+
+// current is the sequence number of the latest committed write.
+func (r *replicator) current() uint64 { return r.seq.Load() }
+
+// markAcked records that every write up to seq was answered to a client.
+func (r *replicator) markAcked(seq uint64) {
+	for {
+		old := r.acked.Load()
+		if seq <= old || r.acked.CompareAndSwap(old, seq) {
+			return
+		}
+	}
+}
+
+// replEntry is one committed write on its way to one region.
+type replEntry struct {
+	src       *region
+	rec       logRecord
+	seq       uint64
+	committed time.Time
+	due       time.Time
+}
+
+// inbox is the FIFO of writes a region has yet to apply, in global commit order.
+type inbox struct {
+	mu      sync.Mutex
+	entries []replEntry
+	head    int // entries[:head] are applied and about to be dropped
+	lastDue time.Time
+	lag     *lagSource
+	wake    chan struct{}
+	// applied counts writes applied; dropped counts writes discarded by a forced failover.
+	applied, dropped atomic.Int64
+	// applyMu is held while the applier applies entries, so a failover sees each entry
+	// either applied or still queued.
+	applyMu sync.Mutex
+}
+
+func (in *inbox) init(l Lag, stream uint64) {
+	in.lag = newLagSource(l, stream)
+	in.wake = make(chan struct{}, 1)
+}
+
+func (in *inbox) push(e replEntry) {
+	in.mu.Lock()
+	e.due = e.committed.Add(in.lag.next())
+	if e.due.Before(in.lastDue) {
+		e.due = in.lastDue
+	}
+	in.lastDue = e.due
+	in.entries = append(in.entries, e)
+	in.mu.Unlock()
+	in.signal()
+}
+
+func (in *inbox) signal() {
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pending is the queued entries, oldest first. Caller holds in.mu.
+func (in *inbox) pending() []replEntry { return in.entries[in.head:] }
+
+// behind reports how many writes the region has yet to apply and the age of the oldest.
+func (in *inbox) behind(now time.Time) (int, time.Duration) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	p := in.pending()
+	if len(p) == 0 {
+		return 0, 0
+	}
+	return len(p), now.Sub(p[0].committed)
+}
+
+// caughtUp reports whether every write up to seq destined to the region was applied.
+func (in *inbox) caughtUp(seq uint64) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	p := in.pending()
+	return len(p) == 0 || p[0].seq > seq
+}
+
+// onCommit is the commit hook of the region's store: every write a client commits in this
+// region is numbered and queued for every other region. Replicated writes are applied with
+// the hook off, so they never travel further.
+func (g *region) onCommit(rec logRecord) {
+	a := g.a
+	now := time.Now()
+	a.repl.mu.Lock()
+	seq := a.repl.seq.Add(1)
+	for _, d := range a.regions {
+		if d != g {
+			d.in.push(replEntry{src: g, rec: rec, seq: seq, committed: now})
+		}
+	}
+	a.repl.mu.Unlock()
+}
+
+// applyLoop applies the region's due writes in order until stop closes. Nothing is applied
+// while the region is down, and a write whose source region is down waits (with every
+// write after it) until the source is back or a failover discards it.
+func (g *region) applyLoop(stop <-chan struct{}) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := g.applyDue(time.Now())
+		if wait > 0 {
+			timer.Reset(wait)
+		}
+		select {
+		case <-stop:
+			return
+		case <-g.in.wake:
+		case <-timer.C:
+		}
+		if wait > 0 && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// applyDue applies every due write and returns how long until the next one is due (0 when
+// there is none, or it waits on an outage).
+func (g *region) applyDue(now time.Time) time.Duration {
+	in := &g.in
+	in.applyMu.Lock()
+	defer in.applyMu.Unlock()
+	if g.state.Load().down {
+		return 0
+	}
+	in.mu.Lock()
+	p := in.pending()
+	n := 0
+	var wait time.Duration
+	for n < len(p) {
+		e := &p[n]
+		if e.src.state.Load().down {
+			break
+		}
+		if e.due.After(now) {
+			wait = e.due.Sub(now)
+			break
+		}
+		n++
+	}
+	batch := p[:n]
+	in.mu.Unlock()
+	if n == 0 {
+		return wait
+	}
+	for i := range batch {
+		g.apply(&batch[i])
+	}
+	in.mu.Lock()
+	in.head += n
+	in.compact()
+	in.mu.Unlock()
+	in.applied.Add(int64(n))
+	g.a.repl.wake()
+	return wait
+}
+
+// compact drops applied entries once they are half the slice. Caller holds in.mu.
+func (in *inbox) compact() {
+	if in.head > 1024 && in.head*2 > len(in.entries) {
+		n := copy(in.entries, in.entries[in.head:])
+		clear(in.entries[n:])
+		in.entries = in.entries[:n]
+		in.head = 0
+	} else if in.head == len(in.entries) {
+		clear(in.entries)
+		in.entries = in.entries[:0]
+		in.head = 0
+	}
+}
+
+// apply commits one replicated write into the region's replica of its partition, at the
+// source's LSN, sharing the immutable item version.
+func (g *region) apply(e *replEntry) {
+	ref := e.rec.ref
+	c := g.srv.store.containerByRID(ref.Database, ref.Container, ref.ContainerRID)
+	if c == nil {
+		// The container was created after this region last mirrored metadata.
+		g.mirrorFrom(e.src)
+		if c = g.srv.store.containerByRID(ref.Database, ref.Container, ref.ContainerRID); c == nil {
+			return // deleted since
+		}
+	}
+	p, exact := c.partitionByRange(ref.RangeID), true
+	if p == nil {
+		// The replica's ranges differ from the source's (a split in one of them): route by
+		// key, and keep the replica's LSN increasing.
+		// TODO(#4): mirror the source's splits into replicas so ranges and LSNs match.
+		if p, exact = replicaPartitionByKey(c, e.rec), false; p == nil {
+			return
+		}
+	}
+	p.mu.Lock()
+	switch {
+	case exact && e.rec.lsn <= p.lsn:
+		// Already there: the region was resynchronised after this write was queued.
+		p.mu.Unlock()
+		return
+	case exact:
+		p.lsn = e.rec.lsn - 1
+	}
+	hook := p.onCommit
+	p.onCommit = nil
+	p.commit(e.rec.op, e.rec.key, e.rec.item)
+	p.onCommit = hook
+	p.mu.Unlock()
+	if it := e.rec.item; it != nil {
+		for {
+			cur := c.seq.Load()
+			if it.seq <= cur || c.seq.CompareAndSwap(cur, it.seq) {
+				break
+			}
+		}
+	}
+}
+
+// replicaPartitionByKey finds the replica partition for a record by document key.
+func replicaPartitionByKey(c *container, rec logRecord) *partition {
+	if rec.item != nil {
+		return c.partitionFor(rec.item.pk)
+	}
+	for _, p := range c.partitions() {
+		p.mu.RLock()
+		_, ok := p.items[rec.key]
+		p.mu.RUnlock()
+		if ok {
+			return p
+		}
+	}
+	return nil
+}
+
+// containerByRID finds a container by ids and checks it is the same incarnation (rid).
+func (st *store) containerByRID(db, coll, rid string) *container {
+	c, err := st.container(db, coll)
+	if err != nil || c.rid != rid {
+		return nil
+	}
+	return c
+}
+
+// waitReplicated blocks until every region that is up has applied every write up to seq,
+// ctx ends, or abort reports true (checked at each change).
+func (a *Account) waitReplicated(ctx context.Context, seq uint64, abort func() bool) error {
+	for {
+		ch := a.repl.changed()
+		if abort() {
+			return errWriteRegionLost
+		}
+		if a.replicatedEverywhere(seq) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-a.stop:
+			return errAccountStopped
+		}
+	}
+}
+
+func (a *Account) replicatedEverywhere(seq uint64) bool {
+	for _, g := range a.regions {
+		if !g.state.Load().down && !g.in.caughtUp(seq) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitCaughtUp blocks until region g has applied every write up to seq.
+func (g *region) waitCaughtUp(ctx context.Context, seq uint64) error {
+	for {
+		ch := g.a.repl.changed()
+		if g.in.caughtUp(seq) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-g.a.stop:
+			return errAccountStopped
+		}
+	}
+}
+
+var (
+	errWriteRegionLost = newError(kindServiceUnavailable,
+		"the write region went down before this write was replicated; it was not acknowledged")
+	errAccountStopped = newError(kindServiceUnavailable, "the account is shutting down")
+)
