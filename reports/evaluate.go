@@ -102,6 +102,8 @@ func formatValue(v float64, u Unit) string {
 		return strconv.FormatFloat(v*100, 'g', 4, 64) + "%"
 	case UnitCount, UnitNone:
 		return formatNumber(v)
+	case "count/s":
+		return formatNumber(v) + "/s"
 	}
 	return formatNumber(v) + " " + string(u)
 }
