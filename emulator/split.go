@@ -174,9 +174,13 @@ func (s *Server) maintainThroughput(now time.Time) {
 	for _, c := range s.allContainers() {
 		s.registerContainer(c, now)
 	}
+	dbs := s.allDatabases()
 	tp := s.tp
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
+	for _, d := range dbs {
+		s.registerDatabaseLocked(d, now)
+	}
 	for rid, c := range tp.containers {
 		if c.deleted.Load() {
 			tp.engine.DeleteContainer(c.db.id, c.id, now)
@@ -216,6 +220,18 @@ func (s *Server) allContainers() []*container {
 		for _, c := range d.colls {
 			out = append(out, c)
 		}
+	}
+	return out
+}
+
+// allDatabases lists the store's databases.
+func (s *Server) allDatabases() []*database {
+	st := s.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	out := make([]*database, 0, len(st.dbs))
+	for _, d := range st.dbs {
+		out = append(out, d)
 	}
 	return out
 }
