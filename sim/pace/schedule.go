@@ -19,6 +19,10 @@ type Schedule struct {
 	// next is the due offset of the next event, in nanoseconds; a float so that rates that
 	// do not divide a second evenly do not drift.
 	next float64
+	// nextRate is the rate at next, valid when ready; it saves evaluating the profile more
+	// than once per event.
+	nextRate float64
+	ready    bool
 }
 
 // NewSchedule returns the schedule of a sensor that takes share (0..1] of profile's rate.
@@ -43,9 +47,13 @@ func (s *Schedule) rate(at time.Duration) float64 {
 // Peek returns the offset of the next event without consuming it, or false when the
 // schedule has no event before horizon.
 func (s *Schedule) Peek(horizon time.Duration) (time.Duration, bool) {
-	for s.rate(time.Duration(s.next)) == 0 {
+	for !s.ready {
 		if time.Duration(s.next) >= horizon {
 			return 0, false
+		}
+		if s.nextRate = s.rate(time.Duration(s.next)); s.nextRate > 0 {
+			s.ready = true
+			break
 		}
 		s.next += float64(idleStep)
 	}
@@ -60,6 +68,7 @@ func (s *Schedule) Next(horizon time.Duration) (time.Duration, bool) {
 	if !ok {
 		return 0, false
 	}
-	s.next += 1e9 / s.rate(at)
+	s.next += 1e9 / s.nextRate
+	s.ready = false
 	return at, true
 }
