@@ -188,21 +188,13 @@ func (s *Server) offerTargets() []offerTarget {
 		out = append(out, offerTarget{throughput.Target{Database: c.db.id, Container: c.id},
 			c.rid, c.self()})
 	}
-	st := s.store
-	st.mu.RLock()
-	for _, d := range st.dbs {
+	dbs := s.allDatabases()
+	s.tp.mu.Lock()
+	defer s.tp.mu.Unlock()
+	for _, d := range dbs {
+		s.registerDatabaseLocked(d, now)
 		out = append(out, offerTarget{throughput.Target{Database: d.id}, d.rid, d.self()})
 	}
-	st.mu.RUnlock()
-	s.tp.mu.Lock()
-	for _, t := range out {
-		if t.target.Container == "" {
-			if d, err := s.store.database(t.target.Database); err == nil {
-				s.registerDatabaseLocked(d, now)
-			}
-		}
-	}
-	s.tp.mu.Unlock()
 	return out
 }
 
