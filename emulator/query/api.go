@@ -170,17 +170,11 @@ func (b *Bound) compilePatterns() error {
 	}
 	b.regexes = make([]*regexp.Regexp, len(b.q.regexes))
 	for i, call := range b.q.regexes {
-		pattern, ok := b.constant(call.args[1]).(string)
-		modifiers := ""
-		if len(call.args) > 2 {
-			m, isStr := b.constant(call.args[2]).(string)
-			ok = ok && isStr
-			modifiers = m
+		consts := make([]any, len(call.args))
+		for k, a := range call.args {
+			consts[k] = b.constant(a)
 		}
-		if !ok {
-			continue
-		}
-		re, err := compileRegex(pattern, modifiers)
+		re, _, err := regexFromArgs(consts)
 		if err != nil {
 			return &Error{Pos: call.pos, Msg: err.Error()}
 		}

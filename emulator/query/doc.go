@@ -108,7 +108,8 @@
 // Differences that do not fail:
 //
 //   - Projected objects are Go maps, so encoding/json writes their properties sorted by
-//     name, not in select-list order. JSON consumers are unaffected.
+//     name, not in select-list order. JSON consumers are unaffected, and azcosmos
+//     re-marshals every row anyway.
 //   - Numbers are float64: integers beyond 2^53 lose precision (the service keeps int64);
 //     this includes .NET ticks, which DateTimeToTicks returns to about 13 microseconds.
 //   - String order and LENGTH, INDEX_OF, SUBSTRING, LEFT, RIGHT count Unicode code points

@@ -188,23 +188,33 @@ func fnRegexMatch(e *env, n *callExpr, a []any) any {
 	}
 	re := e.b.regexes[n.idx]
 	if re == nil {
-		pattern, isStr := a[1].(string)
-		modifiers := ""
-		if len(a) > 2 {
-			m, isModStr := a[2].(string)
-			isStr = isStr && isModStr
-			modifiers = m
-		}
-		if !isStr {
-			return undefined
-		}
-		var err error
-		if re, err = compileRegex(pattern, modifiers); err != nil {
+		compiled, ok, err := regexFromArgs(a)
+		if err != nil {
 			e.fail(&Error{Pos: n.pos, Msg: err.Error()})
+		}
+		if !ok {
 			return undefined
 		}
+		re = compiled
 	}
 	return re.MatchString(s)
+}
+
+// regexFromArgs compiles the pattern and optional modifiers of REGEXMATCH(s, pattern,
+// modifiers); ok is false when they are not strings, which makes the call undefined.
+func regexFromArgs(args []any) (re *regexp.Regexp, ok bool, err error) {
+	pattern, ok := args[1].(string)
+	modifiers := ""
+	if len(args) > 2 {
+		m, isStr := args[2].(string)
+		ok = ok && isStr
+		modifiers = m
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	re, err = compileRegex(pattern, modifiers)
+	return re, err == nil, err
 }
 
 // compileRegex compiles a REGEXMATCH pattern with its modifiers: i (ignore case),
