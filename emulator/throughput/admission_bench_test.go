@@ -2,6 +2,7 @@ package throughput
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -82,4 +83,44 @@ func BenchmarkAdmissionThrottled16Callers(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSustainedDoubleLoad is the second target: 60 simulated seconds at twice
+// the provisioned RU/s (12,000 RU/s over 3 partitions, 7 RU requests, injected clock). It
+// reports the worst second's distance from provisioned (max-dev-%) and the worst
+// partition-second as a share of the partition's budget (max-share-%).
+func BenchmarkSustainedDoubleLoad(b *testing.B) {
+	const provisioned, partitions, seconds = 12_000, 3, 60
+	charge := 7.0
+	perSecond := int(2 * provisioned / charge)
+	step := time.Second / time.Duration(perSecond)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var worstDev, worstShare float64
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := NewEngine(Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := Manual(provisioned)
+		if err := e.CreateContainer(ContainerSpec{Database: "db", Container: "c", RID: "rid",
+			Offer: &o, RangeIDs: []string{"0", "1", "2"}}, t0); err != nil {
+			b.Fatal(err)
+		}
+		for i := range seconds * perSecond {
+			now := t0.Add(time.Duration(i) * step)
+			r := PartitionRef{"db", "c", "rid", fmt.Sprint(i % partitions)}
+			if _, ok := e.Admit(r, now); ok {
+				e.Consume(r, now, charge)
+			}
+		}
+		for _, s := range e.Seconds(t0, t0.Add(seconds*time.Second)) {
+			worstDev = max(worstDev, math.Abs(s.ConsumedRU-provisioned)/provisioned*100)
+			for _, p := range s.Partitions {
+				worstShare = max(worstShare, p.ConsumedRU/(provisioned/partitions)*100)
+			}
+		}
+	}
+	b.ReportMetric(worstDev, "max-dev-%")
+	b.ReportMetric(worstShare, "max-share-%")
 }
