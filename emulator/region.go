@@ -223,12 +223,14 @@ func (g *region) listen(ctx context.Context) error {
 // unlisten closes the region's listener and idle connections; requests in flight finish.
 func (g *region) unlisten() {
 	g.lnMu.Lock()
-	srv := g.httpSrv
+	srv, ln := g.httpSrv, g.ln
 	g.httpSrv, g.ln = nil, nil
 	g.lnMu.Unlock()
 	if srv == nil {
 		return
 	}
+	// Refuse new connections at once; Shutdown then closes idle ones and waits for the rest.
+	_ = ln.Close()
 	g.a.wg.Add(1)
 	go func() {
 		defer g.a.wg.Done()

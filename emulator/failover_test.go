@@ -1,0 +1,189 @@
+package emulator
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+	"github.com/stretchr/testify/require"
+)
+
+// drillSetup writes kept (replicated) and then unreplicated documents: replication runs
+// at no lag for the first, then is held back so the second stay in the write region.
+func drillSetup(t *testing.T, a *Account, c *azcosmos.ContainerClient, kept, lost int) []string {
+	t.Helper()
+	pk := azcosmos.NewPartitionKeyString("p")
+	for i := range kept {
+		_, err := c.CreateItem(testCtx(t), pk, docJSON("kept-"+strconv.Itoa(i), i), nil)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return a.replicatedEverywhere(a.repl.current()) },
+		5*time.Second, 5*time.Millisecond)
+	for _, g := range a.regions {
+		g.in.mu.Lock()
+		g.in.lag = newLagSource(Lag{Min: time.Hour}, 0)
+		g.in.mu.Unlock()
+	}
+	var ids []string
+	for i := range lost {
+		id := "lost-" + strconv.Itoa(i)
+		_, err := c.CreateItem(testCtx(t), pk, docJSON(id, i), nil)
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func lostIDs(r DrillReport) []string {
+	var ids []string
+	for _, lw := range r.LostWrites {
+		ids = append(ids, lw.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestFailoverDrill503 stages a write-region outage answered with 503s and a forced manual
+// failover: writes resume in the new region, reads move, and the report lists exactly the
+// writes that were lost.
+func TestFailoverDrill503(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"East US", "West US"}})
+	client := regionClient(t, a, "East US", "West US")
+	c := regionContainer(t, client)
+	lost := drillSetup(t, a, c, 3, 4)
+
+	require.NoError(t, a.RegionDown(testCtx(t), "East US", Outage503))
+	require.NoError(t, a.Failover(testCtx(t), "West US"))
+	require.Equal(t, "West US", a.WriteRegion())
+
+	// East answers the write 403/3 now that it lost the write role; the SDK refreshes the
+	// account and retries in West.
+	start := time.Now()
+	_, err := c.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), docJSON("after", 9), nil)
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 10*time.Second)
+
+	// Reads: East answers 503 and the SDK moves to West, where the lost writes are gone.
+	require.Equal(t, 9, readN(t, c, "after", nil))
+	require.Equal(t, 2, readN(t, c, "kept-2", nil))
+	require.Equal(t, -1, readN(t, c, "lost-0", nil))
+
+	r := a.Report()
+	require.Equal(t, lost, lostIDs(r))
+	require.Equal(t, 4, r.LostAcknowledged)
+	for _, lw := range r.LostWrites {
+		require.Equal(t, "East US", lw.Region)
+		require.Equal(t, "West US", lw.LostTo)
+		require.Equal(t, "create", lw.Op)
+		require.Positive(t, lw.AgeAtOutage)
+	}
+	kinds := []string{}
+	for _, e := range r.Events {
+		kinds = append(kinds, e.Kind)
+	}
+	require.Equal(t, []string{EventRegionDown, EventFailover}, kinds)
+	require.True(t, r.Events[1].Forced)
+	require.Equal(t, 4, r.Events[1].Lost)
+
+	// East comes back as a read region without its lost writes.
+	require.NoError(t, a.RegionUp(testCtx(t), "East US"))
+	east, err := regionClient(t, a, "East US").NewContainer("db", "c")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return readN(t, east, "after", nil) == 9 },
+		5*time.Second, 10*time.Millisecond)
+	require.Equal(t, -1, readN(t, east, "lost-1", nil))
+}
+
+// TestFailoverDrillRefusedServiceManaged stages an outage with refused connections and lets
+// the emulator fail over by itself after the detection delay.
+func TestFailoverDrillRefusedServiceManaged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the SDK spends seconds on refused connections before it moves")
+	}
+	a := startRegions(t, RegionsConfig{Regions: []string{"East US", "West US"},
+		ServiceManagedFailover: true, FailoverDelay: 300 * time.Millisecond})
+	c := regionContainer(t, regionClient(t, a, "East US", "West US"))
+	lost := drillSetup(t, a, c, 2, 3)
+
+	require.NoError(t, a.RegionDown(testCtx(t), "East US", OutageRefuse))
+	require.Eventually(t, func() bool { return a.WriteRegion() == "West US" },
+		5*time.Second, 10*time.Millisecond)
+
+	// The first write fails on the refused connection and marks East; a later one follows
+	// the refreshed account to West.
+	pk := azcosmos.NewPartitionKeyString("p")
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err = c.UpsertItem(testCtx(t), pk, docJSON("after", 5), nil); err == nil {
+			break
+		}
+	}
+	require.NoError(t, err)
+	require.Equal(t, 5, readN(t, c, "after", nil))
+
+	r := a.Report()
+	require.Equal(t, lost, lostIDs(r))
+	ev := r.Events[len(r.Events)-1]
+	require.Equal(t, EventFailover, ev.Kind)
+	require.Equal(t, "service-managed", ev.How)
+	require.GreaterOrEqual(t, ev.DownFor, 300.0)
+}
+
+func TestPlannedFailoverLosesNothing(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"},
+		Lag: Lag{Min: 200 * time.Millisecond}})
+	c := regionContainer(t, regionClient(t, a, "A", "B"))
+	pk := azcosmos.NewPartitionKeyString("p")
+	for i := range 5 {
+		_, err := c.CreateItem(testCtx(t), pk, docJSON("d"+strconv.Itoa(i), i), nil)
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Failover(testCtx(t), "B"))
+	r := a.Report()
+	require.Empty(t, r.LostWrites)
+	b, err := regionClient(t, a, "B").NewContainer("db", "c")
+	require.NoError(t, err)
+	require.Equal(t, 4, readN(t, b, "d4", nil), "B caught up before taking writes")
+	_, err = c.CreateItem(testCtx(t), pk, docJSON("on-b", 1), nil)
+	require.NoError(t, err, "the SDK follows 403/3 to the new write region")
+	require.Equal(t, 1, readN(t, b, "on-b", nil))
+}
+
+func TestControlAPI(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}})
+	ctx := testCtx(t)
+	bad, err := NewControlClient(a.Endpoint(), "d3Jvbmc=", nil)
+	require.NoError(t, err)
+	require.ErrorContains(t, bad.RegionDown(ctx, "A", Outage503), "401")
+
+	cc, err := NewControlClient(a.Endpoint(), a.Key(), nil)
+	require.NoError(t, err)
+	require.ErrorContains(t, cc.RegionDown(ctx, "Z", Outage503), "404")
+	require.ErrorContains(t, cc.RegionDown(ctx, "A", "flaky"), "400")
+	require.NoError(t, cc.RegionDown(ctx, "B", OutageTimeout))
+	regions, err := cc.Regions(ctx)
+	require.NoError(t, err)
+	require.True(t, regions[1].Down)
+	require.Equal(t, OutageTimeout, regions[1].Mode)
+	require.ErrorContains(t, cc.Failover(ctx, "B"), "409")
+	require.NoError(t, cc.RegionUp(ctx, "B"))
+	require.NoError(t, cc.Failover(ctx, "b"))
+	report, err := cc.Report(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "B", report.WriteRegion)
+	require.Len(t, report.Events, 3)
+
+	// A region in refuse mode refuses connections and gets its port back.
+	require.NoError(t, a.RegionDown(ctx, "A", OutageRefuse))
+	_, err = http.Get(a.RegionEndpoint("A"))
+	require.ErrorContains(t, err, "refused")
+	require.NoError(t, a.RegionUp(ctx, "A"))
+	resp, err := http.Get(a.RegionEndpoint("A"))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
