@@ -37,6 +37,7 @@ func TestStreamableAndTop(t *testing.T) {
 		{"SELECT 1", false, -1},
 		{"SELECT VALUE x.id FROM (SELECT c.id FROM c WHERE c.x > 1) x", true, -1},
 		{"SELECT VALUE x.id FROM (SELECT TOP 1 c.id FROM c ORDER BY c.id) x", false, -1},
+		{"SELECT VALUE x.id FROM (SELECT TOP 1 c.id FROM c) x", false, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -77,8 +77,8 @@ func (n *unary) eval(e *env) any {
 			return f
 		}
 	case "~":
-		if i, ok := toInt64(x); ok {
-			return float64(^i)
+		if f, ok := number(x); ok {
+			return float64(^toInt32(f))
 		}
 	}
 	return undefined
@@ -225,12 +225,11 @@ func arithmetic(op opCode, l, r any) any {
 	return bitwise(op, a, b)
 }
 
+// bitwise follows JavaScript, as the service documents: operands become 32-bit signed
+// integers, shift counts use their low five bits, and >>> yields an unsigned result.
 func bitwise(op opCode, a, b float64) any {
-	x, ok1 := toInt64(a)
-	y, ok2 := toInt64(b)
-	if !ok1 || !ok2 {
-		return undefined
-	}
+	x, y := toInt32(a), toInt32(b)
+	shift := uint32(y) & 31
 	switch op {
 	case opBitAnd:
 		return float64(x & y)
@@ -238,18 +237,24 @@ func bitwise(op opCode, a, b float64) any {
 		return float64(x | y)
 	case opBitXor:
 		return float64(x ^ y)
-	}
-	shift := uint64(y) & 63
-	if y < 0 {
-		return undefined
-	}
-	switch op {
 	case opShl:
-		return float64(int32(x) << shift)
+		return float64(x << shift)
 	case opShr:
-		return float64(int32(x) >> shift)
+		return float64(x >> shift)
 	}
 	return float64(uint32(x) >> shift)
+}
+
+// toInt32 is JavaScript's ToInt32: truncate, wrap modulo 2^32, reinterpret as signed.
+func toInt32(f float64) int32 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	m := math.Mod(math.Trunc(f), 1<<32)
+	if m < 0 {
+		m += 1 << 32
+	}
+	return int32(uint32(m))
 }
 
 // toInt64 converts an integral number to int64; non-integers are not bitwise operands.

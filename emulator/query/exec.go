@@ -98,7 +98,9 @@ func (s *selectStmt) streamable() bool {
 	if s.grouped() || s.distinct || len(s.orderBy) > 0 || s.offset != nil || len(s.sources) == 0 {
 		return false
 	}
-	return s.sources[0].sub == nil || s.sources[0].sub.streamable()
+	// A TOP inside a FROM subquery spans documents, so it is not streamable either.
+	sub := s.sources[0].sub
+	return sub == nil || (sub.streamable() && sub.top == nil)
 }
 
 // project computes the select list for the current row; undefined means no row.
@@ -164,15 +166,15 @@ func newCollector(s *selectStmt, e *env, perDoc bool) *collector {
 	return c
 }
 
+// stopAfter is how many rows window needs before it applies OFFSET/LIMIT, then TOP.
 func (c *collector) stopAfter() int {
-	n := -1
-	if c.limit >= 0 {
-		n = c.offset + c.limit
+	switch {
+	case c.limit >= 0 && c.top >= 0:
+		return c.offset + min(c.limit, c.top)
+	case c.limit >= 0:
+		return c.offset + c.limit
 	}
-	if c.top >= 0 && (n < 0 || c.top < n) {
-		n = c.top
-	}
-	return n
+	return c.top
 }
 
 func (c *collector) add(e *env) error {

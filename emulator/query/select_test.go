@@ -88,6 +88,8 @@ func TestSelectTopAndOffset(t *testing.T) {
 		{name: "OFFSET LIMIT after ORDER BY",
 			query: "SELECT VALUE c.id FROM c ORDER BY c.id DESC OFFSET 1 LIMIT 2",
 			want:  `["3","2"]`},
+		{name: "TOP applies after OFFSET LIMIT", query: "SELECT TOP 2 VALUE c.id FROM c OFFSET 1 LIMIT 3",
+			want: `["2","3"]`},
 		{name: "TOP with DISTINCT counts distinct rows",
 			query: "SELECT DISTINCT TOP 2 VALUE t FROM c JOIN t IN c.tags", want: `["x","y"]`},
 	})
