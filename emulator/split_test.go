@@ -286,3 +286,36 @@ func substatusOf(err error) string {
 	}
 	return ""
 }
+
+func TestSplit_SharedDatabaseRaiseGrowsEachContainer(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	ctx := context.Background()
+	_, err := f.client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "shared"},
+		&azcosmos.CreateDatabaseOptions{
+			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(800))})
+	require.NoError(t, err)
+	db, err := f.client.NewDatabase("shared")
+	require.NoError(t, err)
+	for _, id := range []string{"a", "b"} {
+		_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: id,
+			PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}, nil)
+		require.NoError(t, err)
+	}
+	resp, err := db.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(40_000), nil)
+	require.NoError(t, err)
+	require.True(t, resp.IsReplacePending, "two partitions serve 20,000 RU/s")
+
+	f.srv.maintainThroughput(f.clock.now())
+	f.clock.add(10 * time.Second)
+	f.srv.maintainThroughput(f.clock.now())
+	for _, id := range []string{"a", "b"} {
+		c, err := f.srv.store.container("shared", id)
+		require.NoError(t, err)
+		require.Len(t, c.partitions(), 2, "container %s", id)
+	}
+	read, err := db.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	require.False(t, read.IsReplacePending)
+	ru, _ := read.ThroughputProperties.ManualThroughput()
+	require.Equal(t, int32(40_000), ru)
+}
