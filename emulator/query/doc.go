@@ -65,12 +65,14 @@
 // ORDER BY items must be document paths (c.name, c.a[0].b, or a path of a JOIN alias),
 // as the service requires; computed expressions are refused. ORDER BY sorts across types
 // as undefined < null < false < true < numbers < strings < arrays < objects; documents
-// lacking the key are kept and sort first ascending. Ties keep document order. Aggregates: COUNT counts defined values (COUNT(1) counts rows);
-// SUM and AVG skip undefined and are undefined if any value is not a number; SUM of
-// nothing is 0; MIN and MAX use the type order above and are undefined over arrays or
-// objects; AVG, MIN and MAX of nothing are undefined. Without GROUP BY an aggregate query
-// yields exactly one row; GROUP BY yields one row per distinct key tuple, and a missing
-// key forms its own group. Unnamed projections are named $1, $2, ... in order.
+// lacking the key are kept and sort first ascending. Ties keep document order.
+//
+// Aggregates: COUNT counts defined values (COUNT(1) counts rows); SUM and AVG skip
+// undefined and are undefined if any value is not a number; SUM of nothing is 0; MIN and
+// MAX use the type order above and are undefined over arrays or objects; AVG, MIN and
+// MAX of nothing are undefined. Without GROUP BY an aggregate query yields exactly one
+// row; GROUP BY yields one row per distinct key tuple, and a missing key forms its own
+// group. Unnamed projections are named $1, $2, ... in order.
 //
 // # Functions
 //
@@ -85,7 +87,7 @@
 // INTADD, INTSUB, INTMUL, INTDIV, INTMOD, INTBITAND, INTBITOR, INTBITXOR, INTBITNOT,
 // INTBITLEFTSHIFT, INTBITRIGHTSHIFT. Date-time (ISO 8601 UTC strings such as
 // 2024-05-06T07:08:09.1234567Z): DATETIMEADD, DATETIMEDIFF, DATETIMEPART,
-// DATETIMEFROMPARTS, DATETIMETOTICKS, DATETIMETOTIMESTAMP, TICKSTODATETIME,
+// DATETIMEFROMPARTS, DATETIMEBIN, DATETIMETOTICKS, DATETIMETOTIMESTAMP, TICKSTODATETIME,
 // TIMESTAMPTODATETIME. Arrays: ARRAY_CONCAT, ARRAY_CONTAINS (optional
 // partial-match boolean), ARRAY_CONTAINS_ANY, ARRAY_CONTAINS_ALL, ARRAY_LENGTH,
 // ARRAY_SLICE, SETINTERSECT, SETUNION. Other: IIF, GETCURRENTDATETIME,
@@ -98,9 +100,9 @@
 //
 //	gap                                                  today
 //	user-defined functions (udf.name)                    parse error
-//	DateTimeBin, spatial (ST_*), full-text and vector    parse error "not supported by this emulator"
-//	  search, RRF, CHOOSE, DOCUMENTID, RAND,
-//	  OBJECTTOARRAY, STRINGJOIN, STRINGSPLIT
+//	spatial (ST_*), full-text and vector search, RRF,    parse error "not supported by this emulator"
+//	  CHOOSE, DOCUMENTID, RAND, OBJECTTOARRAY,
+//	  STRINGJOIN, STRINGSPLIT
 //	ORDER BY RANK                                        parse error
 //	ALL/FIRST/LAST subqueries, IN (SELECT ...)           parse error
 //	REGEXMATCH modifier x                                bind or runtime error

@@ -36,7 +36,7 @@ func pure(name string, minArgs, maxArgs int, impl func(args []any) any) {
 // unsupportedFunctions are real Cosmos DB functions the emulator does not implement; they
 // fail at parse time with a message saying so rather than "unknown function".
 var unsupportedFunctions = []string{
-	"DATETIMEBIN", "ST_DISTANCE", "ST_WITHIN", "ST_INTERSECTS", "ST_ISVALID",
+	"ST_DISTANCE", "ST_WITHIN", "ST_INTERSECTS", "ST_ISVALID",
 	"ST_ISVALIDDETAILED", "ST_AREA",
 	"VECTORDISTANCE", "FULLTEXTCONTAINS", "FULLTEXTCONTAINSALL", "FULLTEXTCONTAINSANY",
 	"FULLTEXTSCORE", "RRF", "DOCUMENTID", "RAND", "CHOOSE", "OBJECTTOARRAY",

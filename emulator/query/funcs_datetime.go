@@ -37,6 +37,7 @@ func init() {
 	pure("DATETIMEDIFF", 3, 3, fnDateTimeDiff)
 	pure("DATETIMEPART", 2, 2, fnDateTimePart)
 	pure("DATETIMEFROMPARTS", 3, 7, fnDateTimeFromParts)
+	pure("DATETIMEBIN", 2, 4, fnDateTimeBin)
 	pure("DATETIMETOTICKS", 1, 1, withDateTime(func(t time.Time) any { return float64(ticks(t)) }))
 	pure("DATETIMETOTIMESTAMP", 1, 1, withDateTime(func(t time.Time) any {
 		return float64(t.UnixMilli())
@@ -46,9 +47,7 @@ func init() {
 		if !ok || f != math.Trunc(f) || math.Abs(f) >= 1<<62 {
 			return undefined
 		}
-		since := int64(f) - unixEpochTicks
-		sec := floorDiv(since, 1e7)
-		return formatDateTime(time.Unix(sec, (since-sec*1e7)*100))
+		return ticksToDateTime(int64(f))
 	})
 	pure("TIMESTAMPTODATETIME", 1, 1, func(a []any) any {
 		ms, ok := toInt64(a[0])
@@ -62,6 +61,12 @@ func init() {
 // ticks converts t to 100 ns units since 0001-01-01 without overflowing UnixNano.
 func ticks(t time.Time) int64 {
 	return unixEpochTicks + t.Unix()*1e7 + int64(t.Nanosecond()/100)
+}
+
+func ticksToDateTime(t int64) any {
+	since := t - unixEpochTicks
+	sec := floorDiv(since, 1e7)
+	return formatDateTime(time.Unix(sec, (since-sec*1e7)*100))
 }
 
 // parseDateTime reads YYYY-MM-DDThh:mm:ss[.fffffff]Z; anything else is not a date-time.
@@ -197,4 +202,32 @@ func fnDateTimeFromParts(a []any) any {
 		return undefined
 	}
 	return formatDateTime(t)
+}
+
+// fnDateTimeBin rounds a date-time down to a multiple of binSize parts (day or finer)
+// counted from origin, the Unix epoch by default. Bins finer than the 100 ns of the
+// output format leave the value unchanged.
+func fnDateTimeBin(a []any) any {
+	t, ok1 := parseDateTime(a[0])
+	part, ok2 := datePart(a[1])
+	unit, fixed := partUnits[part]
+	size, origin := int64(1), time.Unix(0, 0).UTC()
+	ok3, ok4 := true, true
+	if len(a) > 2 {
+		size, ok3 = toInt64(a[2])
+	}
+	if len(a) > 3 {
+		origin, ok4 = parseDateTime(a[3])
+	}
+	if !ok1 || !ok2 || !fixed || !ok3 || !ok4 || size <= 0 || origin.Year() < 1601 ||
+		size > math.MaxInt64/int64(unit) {
+		return undefined
+	}
+	binTicks := int64(unit) * size / 100
+	if binTicks == 0 {
+		return formatDateTime(t)
+	}
+	since := ticks(t) - ticks(origin)
+	binned := ticks(origin) + floorDiv(since, binTicks)*binTicks
+	return ticksToDateTime(binned)
 }

@@ -216,6 +216,17 @@ func TestDateTimeFunctions(t *testing.T) {
 			DateTimeFromParts(2024, 2, 29, 13, 14, 15, 1234567), DateTimeFromParts(2023, 2, 29),
 			DateTimeFromParts(2024, 13, 1)]`,
 			want: `[["2024-02-29T00:00:00.0000000Z","2024-02-29T13:14:15.1234567Z"]]`},
+		{name: "DateTimeBin", query: `SELECT VALUE [
+			DateTimeBin("2021-01-08T18:35:00.0000000Z", "dd"),
+			DateTimeBin("2021-01-08T18:35:00.0000000Z", "hh", 4),
+			DateTimeBin("2021-01-08T18:35:00.0000000Z", "mi", 15),
+			DateTimeBin("2021-01-08T18:35:00.0000000Z", "dd", 7, "2021-01-04T00:00:00Z"),
+			DateTimeBin("1969-12-31T23:59:59Z", "ss", 10),
+			DateTimeBin("2021-01-08T18:35:00Z", "mm"),
+			DateTimeBin("2021-01-08T18:35:00Z", "hh", 0),
+			DateTimeBin("2021-01-08T18:35:00Z", "hh", 1, "1600-01-01T00:00:00Z")]`,
+			want: `[["2021-01-08T00:00:00.0000000Z","2021-01-08T16:00:00.0000000Z",
+				"2021-01-08T18:30:00.0000000Z","2021-01-04T00:00:00.0000000Z","1969-12-31T23:59:50.0000000Z"]]`},
 		{name: "ticks and timestamps round-trip", query: `SELECT VALUE [
 			DateTimeToTimestamp("1970-01-01T00:00:01.5Z"), TimestampToDateTime(1500),
 			DateTimeToTicks("0001-01-01T00:00:00Z"), TicksToDateTime(621355968000000000),

@@ -13,7 +13,6 @@ func TestKnownGapsFailWithTheirName(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ query, msg string }{
 		{"SELECT VALUE udf.f(c.x) FROM c", "user-defined functions"},
-		{"SELECT VALUE DateTimeBin(c.t, 'hh') FROM c", "DATETIMEBIN is not supported by this emulator"},
 		{"SELECT * FROM c WHERE ST_WITHIN(c.p, {})", "ST_WITHIN is not supported by this emulator"},
 		{"SELECT VALUE VectorDistance(c.v, [1]) FROM c", "VECTORDISTANCE is not supported by this emulator"},
 		{"SELECT * FROM c WHERE FullTextContains(c.t, 'x')", "FULLTEXTCONTAINS is not supported"},
