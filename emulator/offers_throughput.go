@@ -78,8 +78,9 @@ func (c ThroughputConfig) Validate() error {
 // throughputState is the server's side of the throughput engine: which store resources the
 // engine knows, the offers resource ids, and planned splits.
 type throughputState struct {
-	cfg    ThroughputConfig
-	engine *throughput.Engine
+	cfg     ThroughputConfig
+	engine  *throughput.Engine
+	metrics http.Handler
 
 	// registered holds the _rid of every container the engine knows, read on every
 	// request without a lock.
@@ -118,7 +119,7 @@ func (s *Server) startThroughput() error {
 		return err
 	}
 	s.tp = &throughputState{
-		cfg: cfg, engine: e,
+		cfg: cfg, engine: e, metrics: e.Handler(s.now),
 		containers: map[string]*container{}, databases: map[string]*database{},
 		offerIDs: map[string]string{}, offerOf: map[string]string{},
 		versions: map[string]int64{}, splits: map[*container]time.Time{},
@@ -253,6 +254,6 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) bool {
 	if r.URL.Path != "/metrics" {
 		return false
 	}
-	s.tp.engine.Handler(s.now).ServeHTTP(w, r)
+	s.tp.metrics.ServeHTTP(w, r)
 	return true
 }

@@ -311,21 +311,16 @@ func (e *Engine) SetRanges(db, name string, rangeIDs []string, now time.Time) er
 	for _, id := range rangeIDs {
 		keep[id] = true
 	}
-	var gone []string
+	// Retired partitions stay in the lookup map: requests admitted on them before the split
+	// are still charged there, instead of registering the old range as a new one.
 	for _, p := range c.live() {
 		if !keep[p.ref.RangeID] {
 			p.mu.Lock()
 			p.retiredAt = now.Unix()
 			p.mu.Unlock()
-			gone = append(gone, p.ref.RangeID)
 		}
 		delete(keep, p.ref.RangeID)
 	}
-	e.publishLocked(func(m map[partKey]*partition) {
-		for _, id := range gone {
-			delete(m, partKey{db, name, id})
-		}
-	})
 	for _, id := range rangeIDs {
 		if keep[id] {
 			e.addPartitionLocked(c, id, now)

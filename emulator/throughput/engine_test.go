@@ -272,6 +272,12 @@ func TestReplaceOffer_AboveInstantMaximumIsPendingUntilSplit(t *testing.T) {
 	require.Equal(t, Manual(25_000), info.Offer)
 	require.Equal(t, 3, info.Partitions)
 
+	// A request admitted on the old range before the split is charged there, and the old
+	// range does not come back as a live partition.
+	e.Consume(ref("c", "0"), t0.Add(2*time.Second), 10)
+	info, _ = e.Offer(target)
+	require.Equal(t, 3, info.Partitions)
+
 	now := t0.Add(3 * time.Second)
 	served := 0.0
 	for range 1000 {
