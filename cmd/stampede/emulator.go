@@ -22,6 +22,9 @@ func init() {
 // runEmulator serves the emulator until ctx ends (SIGINT/SIGTERM), printing one ready line
 // with the endpoint and key on stdout.
 func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if handled, err := emulatorRegions(ctx, args, stdout, stderr); handled {
+		return err
+	}
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8081", "listen address (host:port); loopback unless "+
