@@ -67,13 +67,19 @@ const (
 // error naming the component.
 func Compute(s Scheme, components []any) (string, error) {
 	if len(components) == 0 {
-		components = []any{Undefined{}}
+		components = undefinedKey
 	}
-	norm := make([]any, len(components))
+	norm := components
 	for i, c := range components {
+		if canonical(c) {
+			continue
+		}
 		v, err := normalize(c)
 		if err != nil {
 			return "", fmt.Errorf("partition key component %d: %w", i, err)
+		}
+		if &norm[0] == &components[0] {
+			norm = append([]any(nil), components...)
 		}
 		norm[i] = v
 	}
@@ -85,6 +91,17 @@ func Compute(s Scheme, components []any) (string, error) {
 	default:
 		return computeV2Hash(norm), nil
 	}
+}
+
+var undefinedKey = []any{Undefined{}}
+
+// canonical reports whether c is already one of the types the hashing understands.
+func canonical(c any) bool {
+	switch c.(type) {
+	case nil, string, bool, float64, Undefined:
+		return true
+	}
+	return false
 }
 
 // normalize maps a decoded component to one of the types the hashing understands.
@@ -138,9 +155,13 @@ func appendComponent(buf []byte, c any, suffix byte) []byte {
 	}
 }
 
+// inputBuffer is the stack space for the hashing input of typical keys.
+type inputBuffer [128]byte
+
 func computeV1(components []any) string {
 	out := make([]byte, 0, 32*len(components))
-	var buf []byte
+	var stack inputBuffer
+	buf := stack[:0]
 	for _, c := range components {
 		buf = appendComponent(buf[:0], c, 0x00)
 		var block [16]byte
@@ -151,16 +172,19 @@ func computeV1(components []any) string {
 }
 
 func computeV2Hash(components []any) string {
-	var buf []byte
+	var stack inputBuffer
+	buf := stack[:0]
 	for _, c := range components {
 		buf = appendComponent(buf, c, 0xFF)
 	}
-	return string(appendV2Block(nil, buf))
+	var out [blockDigits]byte
+	return string(appendV2Block(out[:0], buf))
 }
 
 func computeV2MultiHash(components []any) string {
 	out := make([]byte, 0, 32*len(components))
-	var buf []byte
+	var stack inputBuffer
+	buf := stack[:0]
 	for _, c := range components {
 		buf = appendComponent(buf[:0], c, 0xFF)
 		out = appendV2Block(out, buf)
