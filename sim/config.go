@@ -93,7 +93,7 @@ type Config struct {
 	// Drain bounds how long Run waits for buffered batches after generation stops; 0
 	// means DefaultDrain.
 	Drain time.Duration
-	// Workers is the number of pacing goroutines; 0 means GOMAXPROCS.
+	// Workers is the number of pacing goroutines; 0 means DefaultWorkers().
 	Workers int
 	// SaturationLag is the schedule lag beyond which a second counts as saturated; 0
 	// means DefaultSaturationLag.

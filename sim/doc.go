@@ -13,7 +13,7 @@
 // # Open model
 //
 // Every sensor's events are due at absolute offsets from the run start, computed from its
-// share of the tenant's rate profile (pace.Schedule). Workers (GOMAXPROCS by default) wake
+// share of the tenant's rate profile (pace.Schedule). Workers (one per four CPUs) wake
 // when the next event of their sensors is due, generate everything due, and record the
 // schedule lag (how late each event was generated) in HDR histograms. Events are generated
 // whatever the sink does: a sensor whose bounded queue is full drops the new batch and
@@ -43,7 +43,8 @@
 //
 // Config.Clock maps real elapsed time to scenario time with a compression factor: event
 // timestamps, working hours, the diurnal profile and churn follow the scenario clock;
-// rates stay per real second.
+// rates stay per real second. Pacing reads the wall clock through the time package, so
+// tests drive it with testing/synctest.
 //
 // # Using it
 //
