@@ -371,3 +371,62 @@ func TestThroughput_DeletedResourcesStopBilling(t *testing.T) {
 	}
 	require.Equal(t, 2, checked, "both deleted resources keep their bills")
 }
+
+// TestThroughput_RealClockWithSDKRetries runs the SDK with its default 429 retries against
+// the wall clock: every whole second of the run consumes the 400 RU/s budget within 5%.
+func TestThroughput_RealClockWithSDKRetries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 3 s of wall clock")
+	}
+	srv, err := Start(context.Background(), Config{Throughput: &ThroughputConfig{}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	cred, err := azcosmos.NewKeyCredential(srv.Key())
+	require.NoError(t, err)
+	client, err := azcosmos.NewClientWithKey(srv.Endpoint(), cred, nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, nil)
+	require.NoError(t, err)
+	db, _ := client.NewDatabase("db")
+	_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: "c",
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}},
+		&azcosmos.CreateContainerOptions{
+			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(400))})
+	require.NoError(t, err)
+	c, _ := db.NewContainer("c")
+
+	start := time.Now()
+	end := start.Add(3200 * time.Millisecond)
+	var written, gaveUp atomic.Int64
+	done := make(chan struct{})
+	for w := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; time.Now().Before(end); i++ {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString(id), doc(id, id), nil)
+				switch {
+				case err == nil:
+					written.Add(1)
+				case statusCode(err) == http.StatusTooManyRequests:
+					gaveUp.Add(1)
+				default:
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	require.Positive(t, written.Load())
+	first := start.Truncate(time.Second).Add(time.Second)
+	seconds := srv.Throughput().Seconds(first, end.Truncate(time.Second))
+	require.GreaterOrEqual(t, len(seconds), 2)
+	for _, s := range seconds {
+		require.InDelta(t, 400, s.ConsumedRU, 400*0.05, "second %v", s.Time)
+		require.Positive(t, s.Throttled, "second %v", s.Time)
+	}
+}
