@@ -33,9 +33,12 @@ var severity = map[string]string{
 
 // Config holds the rule thresholds. The zero value means every default.
 type Config struct {
-	// Window is the sliding window of the counting rules, on the scenario clock. Default 10m.
+	// Window is the sliding window of the counting rules, on the scenario clock (event
+	// times). Default 1h. A run whose clock is compressed a lot spreads an attack over more
+	// scenario time; raise Window with the compression.
 	Window time.Duration
-	// BruteForceFailures is how many failures for one account raise brute_force. Default 20.
+	// BruteForceFailures is how many failed guesses (decayed over Window) for one account
+	// raise brute_force, when they are also at least half its authentications. Default 20.
 	BruteForceFailures int
 	// SprayAccounts is how many distinct accounts failing from one host raise password_spray.
 	// Default 10.
@@ -47,10 +50,15 @@ type Config struct {
 	// ReconResults is the result count from which one LDAP query counts as enumeration.
 	// Default 500.
 	ReconResults int
-	// LateralHosts is how many new computers one account logs on to that raise
-	// lateral_movement. Default 5.
-	LateralHosts int
-	// MinHistory is how many events an account needs before a new host is unusual. Default 20.
+	// LateralHops is how many computers a privileged account reaches by hopping from computers
+	// it reached before, that raise lateral_movement. Default 3.
+	LateralHops int
+	// ForeignTargets is how many distinct targets an account reaches from one computer other
+	// than its usual one that raise pass_the_hash (NTLM) or pass_the_ticket (Kerberos).
+	// Default 3.
+	ForeignTargets int
+	// MinHistory is how many events an account needs before its usual computer is known.
+	// Default 10.
 	MinHistory int
 }
 
@@ -63,7 +71,8 @@ func (c Config) Validate() error {
 	for name, v := range map[string]int{"BruteForceFailures": c.BruteForceFailures,
 		"SprayAccounts": c.SprayAccounts, "RoastServices": c.RoastServices,
 		"ReconQueries": c.ReconQueries, "ReconResults": c.ReconResults,
-		"LateralHosts": c.LateralHosts, "MinHistory": c.MinHistory} {
+		"LateralHops": c.LateralHops, "ForeignTargets": c.ForeignTargets,
+		"MinHistory": c.MinHistory} {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("detect: %s %d: must not be negative", name, v))
 		}
@@ -78,15 +87,16 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	if c.Window == 0 {
-		c.Window = 10 * time.Minute
+		c.Window = time.Hour
 	}
 	def(&c.BruteForceFailures, 20)
 	def(&c.SprayAccounts, 10)
 	def(&c.RoastServices, 5)
 	def(&c.ReconQueries, 5)
 	def(&c.ReconResults, 500)
-	def(&c.LateralHosts, 5)
-	def(&c.MinHistory, 20)
+	def(&c.LateralHops, 3)
+	def(&c.ForeignTargets, 3)
+	def(&c.MinHistory, 10)
 	return c
 }
 
@@ -109,7 +119,7 @@ type Engine struct {
 	cfg      Config
 	mu       sync.Mutex
 	accounts map[api.EntityRef]*account
-	hosts    map[string]*distinct // failing accounts per source host (spray)
+	hosts    map[string]*hostState // per source host (spray)
 	alerts   map[string]*Alert
 	changed  map[string]bool
 	raised   map[string]int64
@@ -121,7 +131,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{cfg: cfg.withDefaults(), accounts: map[api.EntityRef]*account{},
-		hosts: map[string]*distinct{}, alerts: map[string]*Alert{}, changed: map[string]bool{},
+		hosts: map[string]*hostState{}, alerts: map[string]*Alert{}, changed: map[string]bool{},
 		raised: map[string]int64{}}, nil
 }
 
@@ -156,9 +166,9 @@ func (g *Engine) observe(e *api.Event) {
 	ms := e.Time.UnixMilli()
 	g.observeFailure(e, acct, ms)
 	g.observeTickets(e, acct, ms)
-	g.observeNTLM(e, acct)
+	g.observeForeignHost(e, acct, ms)
 	g.observeRecon(e, acct, ms)
-	g.observeLogon(e, acct, ms)
+	g.observeLateral(e, acct, ms)
 	acct.learn(e)
 }
 
@@ -174,60 +184,72 @@ func (g *Engine) account(ref api.EntityRef) *account {
 func isAuth(k api.Kind) bool {
 	switch k {
 	case api.KindKerberosAS, api.KindNTLM, api.KindLogonFailure, api.KindLogonSuccess,
-		api.KindCredentialValidation, api.KindTicketRequest:
+		api.KindCredentialValidation, api.KindTicketRequest, api.KindKerberosTGS:
 		return true
 	}
 	return false
 }
 
+func isGuessFailure(r api.Result) bool {
+	return r == api.ResultBadPassword || r == api.ResultUnknownAccount
+}
+
+// observeFailure runs brute force (an account's authentications mostly failing, many times,
+// in a window) and password spray (one host failing for many accounts).
 func (g *Engine) observeFailure(e *api.Event, a *account, ms int64) {
-	if !isAuth(e.Kind) || (e.Result != api.ResultBadPassword && e.Result != api.ResultUnknownAccount) {
+	if !isAuth(e.Kind) {
 		return
 	}
-	if a.failures.add(ms, g.cfg.Window) {
+	failed := isGuessFailure(e.Result)
+	tau := float64(g.cfg.Window.Milliseconds())
+	a.auths.add(ms, tau, 1)
+	var h *hostState
+	if e.SourceHost != "" {
+		if h = g.hosts[e.SourceHost]; h == nil {
+			h = &hostState{failing: newRecent(), succeeding: newRecent()}
+			g.hosts[e.SourceHost] = h
+		}
+		if e.Result == api.ResultSuccess {
+			h.succeeding.add(e.Source.Name, ms)
+		}
+	}
+	if !failed {
+		return
+	}
+	f := a.failures.add(ms, tau, 1)
+	// +0.5: a burst of exactly N failures has decayed a little by its last one.
+	if f+0.5 >= float64(g.cfg.BruteForceFailures) && f >= 0.5*a.auths.v {
 		g.raise(BruteForce, e.Source, e.Time, e.SourceHost)
+		a.failures.v = 0
 	}
-	if e.SourceHost == "" {
+	if h == nil {
 		return
 	}
-	h := g.hosts[e.SourceHost]
-	if h == nil {
-		h = newDistinct(g.cfg.SprayAccounts)
-		g.hosts[e.SourceHost] = h
-	}
-	if h.add(e.Source.Name, ms, g.cfg.Window) {
+	// A spray fails for many accounts that do not otherwise work from that computer; a busy
+	// server where service accounts fail now and then sees most of them succeed too.
+	h.failing.add(e.Source.Name, ms)
+	since := ms - g.cfg.Window.Milliseconds()
+	if n := h.failing.count(since); n >= g.cfg.SprayAccounts && n >= 2*h.succeeding.count(since) {
 		g.raise(PasswordSpray, api.EntityRef{Type: api.EntityComputer, Name: e.SourceHost},
 			e.Time, e.Source.Name)
+		h.failing.reset()
 	}
 }
 
 func (g *Engine) observeTickets(e *api.Event, a *account, ms int64) {
-	if e.Result != api.ResultSuccess {
-		return
-	}
-	if e.Kind == api.KindKerberosAS && e.SourceHost != "" {
-		a.tgtHosts.put(e.SourceHost, ms)
-		a.lastTGTHost = e.SourceHost
-		return
-	}
-	if e.Kind != api.KindKerberosTGS && e.Kind != api.KindTicketRequest {
+	if e.Result != api.ResultSuccess || (e.Kind != api.KindKerberosTGS && e.Kind != api.KindTicketRequest) {
 		return
 	}
 	if e.Encryption == api.EncRC4 && a.roasted.add(e.Target.Name, ms, g.cfg.Window) {
 		g.raise(Kerberoasting, e.Source, e.Time, e.Target.Name)
 	}
-	// A TGS from a host where the account never obtained a TGT, while it holds a recent TGT
-	// elsewhere, means the ticket travelled.
-	if e.SourceHost != "" && e.SourceHost != a.lastTGTHost && a.tgtHosts.len() > 0 &&
-		!a.tgtHosts.has(e.SourceHost) &&
-		a.tgtHosts.newest() >= ms-ticketLifetime.Milliseconds() {
-		g.raise(PassTheTicket, e.Source, e.Time, e.SourceHost)
-	}
 }
 
-const ticketLifetime = 10 * time.Hour
-
-func (g *Engine) observeNTLM(e *api.Event, a *account) {
+// observeForeignHost runs pass-the-hash and pass-the-ticket: an account that works from one
+// computer suddenly authenticates from another one to several targets in a window, with NTLM
+// (the hash) or with service tickets (the ticket). A logon of type 9 (new credentials) is
+// pass-the-hash by itself.
+func (g *Engine) observeForeignHost(e *api.Event, a *account, ms int64) {
 	if e.Result != api.ResultSuccess {
 		return
 	}
@@ -235,47 +257,78 @@ func (g *Engine) observeNTLM(e *api.Event, a *account) {
 		g.raise(PassTheHash, e.Source, e.Time, e.SourceHost)
 		return
 	}
-	if e.Admin && (e.Kind == api.KindNTLM || e.Kind == api.KindCredentialValidation) &&
-		e.SourceHost != "" && a.events >= int64(g.cfg.MinHistory) && !a.knowsHost(e.SourceHost) {
-		g.raise(PassTheHash, e.Source, e.Time, e.SourceHost)
+	kind := ""
+	switch e.Kind {
+	case api.KindNTLM, api.KindCredentialValidation:
+		kind = PassTheHash
+	case api.KindKerberosTGS, api.KindTicketRequest:
+		kind = PassTheTicket
+	default:
+		return
+	}
+	if e.SourceHost == "" || e.SourceHost == a.home || !a.settled(g.cfg.MinHistory) {
+		return
+	}
+	d := a.foreign[kind]
+	if d == nil || a.foreignHost[kind] != e.SourceHost {
+		d = newDistinct(g.cfg.ForeignTargets)
+		a.foreign[kind], a.foreignHost[kind] = d, e.SourceHost
+	}
+	if d.add(e.Target.Name, ms, g.cfg.Window) {
+		g.raise(kind, e.Source, e.Time, e.SourceHost)
 	}
 }
 
-// sensitiveFilters are LDAP filter fragments typical of directory reconnaissance tools.
-var sensitiveFilters = []string{"admincount=1", "serviceprincipalname=*", "(objectclass=*)",
-	"domain admins", "enterprise admins", "msds-allowedtodelegateto", "useraccountcontrol:1.2.840"}
+// reconExact are filters that enumerate a whole class of objects; reconFragments are
+// filter fragments typical of reconnaissance tools.
+var (
+	reconExact = []string{"(objectclass=user)", "(objectclass=computer)", "(objectclass=group)",
+		"(objectclass=*)", "(objectcategory=person)"}
+	reconFragments = []string{"admincount=1", "serviceprincipalname=*", "domain admins",
+		"enterprise admins", "objectclass=trusteddomain", "msds-allowedtodelegateto",
+		"useraccountcontrol:1.2.840"}
+)
 
-func (g *Engine) observeRecon(e *api.Event, a *account, ms int64) {
-	if e.Kind != api.KindLDAPQuery {
-		return
+func isEnumeration(query string, count uint32, large int) bool {
+	if int(count) >= large {
+		return true
 	}
-	enum := int(e.Count) >= g.cfg.ReconResults
-	if !enum {
-		q := strings.ToLower(e.Query)
-		for _, f := range sensitiveFilters {
-			if strings.Contains(q, f) {
-				enum = true
-				break
-			}
+	q := strings.ToLower(query)
+	for _, f := range reconExact {
+		if q == f {
+			return true
 		}
 	}
-	if enum && a.recon.add(e.Query, ms, g.cfg.Window) {
+	for _, f := range reconFragments {
+		if strings.Contains(q, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Engine) observeRecon(e *api.Event, a *account, ms int64) {
+	if e.Kind != api.KindLDAPQuery || !isEnumeration(e.Query, e.Count, g.cfg.ReconResults) {
+		return
+	}
+	if a.recon.add(e.Query, ms, g.cfg.Window) {
 		g.raise(Recon, e.Source, e.Time, e.Query)
 	}
 }
 
-func (g *Engine) observeLogon(e *api.Event, a *account, ms int64) {
-	if e.Result != api.ResultSuccess || (e.Kind != api.KindLogonSuccess && e.Kind != api.KindNTLM) {
+// observeLateral runs lateral movement: a privileged account hopping, logging on from a
+// computer it reached by an earlier network logon on to further computers.
+func (g *Engine) observeLateral(e *api.Event, a *account, ms int64) {
+	if e.Result != api.ResultSuccess || e.Kind != api.KindLogonSuccess || !e.Admin ||
+		(e.LogonType != 3 && e.LogonType != 10) || e.Target.Type != api.EntityComputer {
 		return
 	}
 	target := e.Target.Name
-	if e.Target.Type != api.EntityComputer || target == "" {
+	defer a.reached.put(target, ms)
+	if e.SourceHost == "" || e.SourceHost == target || !a.reached.has(e.SourceHost) {
 		return
 	}
-	if a.events < int64(g.cfg.MinHistory) || target == a.lastTarget || a.targets.has(target) {
-		return
-	}
-	if a.newTargets.add(target, ms, g.cfg.Window) {
+	if a.hops.add(target, ms, g.cfg.Window) {
 		g.raise(LateralMovement, e.Source, e.Time, target)
 	}
 }

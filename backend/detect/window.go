@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"time"
 
 	"github.com/stampede-load/stampede/backend/api"
@@ -8,64 +9,106 @@ import (
 
 // account is what the rules remember about one acting account.
 type account struct {
-	events     int64
-	hosts      *lru      // source hosts the account used
-	targets    *lru      // computers the account logged on to
-	tgtHosts   *lru      // hosts where it obtained a TGT, with times
-	failures   *counter  // failed authentications (brute force)
-	roasted    *distinct // services with RC4 tickets (kerberoasting)
-	recon      *distinct // enumeration queries
-	newTargets *distinct // computers never seen before (lateral movement)
+	events   int64
+	auths    decayed   // authentications (brute force ratio)
+	failures decayed   // failed guesses (brute force)
+	roasted  *distinct // services with RC4 tickets (kerberoasting)
+	recon    *distinct // enumeration queries
+	reached  *lru      // computers reached by privileged network logons (lateral movement)
+	hops     *distinct // computers reached by hopping (lateral movement)
 
-	// The last host, target and TGT host seen: most events repeat them, and comparing
-	// strings saves the map operations.
-	lastHost, lastTarget, lastTGTHost string
+	// home is the computer the account usually works from (majority vote), homeEvents the
+	// events from it since it became the candidate.
+	home       string
+	vote       int64
+	homeEvents int64
+	// foreign counts targets reached from one computer other than home, per alert kind.
+	foreign     map[string]*distinct
+	foreignHost map[string]string
 }
 
-func (a *account) knowsHost(h string) bool { return h == a.lastHost || a.hosts.has(h) }
-
 func newAccount(c Config) *account {
-	return &account{hosts: newLRU(64), targets: newLRU(64), tgtHosts: newLRU(8),
-		failures: newCounter(c.BruteForceFailures), roasted: newDistinct(c.RoastServices),
-		recon: newDistinct(c.ReconQueries), newTargets: newDistinct(c.LateralHosts)}
+	return &account{roasted: newDistinct(c.RoastServices), recon: newDistinct(c.ReconQueries),
+		reached: newLRU(64), hops: newDistinct(c.LateralHops), foreign: map[string]*distinct{},
+		foreignHost: map[string]string{}}
 }
 
 // learn records the event as normal behaviour after the rules ran.
 func (a *account) learn(e *api.Event) {
 	a.events++
-	ms := e.Time.UnixMilli()
-	if e.SourceHost != "" && e.SourceHost != a.lastHost {
-		a.hosts.put(e.SourceHost, ms)
-		a.lastHost = e.SourceHost
-	}
-	if e.Target.Type == api.EntityComputer && e.Result == api.ResultSuccess && e.Target.Name != a.lastTarget {
-		a.targets.put(e.Target.Name, ms)
-		a.lastTarget = e.Target.Name
+	h := e.SourceHost
+	switch {
+	case h == "":
+	case h == a.home:
+		a.vote++
+		a.homeEvents++
+	case a.vote == 0:
+		a.home, a.vote, a.homeEvents = h, 1, 1
+	default:
+		a.vote--
 	}
 }
 
-// counter fires when n events fall within a window. It keeps the last n times in a ring.
-type counter struct {
-	times []int64
-	next  int
-	full  bool
+// settled reports whether the account has a usual computer: enough history, 85% of it from
+// home. Service accounts that act from many servers never settle.
+func (a *account) settled(minHistory int) bool {
+	return a.events >= int64(minHistory) && a.homeEvents*100 >= a.events*85
 }
 
-func newCounter(n int) *counter { return &counter{times: make([]int64, n)} }
+// hostState is what the rules remember about one source computer.
+type hostState struct {
+	failing, succeeding *recent // accounts failing and succeeding from it (password spray)
+}
 
-// add records an event at ms and reports whether the last n events fit in window; it then
-// starts counting afresh so one burst fires once per n events.
-func (c *counter) add(ms int64, window time.Duration) bool {
-	c.times[c.next] = ms
-	c.next = (c.next + 1) % len(c.times)
-	if c.next == 0 {
-		c.full = true
+// maxRecent bounds a recent set; beyond it the entries outside the last window go.
+const maxRecent = 4096
+
+// recent is a set of names with the last time each was seen.
+type recent struct{ seen map[string]int64 }
+
+func newRecent() *recent { return &recent{seen: map[string]int64{}} }
+
+func (r *recent) add(name string, ms int64) {
+	if t, ok := r.seen[name]; ok && ms <= t+lruResolution {
+		return
 	}
-	if !c.full || ms-c.times[c.next] > window.Milliseconds() {
-		return false
+	if len(r.seen) >= maxRecent {
+		r.prune(ms - 3_600_000)
 	}
-	c.full, c.next = false, 0
-	return true
+	if len(r.seen) < maxRecent {
+		r.seen[name] = ms
+	}
+}
+
+// count returns how many names were seen at or after since, forgetting older ones.
+func (r *recent) count(since int64) int {
+	r.prune(since)
+	return len(r.seen)
+}
+
+func (r *recent) prune(since int64) {
+	for k, t := range r.seen {
+		if t < since {
+			delete(r.seen, k)
+		}
+	}
+}
+
+func (r *recent) reset() { clear(r.seen) }
+
+// decayed is a count that decays exponentially with time constant tau (milliseconds).
+type decayed struct {
+	v  float64
+	at int64
+}
+
+func (d *decayed) add(ms int64, tau float64, n float64) float64 {
+	if ms > d.at {
+		d.v *= math.Exp(-float64(ms-d.at) / tau)
+		d.at = ms
+	}
+	d.v += n
+	return d.v
 }
 
 // distinct fires when n distinct items were seen within a window.
@@ -104,7 +147,6 @@ type lru struct {
 func newLRU(n int) *lru { return &lru{cap: n, seen: make(map[string]int64, 4)} }
 
 func (l *lru) has(name string) bool { _, ok := l.seen[name]; return ok }
-func (l *lru) len() int             { return len(l.seen) }
 
 // lruResolution is how stale a remembered time may get before put refreshes it; it saves
 // a map write per event on the hot path.
@@ -127,12 +169,4 @@ func (l *lru) put(name string, ms int64) {
 		delete(l.seen, oldest)
 	}
 	l.seen[name] = ms
-}
-
-func (l *lru) newest() int64 {
-	var n int64
-	for _, t := range l.seen {
-		n = max(n, t)
-	}
-	return n
 }
