@@ -39,8 +39,7 @@ func classify(r *http.Request) requestClass {
 		return requestClass{account: true}
 	}
 	var rc requestClass
-	segs := strings.Count(p, "/") + 1
-	rc.items = strings.HasPrefix(p, "dbs/") && segs >= 5 && strings.Split(p, "/")[4] == "docs"
+	rc.items = strings.HasPrefix(p, "dbs/") && segment(p, 4) == "docs"
 	switch r.Method {
 	case http.MethodPut, http.MethodPatch, http.MethodDelete:
 		rc.write = true
@@ -49,6 +48,19 @@ func classify(r *http.Request) requestClass {
 	}
 	rc.metadata = rc.write && !rc.items
 	return rc
+}
+
+// segment is the i-th '/'-separated segment of p (0-based), "" past the end.
+func segment(p string, i int) string {
+	for ; i > 0; i-- {
+		_, rest, ok := strings.Cut(p, "/")
+		if !ok {
+			return ""
+		}
+		p = rest
+	}
+	seg, _, _ := strings.Cut(p, "/")
+	return seg
 }
 
 func isQuery(r *http.Request) bool {

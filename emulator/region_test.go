@@ -230,7 +230,7 @@ func TestRegionsConfigValidate(t *testing.T) {
 	require.NoError(t, RegionsConfig{Regions: []string{"a"}}.Validate())
 }
 
-func mustKey(t *testing.T, key string) []byte {
+func mustKey(t testing.TB, key string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(key)
 	require.NoError(t, err)
