@@ -81,7 +81,7 @@
 // STARTSWITH, STRINGEQUALS (the last four take an optional ignore-case boolean), INDEX_OF,
 // LEFT, RIGHT, LENGTH, LOWER, UPPER, LTRIM, RTRIM, TRIM, REPLACE, REPLICATE, REVERSE,
 // SUBSTRING, TOSTRING, STRINGTOARRAY, STRINGTOBOOLEAN, STRINGTONULL, STRINGTONUMBER,
-// STRINGTOOBJECT, REGEXMATCH (modifiers i, m, s). Math: ABS, ACOS, ASIN, ATAN, ATN2,
+// STRINGTOOBJECT, STRINGJOIN, STRINGSPLIT, REGEXMATCH (modifiers i, m, s). Math: ABS, ACOS, ASIN, ATAN, ATN2,
 // CEILING, COS, COT, DEGREES, EXP, FLOOR, LOG (optional base), LOG10, NUMBERBIN, PI,
 // POWER, RADIANS, ROUND, SIGN, SIN, SQRT, SQUARE, TAN, TRUNC, and the integer family
 // INTADD, INTSUB, INTMUL, INTDIV, INTMOD, INTBITAND, INTBITOR, INTBITXOR, INTBITNOT,
@@ -90,7 +90,7 @@
 // DATETIMEFROMPARTS, DATETIMEBIN, DATETIMETOTICKS, DATETIMETOTIMESTAMP, TICKSTODATETIME,
 // TIMESTAMPTODATETIME. Arrays: ARRAY_CONCAT, ARRAY_CONTAINS (optional
 // partial-match boolean), ARRAY_CONTAINS_ANY, ARRAY_CONTAINS_ALL, ARRAY_LENGTH,
-// ARRAY_SLICE, SETINTERSECT, SETUNION. Other: IIF, GETCURRENTDATETIME,
+// ARRAY_SLICE, SETINTERSECT, SETUNION, OBJECTTOARRAY. Other: IIF, CHOOSE, GETCURRENTDATETIME,
 // GETCURRENTTIMESTAMP, GETCURRENTTICKS (and their STATIC forms; one instant per Bind).
 // Aggregates: COUNT, SUM, MIN, MAX, AVG. [SupportedFunctions] lists them.
 //
@@ -101,8 +101,7 @@
 //	gap                                                  today
 //	user-defined functions (udf.name)                    parse error
 //	spatial (ST_*), full-text and vector search, RRF,    parse error "not supported by this emulator"
-//	  CHOOSE, DOCUMENTID, RAND, OBJECTTOARRAY,
-//	  STRINGJOIN, STRINGSPLIT
+//	  DOCUMENTID, RAND
 //	ORDER BY RANK                                        parse error
 //	ALL/FIRST/LAST subqueries, IN (SELECT ...)           parse error
 //	REGEXMATCH modifier x                                bind or runtime error
@@ -122,5 +121,6 @@
 //     over its size and complexity limits, keywords used as property names after a dot
 //     (c.value), and a select item aliased without AS. This package runs them.
 //   - A scalar subquery returning several rows yields the first one.
+//   - OBJECTTOARRAY lists properties by name, not in document order.
 //   - RU charges, index use and query metrics are the core's business, not computed here.
 package query

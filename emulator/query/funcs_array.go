@@ -1,5 +1,11 @@
 package query
 
+import (
+	"maps"
+	"math"
+	"slices"
+)
+
 func init() {
 	pure("ARRAY_LENGTH", 1, 1, func(a []any) any {
 		arr, ok := a[0].([]any)
@@ -15,6 +21,41 @@ func init() {
 	pure("ARRAY_SLICE", 2, 3, fnArraySlice)
 	pure("SETINTERSECT", 2, 2, func(a []any) any { return setOp(a, true) })
 	pure("SETUNION", 2, 2, func(a []any) any { return setOp(a, false) })
+	pure("OBJECTTOARRAY", 1, 3, fnObjectToArray)
+	pure("CHOOSE", 2, -1, fnChoose)
+	functions["CHOOSE"].takesUndefined = true
+}
+
+// fnChoose returns the argument at a one-based index after the index itself.
+func fnChoose(a []any) any {
+	f, ok := a[0].(float64)
+	if !ok || f != math.Trunc(f) || f < 1 || f >= float64(len(a)) {
+		return undefined
+	}
+	return a[int(f)]
+}
+
+// fnObjectToArray turns {"a": 1} into [{"k": "a", "v": 1}], with optional names for k
+// and v. Elements follow property name order, since documents are Go maps.
+func fnObjectToArray(a []any) any {
+	obj, ok := a[0].(map[string]any)
+	names, okNames := strArgs(a[1:])
+	if !ok || !okNames {
+		return undefined
+	}
+	keyName, valueName := "k", "v"
+	if len(names) > 0 {
+		keyName = names[0]
+	}
+	if len(names) > 1 {
+		valueName = names[1]
+	}
+	keys := slices.Sorted(maps.Keys(obj))
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = map[string]any{keyName: k, valueName: obj[k]}
+	}
+	return out
 }
 
 func fnArrayConcat(a []any) any {

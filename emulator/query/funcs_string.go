@@ -36,6 +36,8 @@ func init() {
 	pure("STRINGTONULL", 1, 1, parseAs(rankNull))
 	pure("STRINGTONUMBER", 1, 1, parseAs(rankNumber))
 	pure("STRINGTOOBJECT", 1, 1, parseAs(rankObject))
+	pure("STRINGJOIN", 2, 2, fnStringJoin)
+	pure("STRINGSPLIT", 2, 2, fnStringSplit)
 	functions["REGEXMATCH"] = &function{minArgs: 2, maxArgs: 3, usesRegex: true, impl: fnRegexMatch}
 }
 
@@ -318,4 +320,29 @@ func writeLikeClass(sb *strings.Builder, body []rune) {
 		}
 	}
 	sb.WriteByte(']')
+}
+
+// fnStringJoin joins an array of strings with a separator.
+func fnStringJoin(a []any) any {
+	arr, ok := a[0].([]any)
+	sep, okSep := a[1].(string)
+	parts, okParts := strArgs(arr)
+	if !ok || !okSep || !okParts {
+		return undefined
+	}
+	return strings.Join(parts, sep)
+}
+
+// fnStringSplit splits a string on a non-empty separator.
+func fnStringSplit(a []any) any {
+	ss, ok := strArgs(a)
+	if !ok || ss[1] == "" {
+		return undefined
+	}
+	parts := strings.Split(ss[0], ss[1])
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out
 }

@@ -15,6 +15,8 @@ func TestKnownGapsFailWithTheirName(t *testing.T) {
 		{"SELECT VALUE udf.f(c.x) FROM c", "user-defined functions"},
 		{"SELECT * FROM c WHERE ST_WITHIN(c.p, {})", "ST_WITHIN is not supported by this emulator"},
 		{"SELECT VALUE VectorDistance(c.v, [1]) FROM c", "VECTORDISTANCE is not supported by this emulator"},
+		{"SELECT VALUE DocumentId(c) FROM c", "DOCUMENTID is not supported by this emulator"},
+		{"SELECT VALUE RAND() FROM c", "RAND is not supported by this emulator"},
 		{"SELECT * FROM c WHERE FullTextContains(c.t, 'x')", "FULLTEXTCONTAINS is not supported"},
 		{"SELECT * FROM c ORDER BY RANK RRF(1)", "ORDER BY RANK"},
 		{"SELECT VALUE FIRST(SELECT VALUE 1) FROM c", "FIRST(SELECT ...) subqueries are not supported"},
