@@ -67,11 +67,30 @@ func parseAttack(item string) (attack.Spec, error) {
 	return spec, spec.Validate()
 }
 
-// LoadTokens reads a tokens file: one "TENANT TOKEN" (or "TENANT=TOKEN") per line, blank
-// lines and lines starting with '#' ignored, as written down when the backend onboards
-// the tenants. name labels errors (e.g. the file name).
-func LoadTokens(r io.Reader, name string) (map[string]string, error) {
-	tokens := map[string]string{}
+// Tokens holds the bearer tokens sensors authenticate with: per sensor, as the backend
+// issues them at onboarding, or per tenant. The zero value holds none.
+type Tokens struct {
+	perTenant map[string]string
+	perSensor map[string]string // "tenant/sensor"
+}
+
+// For returns the token of a tenant's sensor: its own if listed, else its tenant's, else "".
+func (t Tokens) For(tenant, sensor string) string {
+	if token, ok := t.perSensor[tenant+"/"+sensor]; ok {
+		return token
+	}
+	return t.perTenant[tenant]
+}
+
+// Len returns the number of tokens held.
+func (t Tokens) Len() int { return len(t.perTenant) + len(t.perSensor) }
+
+// LoadTokens reads a tokens file: per line "TENANT SENSOR TOKEN" (a sensor's own token,
+// as the backend issues them) or "TENANT TOKEN" (every sensor of the tenant); blank lines
+// and lines starting with '#' are ignored. name labels errors (e.g. the file name); every
+// bad line is reported with its number.
+func LoadTokens(r io.Reader, name string) (Tokens, error) {
+	t := Tokens{perTenant: map[string]string{}, perSensor: map[string]string{}}
 	var errs []error
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
@@ -79,26 +98,29 @@ func LoadTokens(r io.Reader, name string) (map[string]string, error) {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		tenant, token, ok := strings.Cut(text, "=")
-		if !ok {
-			fields := strings.Fields(text)
-			ok = len(fields) == 2
-			if ok {
-				tenant, token = fields[0], fields[1]
-			}
-		}
-		tenant, token = strings.TrimSpace(tenant), strings.TrimSpace(token)
-		switch {
-		case !ok || tenant == "" || token == "":
-			errs = append(errs, fmt.Errorf("%s:%d: want TENANT TOKEN or TENANT=TOKEN", name, line))
-		case tokens[tenant] != "":
-			errs = append(errs, fmt.Errorf("%s:%d: tenant %q listed twice", name, line, tenant))
-		default:
-			tokens[tenant] = token
+		if err := t.add(strings.Fields(text)); err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
 		}
 	}
 	if err := sc.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}
-	return tokens, errors.Join(errs...)
+	return t, errors.Join(errs...)
+}
+
+func (t Tokens) add(fields []string) error {
+	m, key := t.perTenant, ""
+	switch len(fields) {
+	case 2:
+		key = fields[0]
+	case 3:
+		m, key = t.perSensor, fields[0]+"/"+fields[1]
+	default:
+		return errors.New("want TENANT SENSOR TOKEN or TENANT TOKEN")
+	}
+	if _, dup := m[key]; dup {
+		return fmt.Errorf("%q listed twice", key)
+	}
+	m[key] = fields[len(fields)-1]
+	return nil
 }

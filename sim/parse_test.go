@@ -55,18 +55,25 @@ func TestParseAttacks(t *testing.T) {
 }
 
 func TestLoadTokens(t *testing.T) {
-	in := "# issued at onboarding\nt0001 abc\n\nt0002=def\nt0003\nt0001 again\n= x\n"
+	in := "# issued at onboarding\nt0001 dc001 abc\nt0001 dc002 abd\n\nt0002 def\n" +
+		"t0003\nt0001 dc001 again\na b c d\nt0002 x\n"
 	got, err := LoadTokens(strings.NewReader(in), "tokens.txt")
-	require.Equal(t, map[string]string{"t0001": "abc", "t0002": "def"}, got)
-	require.ErrorContains(t, err, "tokens.txt:5: want TENANT TOKEN")
-	require.ErrorContains(t, err, `tokens.txt:6: tenant "t0001" listed twice`)
-	require.ErrorContains(t, err, "tokens.txt:7: want TENANT TOKEN")
+	require.Equal(t, 3, got.Len())
+	require.Equal(t, "abc", got.For("t0001", "dc001"))
+	require.Equal(t, "abd", got.For("t0001", "dc002"))
+	require.Empty(t, got.For("t0001", "dc003"))
+	require.Equal(t, "def", got.For("t0002", "dc009"), "tenant-wide token")
+	require.ErrorContains(t, err, "tokens.txt:6: want TENANT SENSOR TOKEN or TENANT TOKEN")
+	require.ErrorContains(t, err, `tokens.txt:7: "t0001/dc001" listed twice`)
+	require.ErrorContains(t, err, "tokens.txt:8: want")
+	require.ErrorContains(t, err, `tokens.txt:9: "t0002" listed twice`)
+	require.Empty(t, Tokens{}.For("a", "b"))
 }
 
 func FuzzParsers(f *testing.F) {
 	f.Add("brute-force@10s+1m,kerberoasting@0s")
 	f.Add("1/2")
-	f.Add("t1 tok\n#c\nt2=x")
+	f.Add("t1 tok\n#c\nt2 dc1 x")
 	f.Fuzz(func(t *testing.T, s string) {
 		if specs, err := ParseAttacks(s); err == nil {
 			for _, sp := range specs {
@@ -77,9 +84,11 @@ func FuzzParsers(f *testing.F) {
 			require.True(t, shard >= 0 && shard < of)
 		}
 		tokens, _ := LoadTokens(strings.NewReader(s), "f")
-		for tenant, token := range tokens {
-			require.NotEmpty(t, tenant)
-			require.NotEmpty(t, token)
+		for _, m := range []map[string]string{tokens.perTenant, tokens.perSensor} {
+			for key, token := range m {
+				require.NotEmpty(t, key)
+				require.NotEmpty(t, token)
+			}
 		}
 	})
 }

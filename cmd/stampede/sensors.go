@@ -68,7 +68,7 @@ func (f *sensorFlags) register(fs *flag.FlagSet) {
 		"attacks per tenant: KIND@AT[+FOR],... such as brute-force@10s,kerberoasting@30s+5s")
 	fs.StringVar(&f.token, "token", "", "bearer token for every tenant (or $STAMPEDE_SENSOR_TOKEN)")
 	fs.StringVar(&f.tokensFile, "tokens", "",
-		"file of 'TENANT TOKEN' lines, as issued at onboarding")
+		"file of 'TENANT SENSOR TOKEN' (or 'TENANT TOKEN') lines, as issued at onboarding")
 	fs.IntVar(&f.batchSize, "batch-size", sim.DefaultBatchSize, "most events per batch")
 	fs.DurationVar(&f.batchWait, "batch-wait", sim.DefaultBatchWait,
 		"longest an event waits for its batch")
@@ -152,25 +152,25 @@ func (f *sensorFlags) tenantNames() []string {
 	return names
 }
 
-// tokens returns the token lookup from --token, $STAMPEDE_SENSOR_TOKEN and --tokens.
-func (f *sensorFlags) tokens() (func(string) string, error) {
+// tokens returns the token lookup from --tokens, then --token or $STAMPEDE_SENSOR_TOKEN.
+func (f *sensorFlags) tokens() (func(tenant, sensor string) string, error) {
 	common := f.token
 	if common == "" {
 		common = os.Getenv("STAMPEDE_SENSOR_TOKEN")
 	}
-	perTenant := map[string]string{}
+	var listed sim.Tokens
 	if f.tokensFile != "" {
 		file, err := os.Open(f.tokensFile)
 		if err != nil {
 			return nil, fmt.Errorf("tokens: %w", err)
 		}
 		defer file.Close()
-		if perTenant, err = sim.LoadTokens(file, f.tokensFile); err != nil {
+		if listed, err = sim.LoadTokens(file, f.tokensFile); err != nil {
 			return nil, err
 		}
 	}
-	return func(tenant string) string {
-		if t, ok := perTenant[tenant]; ok {
+	return func(tenant, sensor string) string {
+		if t := listed.For(tenant, sensor); t != "" {
 			return t
 		}
 		return common
@@ -182,7 +182,7 @@ func sendSensors(ctx context.Context, cfg sim.Config, f *sensorFlags, stdout io.
 	if err != nil {
 		return badInput(fmt.Errorf("sensors: %w", err))
 	}
-	target, err := sink.NewHTTPSink(f.target, sink.HTTPOptions{Tokens: tokens})
+	target, err := sink.NewHTTPSink(f.target, sink.HTTPOptions{SensorTokens: tokens})
 	if err != nil {
 		return badInput(fmt.Errorf("sensors: %w", err))
 	}

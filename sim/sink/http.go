@@ -25,7 +25,7 @@ const DefaultHTTPTimeout = 30 * time.Second
 type HTTPSink struct {
 	url    string
 	client *http.Client
-	tokens func(tenant string) string
+	tokens func(tenant, sensor string) string
 }
 
 // HTTPOptions configures NewHTTPSink.
@@ -36,6 +36,9 @@ type HTTPOptions struct {
 	// Tokens returns the bearer token of a tenant ("" sends no Authorization header).
 	// Nil means no tokens.
 	Tokens func(tenant string) string
+	// SensorTokens returns the bearer token of one sensor, as the backend issues them; when
+	// set it is used instead of Tokens.
+	SensorTokens func(tenant, sensor string) string
 }
 
 // NewHTTPSink returns a sink posting to base (scheme, host and optional path prefix; the
@@ -51,9 +54,13 @@ func NewHTTPSink(base string, opts HTTPOptions) (*HTTPSink, error) {
 		transport.MaxIdleConnsPerHost = 256
 		client = &http.Client{Timeout: DefaultHTTPTimeout, Transport: transport}
 	}
-	tokens := opts.Tokens
-	if tokens == nil {
-		tokens = func(string) string { return "" }
+	tokens := opts.SensorTokens
+	switch {
+	case tokens != nil:
+	case opts.Tokens != nil:
+		tokens = func(tenant, _ string) string { return opts.Tokens(tenant) }
+	default:
+		tokens = func(string, string) string { return "" }
 	}
 	return &HTTPSink{
 		url: strings.TrimSuffix(u.String(), "/") + api.IngestPath, client: client, tokens: tokens,
@@ -71,7 +78,7 @@ func (s *HTTPSink) Send(ctx context.Context, b *Batch) (Result, error) {
 	if b.Gzip {
 		req.Header.Set("Content-Encoding", api.EncodingGzip)
 	}
-	if token := s.tokens(b.Tenant); token != "" {
+	if token := s.tokens(b.Tenant, b.Sensor); token != "" {
 		req.Header.Set(api.HeaderAuthorization, api.Bearer(token))
 	}
 	resp, err := s.client.Do(req)

@@ -84,9 +84,15 @@ func TestHTTPSinkSpeaksTheProtocol(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			s, err := NewHTTPSink(srv.URL+"/", HTTPOptions{Tokens: func(tenant string) string {
-				return "tok-" + tenant
-			}})
+			opts := HTTPOptions{Tokens: func(tenant string) string { return "tok-" + tenant }}
+			if tt.gzip {
+				// Per-sensor tokens win over per-tenant ones.
+				opts.SensorTokens = func(tenant, sensor string) string {
+					return "tok-" + tenant
+				}
+				opts.Tokens = func(string) string { return "wrong" }
+			}
+			s, err := NewHTTPSink(srv.URL+"/", opts)
 			require.NoError(t, err)
 			b := testBatch(t, tt.gzip)
 			res, err := s.Send(t.Context(), b)
