@@ -290,17 +290,7 @@ func substatusOf(err error) string {
 func TestSplit_SharedDatabaseRaiseGrowsEachContainer(t *testing.T) {
 	f := newTPFixture(t, splitConfig())
 	ctx := context.Background()
-	_, err := f.client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "shared"},
-		&azcosmos.CreateDatabaseOptions{
-			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(800))})
-	require.NoError(t, err)
-	db, err := f.client.NewDatabase("shared")
-	require.NoError(t, err)
-	for _, id := range []string{"a", "b"} {
-		_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: id,
-			PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}, nil)
-		require.NoError(t, err)
-	}
+	db := f.sharedDatabase("shared", 800, "a", "b")
 	resp, err := db.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(40_000), nil)
 	require.NoError(t, err)
 	require.True(t, resp.IsReplacePending, "two partitions serve 20,000 RU/s")

@@ -269,20 +269,29 @@ func (s *Server) mustPartitionOf(t *testing.T, id, pk string) string {
 	return c.partitionFor(newPartitionKey([]any{pk})).rangeID
 }
 
+// sharedDatabase creates a database with ru RU/s of shared manual throughput and
+// containers (partition key /pk) that share it.
+func (f *tpFixture) sharedDatabase(id string, ru int32, containers ...string) *azcosmos.DatabaseClient {
+	f.t.Helper()
+	ctx := context.Background()
+	_, err := f.client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: id},
+		&azcosmos.CreateDatabaseOptions{
+			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(ru))})
+	require.NoError(f.t, err)
+	db, err := f.client.NewDatabase(id)
+	require.NoError(f.t, err)
+	for _, c := range containers {
+		_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: c,
+			PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}, nil)
+		require.NoError(f.t, err)
+	}
+	return db
+}
+
 func TestThroughput_SharedDatabaseOffer(t *testing.T) {
 	f := newTPFixture(t, ThroughputConfig{})
 	ctx := context.Background()
-	_, err := f.client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "shared"},
-		&azcosmos.CreateDatabaseOptions{
-			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(800))})
-	require.NoError(t, err)
-	db, err := f.client.NewDatabase("shared")
-	require.NoError(t, err)
-	for _, id := range []string{"a", "b"} {
-		_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: id,
-			PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}}, nil)
-		require.NoError(t, err)
-	}
+	db := f.sharedDatabase("shared", 800, "a", "b")
 	read, err := db.ReadThroughput(ctx, nil)
 	require.NoError(t, err)
 	ru, _ := read.ThroughputProperties.ManualThroughput()
