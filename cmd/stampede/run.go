@@ -36,6 +36,7 @@ type runFlags struct {
 	validate bool
 	list     bool
 	verbose  bool
+	skip     bool
 }
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,6 +50,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&f.validate, "validate", false, "check the scenario and this build; run nothing")
 	fs.BoolVar(&f.list, "list", false, "list the built-in scenarios")
 	fs.BoolVar(&f.verbose, "v", false, "log lifecycle messages to stderr")
+	fs.BoolVar(&f.skip, "skip-unsupported", false,
+		"run even if this build cannot run parts of the scenario; they are listed as skipped")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: stampede run [SCENARIO|FILE] [flags]")
 		fmt.Fprintf(stderr, "\nSCENARIO is a built-in name (default %s, see --list) or a YAML file.\n",
@@ -71,13 +74,19 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return badInput(err)
 	}
 	starter := runner.NewEmbeddedStarter()
-	if err := runner.Check(s, starter.Capabilities(s.Target)); err != nil {
-		return badInput(fmt.Errorf("scenario %s:\n%w", s.Name, err))
+	caps := starter.Capabilities(s.Target)
+	unsupported := runner.Check(s, caps)
+	if unsupported != nil && (!f.skip || caps.Missing != "") {
+		return badInput(fmt.Errorf("scenario %s:\n%w\n(--skip-unsupported runs the rest and "+
+			"lists what was skipped)", s.Name, unsupported))
 	}
 	if f.validate {
-		fmt.Fprintf(stdout, "scenario %s is valid and this build can run it: %s, %d tenants, "+
-			"%d timeline events, %d thresholds\n", s.Name, s.Duration, tenantCount(s),
-			len(s.Timeline), len(s.Thresholds))
+		fmt.Fprintf(stdout, "scenario %s is valid: %s, %d tenants, %d timeline events, "+
+			"%d thresholds\n", s.Name, s.Duration, tenantCount(s), len(s.Timeline),
+			len(s.Thresholds))
+		if unsupported != nil {
+			fmt.Fprintf(stdout, "this build would skip:\n%v\n", unsupported)
+		}
 		return nil
 	}
 	return executeRun(ctx, s, source, starter, f, stdout, stderr)
@@ -165,7 +174,7 @@ func tenantCount(s *scenarios.Scenario) int {
 func executeRun(ctx context.Context, s *scenarios.Scenario, source []byte,
 	starter runner.Starter, f runFlags, stdout, stderr io.Writer) error {
 	opts := runner.Options{Scenario: s, Source: source, Starter: starter, OutDir: f.out,
-		Progress: stderr, Live: isTerminal(stderr)}
+		Progress: stderr, Live: isTerminal(stderr), SkipUnsupported: f.skip}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("runs", fmt.Sprintf("%s-%s", s.Name,
 			time.Now().UTC().Format("20060102T150405Z")))

@@ -45,6 +45,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
+	// SkipUnsupported runs a scenario even though this build cannot run parts of it: those
+	// timeline actions are skipped and features ignored, each listed in the summary (the
+	// skipped_unsupported entry) and on Progress. Without it, Run refuses the scenario.
+	SkipUnsupported bool
 }
 
 func (o Options) withDefaults() Options {
@@ -83,8 +87,17 @@ type Result struct {
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	s := opts.Scenario
-	if err := Check(s, opts.Starter.Capabilities(s.Target)); err != nil {
-		return nil, err
+	caps := opts.Starter.Capabilities(s.Target)
+	var skipped []string
+	if err := Check(s, caps); err != nil {
+		var ue *UnsupportedError
+		if !opts.SkipUnsupported || caps.Missing != "" || !errors.As(err, &ue) {
+			return nil, err
+		}
+		for _, p := range ue.Problems {
+			skipped = append(skipped, p.Error())
+		}
+		fmt.Fprintf(opts.Progress, "warning: skipping what this build cannot run:\n%v\n", err)
 	}
 	thresholds, err := s.ReportThresholds(reports.DefaultCatalog())
 	if err != nil {
@@ -112,6 +125,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.caps, r.skipped = caps, skipped
 	clock.Begin(r.rec.Start())
 	if err := r.execute(ctx); err != nil {
 		return nil, err
@@ -138,7 +152,8 @@ type run struct {
 	plan       *LoadPlan
 	progress   *progress
 
-	abort      chan reports.ThresholdResult
+	caps       Capabilities
+	skipped    []string // what this build could not run, when skipping was asked for
 	aborted    *reports.ThresholdResult
 	drainErr   error
 	conserved  []TenantConservation
@@ -151,7 +166,7 @@ func newRun(opts Options, parts *Parts, ths []reports.Threshold) (*run, error) {
 		return nil, fmt.Errorf("recorder: %w", err)
 	}
 	return &run{opts: opts, s: opts.Scenario, parts: parts, thresholds: ths, rec: rec,
-		plan: NewLoadPlan(opts.Scenario), abort: make(chan reports.ThresholdResult, 1),
+		plan:     NewLoadPlan(opts.Scenario),
 		progress: newProgress(opts.Progress, opts.Live, opts.ProgressEvery, opts.Scenario),
 	}, nil
 }

@@ -16,6 +16,8 @@ import (
 const (
 	InvariantConservation = "conservation"
 	InvariantTimeline     = "timeline_applied"
+	// InvariantSkipped lists what --skip-unsupported skipped; it records, it cannot fail.
+	InvariantSkipped = "skipped_unsupported"
 )
 
 // summarize builds the run's summary: everything recorded, the figures the parts know at
@@ -38,6 +40,13 @@ func (r *run) summarize(ctx context.Context) *reports.Summary {
 	}
 	reports.CheckInvariants(sum)
 	sum.Invariants = append(sum.Invariants, r.conservationInvariant(), r.timelineInvariant())
+	if len(r.skipped) > 0 {
+		sum.Invariants = append(sum.Invariants, reports.InvariantResult{
+			Name:        InvariantSkipped,
+			Description: "parts of the scenario this build cannot run, skipped on request",
+			Verdict:     reports.VerdictPass, Observed: float64(len(r.skipped)),
+			Message: strings.Join(r.skipped, "; ")})
+	}
 	reports.EvaluateAll(sum, r.thresholds)
 	sum.Finalize()
 	return sum

@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -49,6 +50,11 @@ func (r *run) steps() []step {
 // actionStep returns the step of a discrete action, or false for a load change.
 func (r *run) actionStep(e scenarios.Event) (step, bool) {
 	st := step{at: e.At.D(), label: e.Region}
+	if reason, ok := r.caps.Unsupported[e.Action]; ok {
+		st.kind, st.label = "skipped", e.Action+" "+e.Region
+		st.apply = func(context.Context) error { return &skippedError{reason} }
+		return st, true
+	}
 	switch e.Action {
 	case scenarios.ActionRegionDown:
 		st.kind, st.apply = reports.EventRegionDown, func(ctx context.Context) error {
@@ -98,6 +104,11 @@ func (r *run) actionStep(e scenarios.Event) (step, bool) {
 	return st, true
 }
 
+// skippedError marks a step skipped because this build cannot run it.
+type skippedError struct{ reason string }
+
+func (e *skippedError) Error() string { return e.reason }
+
 // as calls fn with part as a T, or fails when part has no such ability. Check refuses such
 // scenarios before a run starts, so this only fires when a Starter's capabilities are wrong.
 func as[T any](part any, fn func(T) error) error {
@@ -137,6 +148,11 @@ func (r *run) applyStep(ctx context.Context, st step) {
 	}
 	err := st.apply(ctx)
 	msg := st.label
+	var skip *skippedError
+	if errors.As(err, &skip) {
+		r.rec.Event(st.kind, nil, fmt.Sprintf("%s: %v: %s", st.label, ErrUnsupported, skip.reason))
+		return
+	}
 	if err != nil {
 		msg = fmt.Sprintf("%s failed: %v", st.label, err)
 		r.actionErrs = append(r.actionErrs, fmt.Sprintf("%s at %s: %v", st.kind, st.at, err))
