@@ -113,3 +113,34 @@ func TestCompareConfigValidate(t *testing.T) {
 	require.ErrorContains(t, err, "confidence 1.5")
 	require.ErrorContains(t, err, "min samples 1")
 }
+
+// TestCompareFalsePositiveRate reproduces the figures in docs/reports.md: 30 pairs of runs
+// of the same build, at the defaults and at 95% confidence without a minimum change.
+func TestCompareFalsePositiveRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 60 runs")
+	}
+	const pairs = 30
+	runs := make([]*Summary, 2*pairs)
+	for i := range runs {
+		runs[i] = synthRun{seed: uint64(1000 + i), seconds: 120, samples: 10}.build(t)
+	}
+	for _, tc := range []struct {
+		name    string
+		cfg     CompareConfig
+		atLeast float64
+	}{
+		{"defaults", CompareConfig{}, 0.99},
+		{"95% confidence, no floor", CompareConfig{Confidence: 0.95, MinChange: -1}, 0.95},
+	} {
+		var total, unchanged int
+		for i := 0; i < len(runs); i += 2 {
+			c, err := Compare(runs[i], runs[i+1], tc.cfg)
+			require.NoError(t, err)
+			total += len(c.Metrics)
+			unchanged += c.Counts[ChangeNone]
+		}
+		t.Logf("%s: %d of %d unchanged", tc.name, unchanged, total)
+		require.GreaterOrEqual(t, float64(unchanged)/float64(total), tc.atLeast, tc.name)
+	}
+}

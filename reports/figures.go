@@ -11,46 +11,38 @@ type Figure struct {
 	Value string `json:"value"`
 }
 
+// keyFigureSpecs are the metric aggregates KeyFigures reports when the run has them.
+var keyFigureSpecs = []struct {
+	name, metric string
+	agg          Aggregation
+	unit         Unit
+}{
+	{"events acknowledged per second", MetricEventsAcked, Aggregation{Name: "rate"}, UnitNone},
+	{"events acknowledged", MetricEventsAcked, Aggregation{Name: "count"}, UnitCount},
+	{"events lost", MetricEventsLost, Aggregation{Name: "count"}, UnitCount},
+	{"ingest latency p(50)", MetricIngestLatency, Aggregation{"p", 50}, UnitSeconds},
+	{"ingest latency p(99)", MetricIngestLatency, Aggregation{"p", 99}, UnitSeconds},
+	{"ingest latency max", MetricIngestLatency, Aggregation{Name: "max"}, UnitSeconds},
+	{"Cosmos DB latency p(99)", MetricCosmosLatency, Aggregation{"p", 99}, UnitSeconds},
+	{"429 ratio", MetricThrottleRatio, Aggregation{Name: "rate"}, UnitRatio},
+	{"429 responses", MetricCosmosThrottled, Aggregation{Name: "count"}, UnitCount},
+	{"scale actions", MetricScaleActions, Aggregation{Name: "count"}, UnitCount},
+	{"RU/s consumed (mean)", MetricRUConsumed, Aggregation{Name: "rate"}, UnitNone},
+	{"RU/s provisioned (mean)", MetricRUProvisioned, Aggregation{Name: "avg"}, UnitNone},
+}
+
 // KeyFigures picks the headline numbers of a run that has the data for them: throughput,
 // latency, throttling, scaling, failover, migrations and cost.
 func KeyFigures(s *Summary) []Figure {
 	var out []Figure
-	add := func(name string, v float64, ok bool, u Unit) {
-		if ok {
-			out = append(out, Figure{name, formatValue(v, u)})
+	for _, f := range keyFigureSpecs {
+		if len(s.Find(f.metric, nil)) == 0 {
+			continue
+		}
+		if v, ok := s.Aggregate(f.metric, nil, f.agg, whole(s.Run.DurationSeconds)); ok {
+			out = append(out, Figure{f.name, formatValue(v, f.unit)})
 		}
 	}
-	whole := whole(s.Run.DurationSeconds)
-	agg := func(metric, a string, pct float64) (float64, bool) {
-		if len(s.Find(metric, nil)) == 0 {
-			return 0, false
-		}
-		return s.Aggregate(metric, nil, Aggregation{Name: a, Percentile: pct}, whole)
-	}
-	v, ok := agg(MetricEventsAcked, "rate", 0)
-	add("events acknowledged per second", v, ok, UnitNone)
-	v, ok = agg(MetricEventsAcked, "count", 0)
-	add("events acknowledged", v, ok, UnitCount)
-	v, ok = agg(MetricEventsLost, "count", 0)
-	add("events lost", v, ok, UnitCount)
-	for _, p := range []float64{50, 99} {
-		v, ok = agg(MetricIngestLatency, "p", p)
-		add(fmt.Sprintf("ingest latency p(%g)", p), v, ok, UnitSeconds)
-	}
-	v, ok = agg(MetricIngestLatency, "max", 0)
-	add("ingest latency max", v, ok, UnitSeconds)
-	v, ok = agg(MetricCosmosLatency, "p", 99)
-	add("Cosmos DB latency p(99)", v, ok, UnitSeconds)
-	v, ok = agg(MetricThrottleRatio, "rate", 0)
-	add("429 ratio", v, ok, UnitRatio)
-	v, ok = agg(MetricCosmosThrottled, "count", 0)
-	add("429 responses", v, ok, UnitCount)
-	v, ok = agg(MetricScaleActions, "count", 0)
-	add("scale actions", v, ok, UnitCount)
-	v, ok = agg(MetricRUConsumed, "rate", 0)
-	add("RU/s consumed (mean)", v, ok, UnitNone)
-	v, ok = agg(MetricRUProvisioned, "avg", 0)
-	add("RU/s provisioned (mean)", v, ok, UnitNone)
 	out = append(out, failoverFigures(s)...)
 	out = append(out, migrationFigures(s)...)
 	return append(out, costFigures(s)...)

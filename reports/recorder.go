@@ -96,11 +96,18 @@ type liveSeries struct {
 	mu sync.Mutex
 	s  Series
 	g  geometry
-	// cur collects a trend's current second, curSec, in a dense histogram (cheap to record
-	// into); it is packed into s.Seconds when a later second starts.
-	cur    *hdr.Histogram
-	curSec int
+	// A trend's current second, curSec, is collected cheaply and packed into s.Seconds
+	// when a later second starts: up to pendingLimit raw values in pending (sorted and
+	// appended to the packed histogram at the end of the second), beyond that in the dense
+	// histogram cur, whose packing costs a scan of all its buckets.
+	pending []int64
+	cur     *hdr.Histogram
+	curSec  int
 }
+
+// pendingLimit is how many observations of one second a trend keeps raw before it switches
+// to a dense histogram for the rest of that second.
+const pendingLimit = 2048
 
 // series returns the live series for name and labels, creating it after checking the
 // catalogue; overflowing label sets are folded.
@@ -268,15 +275,12 @@ func (t *Trend) ObserveAt(at time.Time, v float64) {
 	ls := t.ls
 	ls.mu.Lock()
 	switch {
-	case sec == ls.curSec:
-		_ = ls.cur.RecordValue(x)
 	case sec > ls.curSec:
 		ls.flush()
-		if ls.cur == nil {
-			ls.cur = ls.g.newDense()
-		}
 		ls.curSec = sec
-		_ = ls.cur.RecordValue(x)
+		fallthrough
+	case sec == ls.curSec:
+		ls.observeCurrent(x)
 	default:
 		// A late observation for a second already packed.
 		ls.grow(sec)
@@ -290,18 +294,57 @@ func (t *Trend) ObserveAt(at time.Time, v float64) {
 	ls.mu.Unlock()
 }
 
+// observeCurrent records x in the current second; ls.mu is held.
+func (ls *liveSeries) observeCurrent(x int64) {
+	if ls.cur != nil && ls.cur.TotalCount() > 0 {
+		_ = ls.cur.RecordValue(x)
+		return
+	}
+	ls.pending = append(ls.pending, x)
+	if len(ls.pending) < pendingLimit {
+		return
+	}
+	if ls.cur == nil {
+		ls.cur = ls.g.newDense()
+	}
+	for _, p := range ls.pending {
+		_ = ls.cur.RecordValue(p)
+	}
+	ls.pending = ls.pending[:0]
+}
+
 // flush packs the current second into s.Seconds; ls.mu is held.
 func (ls *liveSeries) flush() {
-	if ls.cur == nil || ls.curSec < 0 || ls.cur.TotalCount() == 0 {
+	if ls.curSec < 0 || (len(ls.pending) == 0 && (ls.cur == nil || ls.cur.TotalCount() == 0)) {
 		return
 	}
 	ls.grow(ls.curSec)
-	if h := ls.s.Seconds[ls.curSec]; h != nil {
-		h.p.MergeFrom(ls.cur)
-	} else {
-		ls.s.Seconds[ls.curSec] = fromDense(ls.g, ls.cur)
+	h := ls.s.Seconds[ls.curSec]
+	if h == nil {
+		h = &Histogram{g: ls.g, p: ls.g.newPacked()}
+		ls.s.Seconds[ls.curSec] = h
 	}
-	ls.cur.Reset()
+	ls.packCurrent(h, ls.pending)
+	ls.pending = ls.pending[:0]
+	if ls.cur != nil {
+		ls.cur.Reset()
+	}
+}
+
+// packCurrent adds the current second's observations to h; values is sorted in place.
+func (ls *liveSeries) packCurrent(h *Histogram, values []int64) {
+	slices.Sort(values)
+	for i := 0; i < len(values); {
+		j := i + 1
+		for j < len(values) && values[j] == values[i] {
+			j++
+		}
+		_ = h.p.RecordValues(values[i], int64(j-i))
+		i = j
+	}
+	if ls.cur != nil && ls.cur.TotalCount() > 0 {
+		h.p.MergeFrom(ls.cur)
+	}
 }
 
 // Event records an event now.
@@ -377,15 +420,16 @@ func (ls *liveSeries) snapshot() Series {
 			out.Seconds[i] = h.Clone()
 		}
 	}
-	if ls.cur != nil && ls.cur.TotalCount() > 0 {
+	if len(ls.pending) > 0 || (ls.cur != nil && ls.cur.TotalCount() > 0) {
 		for len(out.Seconds) <= ls.curSec {
 			out.Seconds = append(out.Seconds, nil)
 		}
-		if h := out.Seconds[ls.curSec]; h != nil {
-			h.p.MergeFrom(ls.cur)
-		} else {
-			out.Seconds[ls.curSec] = fromDense(ls.g, ls.cur)
+		h := out.Seconds[ls.curSec]
+		if h == nil {
+			h = &Histogram{g: ls.g, p: ls.g.newPacked()}
+			out.Seconds[ls.curSec] = h
 		}
+		ls.packCurrent(h, slices.Clone(ls.pending))
 	}
 	out.Histogram = mergeSeconds(ls.g, out.Seconds, whole(len(out.Seconds)))
 	out.Histogram.standard = true

@@ -147,3 +147,35 @@ func TestSamplesJSONNull(t *testing.T) {
 	require.True(t, math.IsNaN(got[1]))
 	require.Equal(t, 2.5, got[2])
 }
+
+// TestTrendPacksExactly records more observations in a second than are kept raw, so both
+// paths (raw values and the dense histogram) are used, and checks nothing is lost or moved.
+func TestTrendPacksExactly(t *testing.T) {
+	r, clk := newTestRecorder(t, 0)
+	tr, err := r.Trend(MetricCosmosLatency, nil)
+	require.NoError(t, err)
+	want := NewHistogram(UnitSeconds)
+	for sec, n := range []int{10, pendingLimit + 500, 0, 3} {
+		for i := range n {
+			v := float64((i*7919)%40000+sec) * 1e-6
+			tr.Observe(v)
+			want.Record(v)
+		}
+		if sec == 1 {
+			// A late observation lands in its own second.
+			tr.ObserveAt(r.Start(), 0.5)
+			want.Record(0.5)
+		}
+		clk.Advance(time.Second)
+	}
+	var s Summary
+	r.Fill(&s)
+	got := s.Find(MetricCosmosLatency, nil)[0]
+	require.EqualValues(t, 11, got.Seconds[0].Count())
+	require.EqualValues(t, pendingLimit+500, got.Seconds[1].Count())
+	require.Nil(t, got.Seconds[2])
+	require.Equal(t, want.Count(), got.Histogram.Count())
+	for _, p := range []float64{0, 10, 50, 90, 99, 99.99, 100} {
+		require.Equal(t, want.Quantile(p), got.Histogram.Quantile(p), "p%g", p)
+	}
+}
