@@ -2,6 +2,9 @@ package query
 
 import (
 	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -50,4 +53,31 @@ func TestKnownDifferences(t *testing.T) {
 	var back []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(row), &back))
 	require.Equal(t, []map[string]any{{"id": "1", "zeta": 1.0}}, back)
+}
+
+// TestDocListsEveryFunction keeps the Functions section of doc.go and the registry in
+// step: every name documented is implemented and every implemented name is documented.
+func TestDocListsEveryFunction(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	text := string(raw)
+	section := text[strings.Index(text, "# Functions"):strings.Index(text, "# Known gaps")]
+	documented := map[string]bool{}
+	for _, w := range regexp.MustCompile(`\b[A-Z][A-Z0-9_]+\b`).FindAllString(section, -1) {
+		switch w {
+		case "ISO", "UTC", "STATIC", "T07":
+			continue
+		}
+		documented[w] = true
+	}
+	implemented := map[string]bool{}
+	for _, name := range SupportedFunctions() {
+		base := strings.TrimSuffix(name, "STATIC")
+		require.True(t, documented[base], "%s is implemented but not documented", name)
+		implemented[base] = true
+	}
+	for name := range documented {
+		require.True(t, implemented[name], "%s is documented but not implemented", name)
+	}
 }
