@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/sim"
+	"github.com/stampede-load/stampede/sim/behavior"
 	"github.com/stampede-load/stampede/sim/org"
 	"github.com/stampede-load/stampede/sim/pace"
 	"github.com/stampede-load/stampede/sim/sink"
@@ -27,13 +28,13 @@ func init() {
 
 // sensorFlags are the flags of `stampede sensors`.
 type sensorFlags struct {
-	target, record, shard, profile, start, attacks, token, tokensFile  string
-	tenants                                                            stringList
-	seed                                                               uint64
-	duration, batchWait                                                time.Duration
-	rate, compression                                                  float64
-	tenantCount, users, computers, sensors, batchSize, queue, attempts int
-	gzip, seconds                                                      bool
+	target, record, shard, profile, start, attacks, token, tokensFile, mix string
+	tenants                                                                stringList
+	seed                                                                   uint64
+	duration, batchWait                                                    time.Duration
+	rate, compression                                                      float64
+	tenantCount, users, computers, sensors, batchSize, queue, attempts     int
+	gzip, seconds                                                          bool
 }
 
 // stringList is a repeatable string flag.
@@ -66,6 +67,8 @@ func (f *sensorFlags) register(fs *flag.FlagSet) {
 		"scenario time at the start, RFC 3339")
 	fs.StringVar(&f.attacks, "attacks", "",
 		"attacks per tenant: KIND@AT[+FOR],... such as brute-force@10s,kerberoasting@30s+5s")
+	fs.StringVar(&f.mix, "mix", "", "event mix, KIND=WEIGHT,... such as "+
+		"kerberos_tgs=30,dns_lookup=20,ntlm=5 (default: a typical domain controller)")
 	fs.StringVar(&f.token, "token", "", "bearer token for every tenant (or $STAMPEDE_SENSOR_TOKEN)")
 	fs.StringVar(&f.tokensFile, "tokens", "",
 		"file of 'TENANT SENSOR TOKEN' (or 'TENANT TOKEN') lines, as issued at onboarding")
@@ -130,6 +133,14 @@ func (f *sensorFlags) config(logger *slog.Logger) (sim.Config, error) {
 		Clock:     pace.Clock{Start: start, Compression: f.compression},
 		BatchSize: f.batchSize, BatchWait: f.batchWait, Gzip: f.gzip, QueueBatches: f.queue,
 		MaxAttempts: f.attempts, Logger: logger,
+	}
+	if f.mix != "" {
+		mix, err := behavior.ParseMix(f.mix)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			cfg.Behavior.Mix = mix
+		}
 	}
 	for _, name := range names {
 		cfg.Tenants = append(cfg.Tenants, sim.TenantSpec{

@@ -130,7 +130,7 @@ func TestConfigValidate(t *testing.T) {
 		"churn"} {
 		require.ErrorContains(t, err, want)
 	}
-	require.ErrorContains(t, Mix{api.KindNTLM: 0}.Validate(), "positive weight")
+	require.ErrorContains(t, Mix{api.KindNTLM: 0}.Validate(), "positive, finite")
 	_, err = NewGenerator(1, newOrg(t, 10), 5, Config{}, pace.Clock{})
 	require.ErrorContains(t, err, "sensor 5")
 }

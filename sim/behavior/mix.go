@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/stampede-load/stampede/backend/api"
 )
@@ -42,8 +44,8 @@ func (m Mix) Validate() error {
 			total += w
 		}
 	}
-	if len(errs) == 0 && total <= 0 {
-		errs = append(errs, errors.New("mix: at least one kind needs a positive weight"))
+	if len(errs) == 0 && (total <= 0 || math.IsInf(total, 0)) {
+		errs = append(errs, errors.New("mix: want a positive, finite total weight"))
 	}
 	return errors.Join(errs...)
 }
@@ -66,4 +68,36 @@ func (m Mix) table() (kinds []api.Kind, thresholds []uint32) {
 	}
 	thresholds[len(thresholds)-1] = 1<<32 - 1
 	return kinds, thresholds
+}
+
+// ParseMix parses "kind=weight,..." (e.g. "kerberos_tgs=30,dns_lookup=20,ntlm=5") into a
+// Mix, reporting every bad item. Kinds are the wire names of backend/api.
+func ParseMix(s string) (Mix, error) {
+	m := Mix{}
+	var errs []error
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, weight, ok := strings.Cut(item, "=")
+		kind, known := api.ParseKind(strings.TrimSpace(name))
+		w, err := strconv.ParseFloat(strings.TrimSpace(weight), 64)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("mix item %d %q: want KIND=WEIGHT", i+1, item))
+		case !known || !kind.Valid():
+			errs = append(errs, fmt.Errorf("mix item %d %q: unknown kind", i+1, item))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("mix item %d %q: weight is not a number", i+1, item))
+		default:
+			m[kind] = w
+		}
+	}
+	if len(errs) == 0 {
+		if err := m.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return m, errors.Join(errs...)
 }
