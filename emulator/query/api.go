@@ -213,8 +213,9 @@ func (b *Bound) constant(e expr) any {
 }
 
 // Streamable reports whether rows can be produced one document at a time with Apply,
-// in document order: true when the query has no ORDER BY, GROUP BY, aggregate, DISTINCT
-// or OFFSET/LIMIT. TOP alone keeps a query streamable; see Top.
+// in document order: true when the query has a FROM clause and no ORDER BY, GROUP BY,
+// aggregate, DISTINCT or OFFSET/LIMIT, and no TOP inside a FROM subquery. A top-level
+// TOP keeps a query streamable; the caller stops after Top rows.
 func (b *Bound) Streamable() bool { return b.q.sel.streamable() }
 
 // Top returns the TOP count; ok is false without TOP.

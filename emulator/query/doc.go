@@ -60,7 +60,7 @@
 // are undefined. AND and OR are three-valued (false AND undefined is false, true OR
 // undefined is true). Arithmetic needs numbers and yields undefined for non-finite
 // results (1/0). A function with an undefined argument yields undefined without being
-// called, except the IS_* type checks and IIF.
+// called, except the IS_* type checks, IIF and CHOOSE.
 //
 // ORDER BY items must be document paths (c.name, c.a[0].b, or a path of a JOIN alias),
 // as the service requires; computed expressions are refused. ORDER BY sorts across types

@@ -13,7 +13,7 @@ import (
 type function struct {
 	minArgs, maxArgs int  // maxArgs -1: variadic
 	usesRegex        bool // caches compiled patterns on the Bound
-	// takesUndefined marks the type checks and IIF; every other function yields undefined
+	// takesUndefined marks the type checks, IIF and CHOOSE; every other function yields undefined
 	// without being called when an argument is undefined, as Cosmos DB documents.
 	takesUndefined bool
 	impl           func(e *env, n *callExpr, args []any) any
