@@ -22,14 +22,15 @@ import (
 // TenantSpec describes a tenant to onboard.
 type TenantSpec struct {
 	// ID names the tenant: 1..128 bytes of [A-Za-z0-9._-] (the wire protocol's alphabet).
-	ID string
+	ID string `json:"id"`
 	// Sensors are the ids of the tenant's sensors; each gets its own token.
-	Sensors []string
+	Sensors []string `json:"sensors"`
 	// WorkStart and WorkEnd bound the tenant's working hours, local hours of day 0..24
 	// (default 8 and 18). The elastic scaler scales down outside them.
-	WorkStart, WorkEnd int
+	WorkStart int `json:"workStart"`
+	WorkEnd   int `json:"workEnd"`
 	// UTCOffsetHours is the tenant's time zone offset from UTC (-12..14).
-	UTCOffsetHours int
+	UTCOffsetHours int `json:"utcOffsetHours"`
 }
 
 // Validate reports every invalid field.
@@ -81,11 +82,11 @@ func validID(s string) bool {
 
 // TenantInfo is what onboarding returns: where the tenant lives and its sensors' tokens.
 type TenantInfo struct {
-	ID       string
-	Database string
+	ID       string `json:"id"`
+	Database string `json:"database"`
 	// Tokens maps each sensor id to the bearer token it must send. Only the SHA-256 of a
 	// token is stored; the token itself is returned here once.
-	Tokens map[string]string
+	Tokens map[string]string `json:"tokens"`
 }
 
 // sensorRef is who a token belongs to.
