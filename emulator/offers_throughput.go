@@ -166,7 +166,7 @@ func (s *Server) registerContainer(c *container, now time.Time) {
 		return
 	}
 	s.registerDatabaseLocked(c.db, now)
-	tp.engine.DeleteContainer(c.db.id, c.id, now) // a container recreated under its name
+	tp.engine.DeleteContainer(c.db.id, c.id, "", now) // a container recreated under its name
 	offer := offerOf(c.offer)
 	shared := offer == nil && c.db.offer != (offerSettings{})
 	if offer != nil || shared {

@@ -183,7 +183,7 @@ func (s *Server) maintainThroughput(now time.Time) {
 	}
 	for rid, c := range tp.containers {
 		if c.deleted.Load() {
-			tp.engine.DeleteContainer(c.db.id, c.id, now)
+			tp.engine.DeleteContainer(c.db.id, c.id, c.rid, now)
 			delete(tp.containers, rid)
 			delete(tp.splits, c)
 			tp.registered.Delete(rid)

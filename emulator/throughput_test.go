@@ -98,13 +98,16 @@ func (f *tpFixture) writeUntilThrottled(c *azcosmos.ContainerClient, prefix, pk 
 func (f *tpFixture) second(container string, at time.Time) throughput.ContainerSecond {
 	f.t.Helper()
 	from := at.Truncate(time.Second)
+	var found *throughput.ContainerSecond
 	for _, s := range f.srv.Throughput().Seconds(from, from.Add(time.Second)) {
 		if s.Container == container {
-			return s
+			found = &s // the last one: a container recreated under the name
 		}
 	}
-	f.t.Fatalf("no accounting for %q at %v", container, from)
-	return throughput.ContainerSecond{}
+	if found == nil {
+		f.t.Fatalf("no accounting for %q at %v", container, from)
+	}
+	return *found
 }
 
 func require429(t *testing.T, err error) *azcore.ResponseError {
@@ -438,4 +441,21 @@ func TestThroughput_RealClockWithSDKRetries(t *testing.T) {
 		require.InDelta(t, 400, s.ConsumedRU, 400*0.05, "second %v", s.Time)
 		require.Positive(t, s.Throttled, "second %v", s.Time)
 	}
+}
+
+func TestThroughput_RecreatedContainerKeepsItsOffer(t *testing.T) {
+	f := newTPFixture(t, ThroughputConfig{MaintenanceInterval: time.Hour})
+	ctx := context.Background()
+	old := f.container("c", azcosmos.NewManualThroughputProperties(400))
+	_, err := old.Delete(ctx, nil)
+	require.NoError(t, err)
+	c := f.container("c", azcosmos.NewManualThroughputProperties(1_000))
+	f.srv.maintainThroughput(f.clock.now()) // notices the old container's deletion
+
+	read, err := c.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	ru, _ := read.ThroughputProperties.ManualThroughput()
+	require.Equal(t, int32(1_000), ru)
+	require429(t, f.writeUntilThrottled(c, "x", "a"))
+	require.InDelta(t, 1_000, f.second("c", f.clock.now()).ConsumedRU, 50)
 }

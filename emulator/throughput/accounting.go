@@ -38,7 +38,8 @@ type ContainerSecond struct {
 
 // Seconds returns the accounting of every container for each whole second in [from, to),
 // oldest first, within the configured history. Seconds in which a container did not exist
-// are left out. Reading settles nothing: it is safe at any time and costs no budget.
+// are left out; in the second a container was deleted and recreated under its name both
+// appear, the deleted one first. Reading settles nothing: it is safe at any time and costs no budget.
 func (e *Engine) Seconds(from, to time.Time) []ContainerSecond {
 	first := max(from.Unix(), to.Unix()-int64(e.historyLen))
 	last := to.Unix() // exclusive
@@ -61,10 +62,13 @@ func (e *Engine) allContainers() []*container {
 	defer e.mu.Unlock()
 	out := e.allContainersLocked()
 	slices.SortFunc(out, func(a, b *container) int {
-		if a.db != b.db {
+		switch {
+		case a.db != b.db:
 			return compareStrings(a.db, b.db)
+		case a.name != b.name:
+			return compareStrings(a.name, b.name)
 		}
-		return compareStrings(a.name, b.name)
+		return a.created.Compare(b.created) // a deleted container before its successor
 	})
 	return out
 }

@@ -263,11 +263,16 @@ func (e *Engine) publishLocked(change func(map[partKey]*partition)) {
 	e.parts.Store(&m)
 }
 
-// DeleteContainer forgets a container; its accounting and bills stay readable.
-func (e *Engine) DeleteContainer(db, name string, now time.Time) {
+// DeleteContainer forgets the container registered as db/name, if its _rid is rid (any
+// _rid when rid is ""), so that deleting an old container cannot forget a new one created
+// under the same name. Its accounting and bills stay readable.
+func (e *Engine) DeleteContainer(db, name, rid string, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.deleteContainerLocked(Target{db, name}, now)
+	t := Target{db, name}
+	if c := e.containers[t]; c != nil && (rid == "" || c.rid == rid) {
+		e.deleteContainerLocked(t, now)
+	}
 }
 
 func (e *Engine) deleteContainerLocked(t Target, now time.Time) {
