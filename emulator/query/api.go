@@ -235,11 +235,24 @@ func (b *Bound) Apply(doc any) ([]any, error) {
 		return nil, &Error{Pos: s.pos, Msg: "GROUP BY and aggregates need every document; use Execute"}
 	}
 	e := b.newEnv()
-	c := newCollector(s, e, true)
-	if err := s.feed(e, one(doc), c.add); err != nil && !errors.Is(err, errStop) {
+	var rows []any
+	emit := func(e *env) error {
+		if v := s.project(e); !isUndefined(v) {
+			rows = append(rows, v)
+		}
+		return e.err
+	}
+	var err error
+	if len(s.sources) == 0 || s.sources[0].sub == nil {
+		e.vars[0] = doc
+		err = s.enumerate(e, 0, emit)
+	} else {
+		err = s.feed(e, one(doc), emit)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return c.finish(e)
+	return rows, nil
 }
 
 // Execute runs the whole query over docs and returns its rows in order. docs yields

@@ -12,7 +12,7 @@ var errStop = errors.New("enough rows")
 // run executes s. docs feeds the container when s reads it (the top-level query); nested
 // selects pass nil and read the aliases of the enclosing rows from e.
 func (s *selectStmt) run(e *env, docs iter.Seq[any]) ([]any, error) {
-	c := newCollector(s, e, false)
+	c := newCollector(s, e)
 	if err := s.feed(e, docs, c.add); err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
@@ -129,7 +129,6 @@ type sortedRow struct {
 // collector accumulates the rows of one SELECT execution.
 type collector struct {
 	s       *selectStmt
-	perDoc  bool // Apply: no DISTINCT, ORDER BY, OFFSET, LIMIT or TOP
 	rows    []sortedRow
 	seen    map[string]bool
 	groups  map[string]*group
@@ -146,8 +145,8 @@ type group struct {
 	accs []accumulator
 }
 
-func newCollector(s *selectStmt, e *env, perDoc bool) *collector {
-	c := &collector{s: s, perDoc: perDoc, maxRows: -1, top: -1, limit: -1}
+func newCollector(s *selectStmt, e *env) *collector {
+	c := &collector{s: s, maxRows: -1, top: -1, limit: -1}
 	if s.top != nil {
 		c.top = e.b.count(s.top)
 	}
@@ -160,7 +159,7 @@ func newCollector(s *selectStmt, e *env, perDoc bool) *collector {
 	if s.grouped() {
 		c.groups = map[string]*group{}
 	}
-	if !perDoc && !s.grouped() && len(s.orderBy) == 0 {
+	if !s.grouped() && len(s.orderBy) == 0 {
 		c.maxRows = c.stopAfter()
 	}
 	return c
@@ -189,7 +188,7 @@ func (c *collector) add(e *env) error {
 		return nil
 	}
 	row := sortedRow{val: v}
-	if !c.perDoc && len(c.s.orderBy) > 0 {
+	if len(c.s.orderBy) > 0 {
 		row.keys = make([]any, len(c.s.orderBy))
 		for i, o := range c.s.orderBy {
 			row.keys[i] = o.expr.eval(e)
@@ -203,7 +202,7 @@ func (c *collector) add(e *env) error {
 }
 
 func (c *collector) duplicate(v any) bool {
-	if c.seen == nil || c.perDoc {
+	if c.seen == nil {
 		return false
 	}
 	c.keyBuf = appendKey(c.keyBuf[:0], v)
@@ -238,13 +237,10 @@ func (c *collector) finish(e *env) ([]any, error) {
 			return nil, err
 		}
 	}
-	if len(c.s.orderBy) > 0 && !c.perDoc {
+	if len(c.s.orderBy) > 0 {
 		c.sortRows()
 	}
-	rows := c.rows
-	if !c.perDoc {
-		rows = c.window(rows)
-	}
+	rows := c.window(c.rows)
 	out := make([]any, len(rows))
 	for i, r := range rows {
 		out[i] = r.val
