@@ -7,6 +7,7 @@ import (
 	"iter"
 	"math"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -60,7 +61,11 @@ func Parse(text string) (*Query, error) {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tokEOF {
-		return nil, &Error{Pos: t.pos, Msg: "unexpected " + describe(t) + " after the end of the query"}
+		msg := "unexpected " + describe(t) + " after the end of the query"
+		if t.kind == tokIdent && strings.EqualFold(t.text, "IS") {
+			msg += "; Cosmos SQL has no IS [NOT] NULL, use IS_NULL(x) or IS_DEFINED(x)"
+		}
+		return nil, &Error{Pos: t.pos, Msg: msg}
 	}
 	r := &resolver{nslots: 1}
 	if err := r.resolveSelect(sel, nil, true); err != nil {

@@ -32,6 +32,8 @@ func TestParseErrors(t *testing.T) {
 			"user-defined functions (udf.name) are not supported", 13},
 		{"wrong arity", "SELECT VALUE UPPER(c.x, 1) FROM c", "UPPER takes 1 argument(s), got 2", 13},
 		{"variadic arity", "SELECT VALUE CONCAT('a') FROM c", "CONCAT takes at least 2 arguments, got 1", 13},
+		{"COUNT(*)", "SELECT COUNT(*) FROM c", "'*' is not a function argument; write COUNT(1)", 13},
+		{"IS NULL", "SELECT * FROM c WHERE c.x IS NULL", "use IS_NULL(x) or IS_DEFINED(x)", 26},
 		{"aggregate arity", "SELECT VALUE COUNT() FROM c", "COUNT takes exactly one argument", 13},
 		{"aggregate in WHERE", "SELECT * FROM c WHERE COUNT(1) > 1",
 			"aggregate COUNT is only allowed in the select list", 22},

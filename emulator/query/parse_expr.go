@@ -374,6 +374,10 @@ func (p *parser) parseIdentifier(t token) (expr, error) {
 			"supported; EXISTS, ARRAY and scalar (SELECT ...) subqueries are"}
 	}
 	p.i++
+	if p.isOp("*") {
+		return nil, &Error{Pos: p.peek().pos, Msg: "'*' is not a function argument; write " +
+			strings.ToUpper(t.text) + "(1) to count rows"}
+	}
 	var args []expr
 	if !p.acceptOp(")") {
 		var err error
