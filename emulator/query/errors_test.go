@@ -34,6 +34,7 @@ func TestParseErrors(t *testing.T) {
 		{"variadic arity", "SELECT VALUE CONCAT('a') FROM c", "CONCAT takes at least 2 arguments, got 1", 13},
 		{"COUNT(*)", "SELECT COUNT(*) FROM c", "'*' is not a function argument; write COUNT(1)", 13},
 		{"IS NULL", "SELECT * FROM c WHERE c.x IS NULL", "use IS_NULL(x) or IS_DEFINED(x)", 26},
+		{"VALUE with a list", "SELECT VALUE c.a, c.b FROM c", "SELECT VALUE takes exactly one expression", 16},
 		{"aggregate arity", "SELECT VALUE COUNT() FROM c", "COUNT takes exactly one argument", 13},
 		{"aggregate in WHERE", "SELECT * FROM c WHERE COUNT(1) > 1",
 			"aggregate COUNT is only allowed in the select list", 22},

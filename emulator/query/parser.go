@@ -166,6 +166,10 @@ func (p *parser) parseSelection(s *selectStmt) error {
 		e, err := p.parseExpr()
 		s.value = true
 		s.items = []selectItem{{expr: e, pos: pos}}
+		if err == nil && (p.isOp(",") || p.isKeyword("AS")) {
+			return &Error{Pos: p.peek().pos, Msg: "SELECT VALUE takes exactly one expression and no " +
+				"alias; use an object such as VALUE {a: c.a, b: c.b}"}
+		}
 		return err
 	}
 	for {
