@@ -1,9 +1,6 @@
 package query
 
-import (
-	"math"
-	"strings"
-)
+import "math"
 
 func (n *literal) eval(*env) any    { return n.val }
 func (n *paramRef) eval(e *env) any { return e.b.params[n.idx] }
@@ -322,12 +319,4 @@ func (n *subqueryExpr) eval(e *env) any {
 		return undefined
 	}
 	return rows[0]
-}
-
-// hasPrefixFold reports whether s starts with prefix, ignoring case when fold is set.
-func hasPrefixFold(s, prefix string, fold bool) bool {
-	if !fold {
-		return strings.HasPrefix(s, prefix)
-	}
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
