@@ -36,6 +36,9 @@ type Backend struct {
 	ready      atomic.Bool
 	migration  *migrationState
 
+	// wallNow is the wall clock for write-behind ages; tests replace it.
+	wallNow func() time.Time
+
 	runCtx  context.Context
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
@@ -52,7 +55,7 @@ func New(cfg Config) (*Backend, error) {
 	cfg = cfg.withDefaults()
 	b := &Backend{cfg: cfg, log: cfg.Logger.With("component", "backend"),
 		epoch: time.Now().UnixNano(), tenants: map[string]*tenant{},
-		tokens: map[[32]byte]sensorRef{}, migration: newMigrationState()}
+		tokens: map[[32]byte]sensorRef{}, migration: newMigrationState(), wallNow: time.Now}
 	b.generation.Store(int64(cfg.Generation))
 	b.metrics = newMetrics(cfg.Registerer)
 	if cfg.Scaling == ScalingElastic {

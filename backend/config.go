@@ -20,6 +20,8 @@ import (
 const (
 	DefaultNodes            = 2
 	DefaultFlushInterval    = 5 * time.Second
+	DefaultFlushEvents      = 64
+	flushDelayIntervals     = 12 // default MaxFlushDelay in flush intervals
 	DefaultMaxDirty         = 50_000
 	DefaultMaxQueuedEvents  = 500_000
 	DefaultFlushConcurrency = 32
@@ -57,8 +59,16 @@ type Config struct {
 	// NodeNames optionally names the nodes (for fences in documents); when several
 	// processes share tenants, names must be unique across them. Default "n0", "n1", ...
 	NodeNames []string
-	// FlushInterval is how often coalesced changes are written to Cosmos DB.
+	// FlushInterval is how often a node runs a flush cycle. A cycle writes each changed
+	// entity that has FlushEvents events waiting or has waited MaxFlushDelay; the others
+	// keep coalescing. Drain and memory pressure (MaxDirty) write everything.
 	FlushInterval time.Duration
+	// FlushEvents is how many waiting events make an entity due at the next cycle.
+	// Default 64; 1 writes every changed entity every cycle.
+	FlushEvents int
+	// MaxFlushDelay bounds how long an acknowledged event waits in memory before a cycle
+	// writes it (the write-behind window). Default 12 flush intervals (60 s by default).
+	MaxFlushDelay time.Duration
 	// MaxDirty is how many changed entities a node holds before flushing early; at four times
 	// this ingest answers 503 until flushes catch up.
 	MaxDirty int
@@ -109,9 +119,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("backend: set exactly one of Key and Credential"))
 	}
 	if c.Nodes < 0 || c.FlushInterval < 0 || c.MaxDirty < 0 || c.MaxQueuedEvents < 0 ||
-		c.FlushConcurrency < 0 || c.MaxCachedDocs < 0 {
-		errs = append(errs, errors.New("backend: Nodes, FlushInterval, MaxDirty, MaxQueuedEvents, "+
-			"FlushConcurrency and MaxCachedDocs must not be negative"))
+		c.FlushConcurrency < 0 || c.MaxCachedDocs < 0 || c.FlushEvents < 0 || c.MaxFlushDelay < 0 {
+		errs = append(errs, errors.New("backend: Nodes, FlushInterval, FlushEvents, MaxFlushDelay, "+
+			"MaxDirty, MaxQueuedEvents, FlushConcurrency and MaxCachedDocs must not be negative"))
 	}
 	if len(c.NodeNames) != 0 && len(c.NodeNames) != c.withDefaults().Nodes {
 		errs = append(errs, fmt.Errorf("backend: NodeNames has %d names for %d nodes",
@@ -158,6 +168,10 @@ func (c Config) withDefaults() Config {
 	setInt(&c.Generation, MaxGeneration)
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval
+	}
+	setInt(&c.FlushEvents, DefaultFlushEvents)
+	if c.MaxFlushDelay == 0 {
+		c.MaxFlushDelay = flushDelayIntervals * c.FlushInterval
 	}
 	if c.Scaling == "" {
 		c.Scaling = ScalingManual

@@ -9,10 +9,16 @@
 //	POST /v1/ingest/batches  -> token auth per sensor (tenant isolation), decode, validate,
 //	                            dedupe by sensor+sequence, admission (429/503 + Retry-After)
 //	                         -> ack; events split by entity hash over the nodes
-//	node: fold into in-memory deltas (write-behind) -> flush every FlushInterval or MaxDirty:
-//	      read (or cached) profile -> migrate if old -> apply fenced delta -> replace If-Match
+//	node: fold into in-memory deltas (write-behind) -> a flush cycle every FlushInterval writes
+//	      each entity with FlushEvents events waiting or waiting MaxFlushDelay (all on Drain or
+//	      MaxDirty): read (or cached) profile -> migrate if old -> apply fenced delta -> replace If-Match
 //	      (412: re-read, merge, retry) -> UniqueEntity on first sight / directory news,
 //	      SystemProfile baseline, Alert documents from the detection engine
+//
+// Coalescing is what keeps Cosmos DB writes low: at the defaults (5 s cycles, 64 events or
+// 60 s per entity) a small simulated tenant at 2,000 events/s costs about 10 writes per 1,000
+// events at steady state, against about 75 when every changed entity is written every cycle
+// (TestCoalescingWritesPer1000Events). [Stats.WritesPer1000Events] reports it for every run.
 //
 // A write that fails (throttled past the policy's bounds, a regional outage, a timeout) keeps
 // its change in memory and is retried by the next flush, so sensors see no errors. A write
@@ -61,8 +67,8 @@
 //
 // # Limits
 //
-//   - Acknowledged events live in memory until flushed: a crash loses up to one flush
-//     interval of acknowledged events (the write-behind trade-off this system models).
+//   - Acknowledged events live in memory until flushed: a crash loses up to MaxFlushDelay of
+//     acknowledged events (the write-behind trade-off this system models).
 //   - Dedupe remembers the last 1024 sequence numbers per sensor, in memory; a restart forgets
 //     them, so a sensor retrying across a restart can be counted twice.
 //   - Detection state is per process and starts cold after a restart.

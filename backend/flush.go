@@ -16,30 +16,28 @@ func (n *node) flushLoop(ctx context.Context) {
 	tick := time.NewTicker(n.b.cfg.FlushInterval)
 	defer tick.Stop()
 	for {
+		all := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-n.kick:
+			all = true
 		}
-		n.flush(ctx)
+		n.flush(ctx, all)
 	}
 }
 
-// flush writes every dirty entity once. Entities whose write fails stay dirty (with their
-// change fenced) and are retried by the next cycle, so an outage or throttling delays
-// storage but loses nothing. It returns the number of entities that failed.
-func (n *node) flush(ctx context.Context) int {
+// flush writes the dirty entities that are due (all of them when all is set) once.
+// Entities whose write fails stay dirty (with their change fenced) and are retried by the
+// next cycle, so an outage or throttling delays storage but loses nothing. It returns the
+// number of entities that failed.
+func (n *node) flush(ctx context.Context, all bool) int {
 	n.flushMu.Lock()
 	defer n.flushMu.Unlock()
 	start := time.Now()
 	n.mu.Lock()
-	batch := make([]takenSlot, len(n.dirty))
-	for i, e := range n.dirty {
-		batch[i] = takenSlot{e, e.slot}
-		e.slot = nil
-	}
-	n.dirty = n.dirty[:0]
+	batch := n.takeDue(all)
 	bases := n.baselines
 	n.baselines = map[*tenant]*baseline{}
 	n.mu.Unlock()
@@ -113,7 +111,7 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 			if withPending {
 				unit.delta.Merge(&s.pending.delta)
 			}
-			s.pending, s.delta = unit, profile.Delta{}
+			s.pending, s.delta, s.events = unit, profile.Delta{}, 0
 		}
 		return err
 	}
@@ -129,6 +127,26 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	}
 	s.pending, s.delta = nil, profile.Delta{}
 	return n.flushEntity(ctx, k, s, created)
+}
+
+// takeDue takes the slots due for writing out of the dirty list; n.mu must be held.
+func (n *node) takeDue(all bool) []takenSlot {
+	cfg := n.b.cfg
+	oldest := n.b.wallNow().Add(-cfg.MaxFlushDelay)
+	var batch []takenSlot
+	keep := n.dirty[:0]
+	for _, e := range n.dirty {
+		s := e.slot
+		if all || s.events >= cfg.FlushEvents || !s.since.After(oldest) || s.pending != nil || s.dir != nil {
+			batch = append(batch, takenSlot{e, s})
+			e.slot = nil
+			continue
+		}
+		keep = append(keep, e)
+	}
+	clear(n.dirty[len(keep):])
+	n.dirty = keep
+	return batch
 }
 
 // takenSlot is an entity's slot taken for a flush.
@@ -150,6 +168,8 @@ func (n *node) requeue(e *entity, s *slot) {
 		return
 	}
 	cur.delta.Merge(&s.delta)
+	cur.events += s.events
+	cur.since = s.since
 	cur.pending = s.pending
 	if s.dir != nil {
 		if cur.dir == nil {
@@ -183,7 +203,7 @@ func (b *Backend) Drain(ctx context.Context) error {
 	for {
 		failed := 0
 		for _, n := range b.nodes {
-			failed += n.flush(ctx)
+			failed += n.flush(ctx, true)
 		}
 		left := 0
 		for _, n := range b.nodes {

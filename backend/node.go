@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
@@ -45,6 +46,8 @@ type entity struct {
 
 // slot is one entity's unflushed state on its node.
 type slot struct {
+	since   time.Time     // wall clock when the slot got its first unflushed event
+	events  int           // events folded since the last flush attempt
 	delta   profile.Delta // folded since the last flush attempt
 	pending *flushUnit    // sent before, outcome unknown
 	dir     *dirInfo      // directory sync news for the UniqueEntity document
@@ -64,7 +67,7 @@ type node struct {
 	name   string
 	client *azcosmos.Client
 	policy *throttle.Policy
-	kick   chan struct{} // flush early
+	kick   chan struct{} // flush everything early (memory pressure)
 
 	inboxMu sync.Mutex
 	inbox   []work        // bounded by admission (Backend.queued)
@@ -137,6 +140,7 @@ func (n *node) applyLoop(ctx context.Context) {
 // apply folds a work item into the node's state.
 func (n *node) apply(w work) {
 	count := len(w.idx)
+	now := n.b.wallNow()
 	n.mu.Lock()
 	base := n.baselines[w.t]
 	if base == nil {
@@ -146,11 +150,11 @@ func (n *node) apply(w work) {
 	if w.idx == nil {
 		count = len(w.events)
 		for i := range w.events {
-			n.applyEvent(w.t, &w.events[i], base)
+			n.applyEvent(w.t, &w.events[i], base, now)
 		}
 	} else {
 		for _, i := range w.idx {
-			n.applyEvent(w.t, &w.events[i], base)
+			n.applyEvent(w.t, &w.events[i], base, now)
 		}
 	}
 	dirty := len(n.dirty)
@@ -164,7 +168,7 @@ func (n *node) apply(w work) {
 	}
 }
 
-func (n *node) applyEvent(t *tenant, e *api.Event, base *baseline) {
+func (n *node) applyEvent(t *tenant, e *api.Event, base *baseline, now time.Time) {
 	ref, _ := profile.Subject(e)
 	k := entKey{t: t, ref: ref}
 	ent := n.entities[k]
@@ -174,10 +178,11 @@ func (n *node) applyEvent(t *tenant, e *api.Event, base *baseline) {
 	}
 	s := ent.slot
 	if s == nil {
-		s = &slot{}
+		s = &slot{since: now}
 		ent.slot = s
 		n.dirty = append(n.dirty, ent)
 	}
+	s.events++
 	s.delta.Add(e)
 	if e.Kind.IsDirectorySync() {
 		s.noteDirectory(e)
