@@ -155,9 +155,10 @@ func (g rangeGroup) collect(sc queryScope, after int64, limit int, now int64) ([
 }
 
 // streamPage evaluates documents in position order until the page is full.
-func (rq *request) streamPage(c *container, b *query.Bound, sc queryScope, pageItems int) (
-	page, error,
-) {
+func (rq *request) streamPage(c *container, b *query.Bound, text string, sc queryScope,
+	pageItems int,
+) (page, error) {
+	selectAll := selectAllPattern.MatchString(text)
 	var tok *streamToken
 	pg := page{first: true}
 	if s := rq.header(hdrContinuation); s != "" {
@@ -186,7 +187,7 @@ func (rq *request) streamPage(c *container, b *query.Bound, sc queryScope, pageI
 				if cd.it == nil {
 					continue
 				}
-				rows, err := evalDoc(b, cd.it.body)
+				rows, err := evalDoc(b, cd.it.body, selectAll)
 				if err != nil {
 					return pg, err
 				}
@@ -217,8 +218,12 @@ func (rq *request) streamPage(c *container, b *query.Bound, sc queryScope, pageI
 	return pg, nil
 }
 
-// evalDoc runs the query's per-document pipeline on one stored body.
-func evalDoc(b *query.Bound, body []byte) ([][]byte, error) {
+// evalDoc runs the query's per-document pipeline on one stored body; for SELECT * the
+// row is the body itself.
+func evalDoc(b *query.Bound, body []byte, selectAll bool) ([][]byte, error) {
+	if selectAll {
+		return [][]byte{body}, nil
+	}
 	doc, err := decodeDoc(body)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"time"
@@ -95,6 +96,11 @@ func encodeRow(row, doc any, body []byte) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// selectAllPattern matches queries whose rows are the documents themselves, unchanged:
+// SELECT * FROM c, with an optional alias. They skip decoding and answer stored bytes.
+var selectAllPattern = regexp.MustCompile(`(?i)^\s*SELECT\s+\*\s+FROM\s+[A-Za-z_][A-Za-z0-9_]*` +
+	`(\s+(AS\s+)?[A-Za-z_][A-Za-z0-9_]*)?\s*$`)
 
 // queryDocuments runs the request's query over a few metadata documents (databases,
 // containers) in one page.
@@ -198,7 +204,7 @@ func (rq *request) runQuery(c *container, b *query.Bound, text string, sc queryS
 	started := time.Now()
 	var pg page
 	if b.Streamable() {
-		pg, err = rq.streamPage(c, b, sc, pageItems)
+		pg, err = rq.streamPage(c, b, text, sc, pageItems)
 	} else {
 		pg, err = rq.snapshotPage(c, b, text, sc, pageItems)
 	}

@@ -193,7 +193,9 @@ type partition struct {
 	log       []logEntry
 	logDead   int
 	lsn       int64
-	onCommit  func(logRecord)
+	// storedBytes is the size of the live documents' stored bodies, kept by commit.
+	storedBytes int64
+	onCommit    func(logRecord)
 }
 
 func newPartition(c *container, rangeID, min, max string) *partition {
@@ -228,6 +230,12 @@ func (it *item) expired(now int64) bool { return it.expires != 0 && now >= it.ex
 func (p *partition) commit(op opKind, key string, next *item) {
 	p.lsn++
 	s := p.items[key]
+	if s != nil && s.cur != nil {
+		p.storedBytes -= int64(len(s.cur.body))
+	}
+	if next != nil {
+		p.storedBytes += int64(len(next.body))
+	}
 	switch {
 	case op == opDelete:
 		if s != nil {
