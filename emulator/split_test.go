@@ -126,10 +126,16 @@ func TestSplit_RaiseSplitsAfterDelayAndKeepsEverything(t *testing.T) {
 	tmax, _ := info.ThroughputProperties.AutoscaleMaxThroughput()
 	require.Equal(t, int32(30_000), tmax)
 
+	var identities []azcosmos.ItemIdentity
 	for _, id := range before {
 		_, err := c.ReadItem(ctx, azcosmos.NewPartitionKeyString(id), id, nil)
 		require.NoError(t, err, "document %q after the split", id)
+		identities = append(identities,
+			azcosmos.ItemIdentity{ID: id, PartitionKey: azcosmos.NewPartitionKeyString(id)})
 	}
+	many, err := c.ReadManyItems(ctx, identities, nil)
+	require.NoError(t, err, "ReadMany with the ranges cached before the split")
+	require.Equal(t, len(before), len(many.Items))
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		require.NoError(t, err)
