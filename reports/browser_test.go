@@ -58,7 +58,7 @@ func TestReportHTMLRendersInChromium(t *testing.T) {
 	require.Contains(t, dom, `id="detection-table"`)
 
 	shot := filepath.Join(dir, "report.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,2400", page)
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,4800", page)
 	info, err := os.Stat(shot)
 	require.NoError(t, err)
 	require.Greater(t, info.Size(), int64(20_000), "a screenshot with charts is not tiny")

@@ -51,8 +51,9 @@ func ReadJSON(r io.Reader) (*Summary, error) {
 // Validate checks the summary's internal consistency: series kinds, lengths and histograms.
 func (s *Summary) Validate() error {
 	var errs []error
-	if s.Run.DurationSeconds < 0 {
-		errs = append(errs, fmt.Errorf("run duration %d: want >= 0", s.Run.DurationSeconds))
+	if s.Run.DurationSeconds < 0 || s.Run.DurationSeconds > maxRunSeconds {
+		errs = append(errs, fmt.Errorf("run duration %d s: want 0 to %d", s.Run.DurationSeconds,
+			maxRunSeconds))
 	}
 	seen := make(map[string]bool, len(s.Metrics))
 	for i := range s.Metrics {
@@ -69,17 +70,28 @@ func (s *Summary) Validate() error {
 	return errors.Join(errs...)
 }
 
+// maxRunSeconds bounds the timeline of a summary read from a file: 31 days.
+const maxRunSeconds = 31 * 24 * 3600
+
 func (m *Series) validate(duration int) error {
 	if m.Len() > duration {
 		return fmt.Errorf("%d samples for a %d s run", m.Len(), duration)
 	}
+	trendFields := m.Histogram != nil || len(m.Seconds) > 0
 	switch m.Kind {
 	case KindCounter, KindGauge:
+		if len(m.Totals) > 0 || trendFields {
+			return fmt.Errorf("a %s has only values", m.Kind)
+		}
 	case KindRate:
-		if len(m.Totals) != len(m.Values) {
-			return fmt.Errorf("rate has %d values and %d totals", len(m.Values), len(m.Totals))
+		if len(m.Totals) != len(m.Values) || trendFields {
+			return fmt.Errorf("a rate has as many values as totals (%d and %d), nothing else",
+				len(m.Values), len(m.Totals))
 		}
 	case KindTrend:
+		if len(m.Values) > 0 || len(m.Totals) > 0 {
+			return errors.New("a trend has only histograms")
+		}
 		want := geometryFor(m.Unit)
 		for _, h := range append([]*Histogram{m.Histogram}, m.Seconds...) {
 			if h != nil && h.g != want {

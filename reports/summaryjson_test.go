@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -146,5 +147,44 @@ func FuzzDecodeHistogram(f *testing.F) {
 		_ = d.Quantile(99)
 		_, err = d.encode()
 		require.NoError(t, err)
+	})
+}
+
+// FuzzReadJSON feeds arbitrary summaries to everything that reads one from a file:
+// compare, thresholds, invariants and the writers must never panic.
+func FuzzReadJSON(f *testing.F) {
+	var buf bytes.Buffer
+	s := synthRun{seed: 1, seconds: 3, tenants: 1, samples: 2}.build(f)
+	CheckInvariants(s)
+	s.Finalize()
+	if err := WriteJSON(&buf, s); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.String())
+	f.Add(`{"schemaVersion":1,"run":{"durationSeconds":2},"metrics":[{"name":"events_acked",` +
+		`"kind":"counter","unit":"count","values":[1,null]}]}`)
+	f.Add(`{"schemaVersion":1,"run":{"durationSeconds":2},"phases":[{"name":"p","startSeconds":5,` +
+		`"endSeconds":1}],"metrics":[{"name":"ingest_latency","kind":"trend","unit":"s",` +
+		`"seconds":[null,"u:AQE"]}]}`)
+	th, err := ParseThresholds(DefaultCatalog(), map[string][]ThresholdSpec{
+		MetricIngestLatency: {{Threshold: "p(99)<1s", Phase: "p"}},
+		MetricEventsAcked:   {{Threshold: "rate>1", Window: "1s-"}},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ReadJSON(strings.NewReader(in))
+		if err != nil || s.Run.DurationSeconds > 10_000 {
+			return // long timelines are valid but too slow to fuzz
+		}
+		_, err = Compare(s, s, CompareConfig{})
+		require.NoError(t, err)
+		EvaluateAll(s, th)
+		CheckInvariants(s)
+		s.Finalize()
+		require.NoError(t, WriteMarkdown(io.Discard, s))
+		require.NoError(t, WriteJUnit(io.Discard, s))
+		require.NoError(t, Merge(s, s))
 	})
 }
