@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -265,7 +266,7 @@ func (s *Server) runSplits(c *container, now time.Time) {
 	}
 	s.splitInto(c, s.pendingPartitions(c))
 	for _, p := range c.partitions() {
-		if total, _ := partitionStorage(p); total > s.tp.cfg.PartitionMaxBytes {
+		if total, _ := partitionStorage(p, math.MaxInt64); total > s.tp.cfg.PartitionMaxBytes {
 			if _, err := c.splitPartition(p); err != nil {
 				s.log.Warn("partition split failed", "database", c.db.id, "container", c.id,
 					"err", err)

@@ -39,7 +39,7 @@ func (s *Server) measureStorage(c *container, now time.Time) bool {
 	ks := &keyStorage{measured: now, nearFull: map[string]int64{}}
 	oversized := false
 	for _, p := range c.partitions() {
-		total, keys := partitionStorage(p)
+		total, keys := partitionStorage(p, threshold)
 		for k, n := range keys {
 			if n >= threshold {
 				ks.nearFull[k] = n
@@ -52,17 +52,24 @@ func (s *Server) measureStorage(c *container, now time.Time) bool {
 	return oversized
 }
 
-// partitionStorage is the bytes of p's live documents, in total and per partition key.
-func partitionStorage(p *partition) (int64, map[string]int64) {
+// partitionStorage is the bytes of p's live documents in total and, when the total
+// reaches keyThreshold (no key can hold more than its partition), per partition key.
+func partitionStorage(p *partition, keyThreshold int64) (int64, map[string]int64) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	var total int64
+	for _, sl := range p.items {
+		if sl.cur != nil {
+			total += int64(len(sl.cur.body))
+		}
+	}
+	if total < keyThreshold {
+		return total, nil
+	}
 	keys := map[string]int64{}
 	for _, sl := range p.items {
 		if sl.cur != nil {
-			n := int64(len(sl.cur.body))
-			total += n
-			keys[sl.cur.pk.key] += n
+			keys[sl.cur.pk.key] += int64(len(sl.cur.body))
 		}
 	}
 	return total, keys

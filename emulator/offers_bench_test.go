@@ -1,0 +1,41 @@
+package emulator
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkThrottlerAdmission16Callers measures what throughput enforcement adds to a
+// request in the emulator: the Throttler's Admit and Consume (registration check, engine
+// lookup, budget check and debit), with 16 concurrent callers on one partition.
+func BenchmarkThrottlerAdmission16Callers(b *testing.B) {
+	srv, err := New(Config{Throughput: &ThroughputConfig{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Close() })
+	d, err := srv.store.createDatabase("db", offerSettings{}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := srv.store.createContainer(d, containerProps{ID: "c",
+		PartitionKey: pkDefinition{Paths: []string{"/pk"}, Kind: "Hash", Version: 2}},
+		offerSettings{Throughput: 10_000}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.registerContainer(c, time.Now())
+	ref := c.partitions()[0].ref()
+	t := srv.cfg.Throttler
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			now := time.Now()
+			if _, ok := t.Admit(ref, now); ok {
+				t.Consume(ref, now, 0.001)
+			}
+		}
+	})
+}
