@@ -33,8 +33,12 @@ func startEmulator(t *testing.T, cfg emulator.Config) *emulator.Server {
 
 func newBackend(t *testing.T, srv *emulator.Server, mutate func(*Config)) *Backend {
 	t.Helper()
-	cfg := Config{Endpoint: srv.Endpoint(), Key: srv.Key(), Nodes: 2,
-		FlushInterval: 20 * time.Millisecond}
+	return newBackendAt(t, srv.Endpoint(), srv.Key(), mutate)
+}
+
+func newBackendAt(t *testing.T, endpoint, key string, mutate func(*Config)) *Backend {
+	t.Helper()
+	cfg := Config{Endpoint: endpoint, Key: key, Nodes: 2, FlushInterval: 20 * time.Millisecond}
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -1,0 +1,52 @@
+package backend
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-load/stampede/emulator"
+)
+
+// TestWriteBehindHoldsThroughFailover takes the write region down while sensors keep
+// posting: ingest keeps acknowledging (sensors see no errors), flushes fail and are kept,
+// and once the account fails over to the second region the drain stores everything.
+func TestWriteBehindHoldsThroughFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the SDK's regional retries")
+	}
+	for _, mode := range []emulator.OutageMode{emulator.Outage503, emulator.OutageRefuse} {
+		t.Run(string(mode), func(t *testing.T) {
+			acct, err := emulator.StartAccount(context.Background(), emulator.Config{},
+				emulator.RegionsConfig{Regions: []string{"East US", "West US"}})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = acct.Close() })
+			b := newBackendAt(t, acct.Endpoint(), acct.Key(), func(c *Config) {
+				c.PreferredRegions = []string{"East US", "West US"}
+			})
+			a := onboard(t, b, "tenant-f", "dc1", "dc2")
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+
+			acked := ingestSome(t, b, a, 3, 20, 1)
+			require.NoError(t, b.Drain(ctx))
+			time.Sleep(100 * time.Millisecond) // let replication catch up: no RPO in this test
+
+			require.NoError(t, acct.RegionDown(ctx, "East US", mode))
+			acked += ingestSome(t, b, a, 3, 20, 10) // every post must still be acknowledged
+			time.Sleep(300 * time.Millisecond)      // flush cycles fail meanwhile
+			require.NoError(t, acct.Failover(ctx, "West US"))
+			acked += ingestSome(t, b, a, 3, 20, 20)
+
+			requireConserved(t, b, acked)
+			require.Empty(t, acct.Report().LostWrites)
+			if mode == emulator.Outage503 {
+				// Refused connections are retried inside the SDK until the failover; 503s
+				// fail the write at once and the flusher keeps it for the next cycle.
+				require.Positive(t, b.Stats().FlushFailures, "flushes must have failed during the outage")
+			}
+		})
+	}
+}
