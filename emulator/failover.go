@@ -175,6 +175,11 @@ func (a *Account) forceWriter(g, old *region, downSince time.Time) int {
 	old.in.dropFrom(old)
 	old.diverged = true
 	a.writer.Store(g)
+	if a.durable != nil {
+		// The log holds the lost writes: a snapshot of the new write region replaces it, so
+		// a restart does not bring them back.
+		a.durable.snapshotNow(g.srv.store)
+	}
 	return len(lost)
 }
 

@@ -41,6 +41,8 @@ type Account struct {
 
 	repl replicator
 	hist history
+	// durable is the data directory's log; nil keeps the account in memory.
+	durable *durableLog
 	// mirrorMu serialises metadata mirroring between regions (lock order: topo, an inbox's
 	// applyMu, mirrorMu, then stores).
 	mirrorMu sync.Mutex
@@ -127,7 +129,6 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 		if len(rc.Addrs) > 0 {
 			g.addr = rc.Addrs[i]
 		}
-		srv.store.onCommit = g.onCommit
 		srv.store.replica = func() bool { return a.writer.Load() != g }
 		g.state.Store(&regionState{since: time.Now(), revoked: make(chan struct{})})
 		g.in.init(rc.Lag, uint64(i))
@@ -135,7 +136,36 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 	}
 	a.writer.Store(a.regions[0])
 	a.repl.init()
+	if err := a.openDataDir(); err != nil {
+		for _, g := range a.regions {
+			_ = g.srv.Close()
+		}
+		return nil, err
+	}
 	return a, nil
+}
+
+// openDataDir recovers the data directory (if any) into the first region, then hooks every
+// region's store and brings the other regions to the same state.
+func (a *Account) openDataDir() error {
+	first := a.regions[0]
+	if a.rc.DataDir != "" {
+		d, err := openDurable(a.rc.DataDir, a.rc.SnapshotBytes, a.log, first.srv.store)
+		if err != nil {
+			return err
+		}
+		d.source = func() *store { return a.writer.Load().srv.store }
+		a.durable = d
+	}
+	for _, g := range a.regions {
+		hookStore(g.srv.store, g.onCommit)
+	}
+	if a.durable != nil {
+		for _, g := range a.regions[1:] {
+			g.resyncFrom(first)
+		}
+	}
+	return nil
 }
 
 func (a *Account) listen(ctx context.Context) error {
@@ -330,6 +360,9 @@ func (a *Account) Shutdown(ctx context.Context) error {
 		a.wg.Wait()
 		for _, g := range a.regions {
 			errs = append(errs, g.srv.Close())
+		}
+		if a.durable != nil {
+			errs = append(errs, a.durable.close())
 		}
 		err = errors.Join(errs...)
 		a.log.Info("account stopped")

@@ -114,6 +114,13 @@ type RegionsConfig struct {
 	// LagSampleInterval is how often replication lag is sampled for the report. Zero means
 	// DefaultLagSampleInterval.
 	LagSampleInterval time.Duration
+	// DataDir makes the account durable: every acknowledged write is on disk there (a
+	// write-ahead log with group commit and periodic snapshots) and is recovered on start.
+	// Empty keeps the account in memory only.
+	DataDir string
+	// SnapshotBytes is how much log accumulates before a snapshot. Zero means
+	// DefaultSnapshotBytes; negative never snapshots (recovery replays the whole log).
+	SnapshotBytes int64
 }
 
 func (c RegionsConfig) withDefaults() RegionsConfig {
@@ -131,6 +138,9 @@ func (c RegionsConfig) withDefaults() RegionsConfig {
 	}
 	if c.LagSampleInterval == 0 {
 		c.LagSampleInterval = DefaultLagSampleInterval
+	}
+	if c.SnapshotBytes == 0 {
+		c.SnapshotBytes = DefaultSnapshotBytes
 	}
 	return c
 }

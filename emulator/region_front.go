@@ -124,6 +124,12 @@ func (g *region) serveMetadataWrite(w http.ResponseWriter, r *http.Request) {
 	g.srv.ServeHTTP(buf, r)
 	if buf.status < 300 {
 		g.a.mirrorAll(g)
+		if d := g.a.durable; d != nil {
+			if err := d.wait(r.Context(), d.appendMetadata(g.srv.store)); err != nil {
+				frontError(w, r, err)
+				return
+			}
+		}
 	}
 	buf.copyTo(w)
 }
@@ -394,7 +400,11 @@ func (aw *ackWriter) WriteHeader(status int) {
 	aw.wrote = true
 	if status < 300 {
 		seq := aw.a.repl.current()
-		if err := aw.a.beforeAck(aw.ctx, aw.g, seq); err != nil {
+		var pos uint64
+		if aw.a.durable != nil {
+			pos = aw.a.durable.position()
+		}
+		if err := aw.a.beforeAck(aw.ctx, aw.g, seq, pos); err != nil {
 			aw.failed = true
 			h := aw.ResponseWriter.Header()
 			for _, k := range []string{hdrETag, hdrSessionToken, "Content-Length", "Content-Type"} {
@@ -418,9 +428,14 @@ func (aw *ackWriter) Write(b []byte) (int, error) {
 	return aw.ResponseWriter.Write(b)
 }
 
-// beforeAck waits for what the consistency level (and durability) require before a write
-// that committed up to seq is acknowledged.
-func (a *Account) beforeAck(ctx context.Context, g *region, seq uint64) error {
+// beforeAck waits for what durability and the consistency level require before a write
+// that committed up to replication sequence seq and log position pos is acknowledged.
+func (a *Account) beforeAck(ctx context.Context, g *region, seq, pos uint64) error {
+	if a.durable != nil {
+		if err := a.durable.wait(ctx, pos); err != nil {
+			return err
+		}
+	}
 	if a.rc.Consistency != Strong || len(a.regions) == 1 {
 		return nil
 	}

@@ -135,6 +135,9 @@ func (g *region) onCommit(rec logRecord) {
 		}
 	}
 	a.repl.mu.Unlock()
+	if a.durable != nil {
+		a.durable.append(rec)
+	}
 }
 
 // applyLoop applies the region's due writes in order until stop closes. Nothing is applied

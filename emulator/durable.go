@@ -1,0 +1,656 @@
+package emulator
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultSnapshotBytes is how much write-ahead log accumulates before a snapshot bounds
+// recovery again.
+const DefaultSnapshotBytes = 256 << 20
+
+// durableLog makes acknowledged writes survive a crash: a write-ahead log with group commit
+// plus periodic fuzzy snapshots, the design of most embedded databases.
+//
+//   - Every committed write is encoded into an in-memory buffer in commit order (per
+//     partition, under the partition lock). One flusher writes the buffer and fsyncs it;
+//     writes that arrive during an fsync go out together in the next one (group commit).
+//     A write is answered only once the fsync covering it has returned.
+//   - Metadata writes log the whole metadata (it is small) the same way.
+//   - When the log passes SnapshotBytes, the flusher starts a new segment and a snapshot
+//     is written from the live store (partition by partition, each under its read lock,
+//     with its LSN). Recovery loads the newest complete snapshot, then replays every later
+//     segment, skipping writes a partition's snapshot already holds (LSN at or below it),
+//     so the snapshot need not be a consistent cut. Older files are then removed.
+//   - Frames carry a CRC-32C; recovery stops a segment at the first torn frame (the crash).
+//
+// Files: wal-<gen>.log, snapshot-<gen>.bin (written as .tmp, then renamed).
+type durableLog struct {
+	dir           string
+	snapshotBytes int64
+	log           *slog.Logger
+	// source is the store snapshots are taken from (the write region's).
+	source func() *store
+
+	mu       sync.Mutex
+	buf      []byte
+	appended uint64
+	wake     chan struct{}
+
+	flushed  atomic.Uint64
+	notifyMu sync.Mutex
+	notify   chan struct{}
+	failure  atomic.Pointer[error]
+
+	// fmu guards the open segment; the flusher and rotation take it.
+	fmu sync.Mutex
+	f   *os.File
+	gen int
+	// size is the open segment's length (read by the flusher to decide on snapshots).
+	size atomic.Int64
+
+	snapshotting atomic.Bool
+	stop         chan struct{}
+	wg           sync.WaitGroup
+}
+
+// openDurable recovers dir into st (which must be empty and have no commit hook yet) and
+// opens a new log segment for appending.
+func openDurable(dir string, snapshotBytes int64, logger *slog.Logger, st *store) (
+	*durableLog, error,
+) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	l := &durableLog{dir: dir, snapshotBytes: snapshotBytes, log: logger,
+		wake: make(chan struct{}, 1), notify: make(chan struct{}), stop: make(chan struct{})}
+	start := time.Now()
+	top, stats, err := recoverDir(dir, st)
+	if err != nil {
+		return nil, fmt.Errorf("recover %s: %w", dir, err)
+	}
+	if err := l.openSegment(top + 1); err != nil {
+		return nil, err
+	}
+	logger.Info("data dir recovered", "dir", dir, "documents", stats.docs,
+		"log_writes", stats.replayed, "duration", time.Since(start).Round(time.Millisecond))
+	l.wg.Add(1)
+	go l.flushLoop()
+	return l, nil
+}
+
+func segmentName(kind string, gen int) string {
+	ext := ".log"
+	if kind == "snapshot" {
+		ext = ".bin"
+	}
+	return fmt.Sprintf("%s-%08d%s", kind, gen, ext)
+}
+
+func (l *durableLog) openSegment(gen int) error {
+	f, err := os.OpenFile(filepath.Join(l.dir, segmentName("wal", gen)),
+		os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open log segment: %w", err)
+	}
+	if err := syncDir(l.dir); err != nil {
+		_ = f.Close()
+		return err
+	}
+	l.f, l.gen = f, gen
+	l.size.Store(0)
+	return nil
+}
+
+// append logs one committed write. Called by the commit hook under the partition lock.
+func (l *durableLog) append(rec logRecord) {
+	l.mu.Lock()
+	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item)
+	l.appended++
+	l.mu.Unlock()
+	l.signal()
+}
+
+// appendMetadata logs the whole metadata of st and returns its position.
+func (l *durableLog) appendMetadata(st *store) uint64 {
+	payload, _ := json.Marshal(imageOf(st))
+	l.mu.Lock()
+	l.buf = appendFrame(l.buf, frameMetadata, payload)
+	l.appended++
+	pos := l.appended
+	l.mu.Unlock()
+	l.signal()
+	return pos
+}
+
+func (l *durableLog) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// position is the number of writes appended so far.
+func (l *durableLog) position() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.appended
+}
+
+// wait blocks until every write up to pos is on disk, the log failed, or ctx ends.
+func (l *durableLog) wait(ctx context.Context, pos uint64) error {
+	for {
+		l.notifyMu.Lock()
+		ch := l.notify
+		l.notifyMu.Unlock()
+		if l.flushed.Load() >= pos {
+			return nil
+		}
+		if err := l.failure.Load(); err != nil {
+			return &Error{kind: kindServiceUnavailable, substatus: substatusServiceUnavailable,
+				msg: "the write could not be made durable: " + (*err).Error()}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (l *durableLog) flushLoop() {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.wake:
+		case <-l.stop:
+			l.flush()
+			return
+		}
+		l.flush()
+		if l.snapshotBytes > 0 && l.size.Load() > l.snapshotBytes && l.snapshotting.CompareAndSwap(false, true) {
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				defer l.snapshotting.Store(false)
+				if err := l.snapshot(l.source()); err != nil {
+					l.log.Error("snapshot failed; the log keeps growing", "err", err)
+				}
+			}()
+		}
+	}
+}
+
+// flush writes and fsyncs everything appended so far.
+func (l *durableLog) flush() {
+	l.mu.Lock()
+	buf, pos := l.buf, l.appended
+	l.buf = nil
+	l.mu.Unlock()
+	if len(buf) == 0 {
+		return
+	}
+	l.fmu.Lock()
+	err := l.writeSync(buf)
+	l.fmu.Unlock()
+	if err != nil {
+		l.fail(err)
+		return
+	}
+	l.advance(pos)
+}
+
+// writeSync writes buf to the open segment and fsyncs it. Caller holds fmu.
+func (l *durableLog) writeSync(buf []byte) error {
+	if _, err := l.f.Write(buf); err != nil {
+		return fmt.Errorf("write log: %w", err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("sync log: %w", err)
+	}
+	l.size.Add(int64(len(buf)))
+	return nil
+}
+
+func (l *durableLog) advance(pos uint64) {
+	for {
+		old := l.flushed.Load()
+		if pos <= old || l.flushed.CompareAndSwap(old, pos) {
+			break
+		}
+	}
+	l.notifyMu.Lock()
+	close(l.notify)
+	l.notify = make(chan struct{})
+	l.notifyMu.Unlock()
+}
+
+func (l *durableLog) fail(err error) {
+	if l.failure.CompareAndSwap(nil, &err) {
+		l.log.Error("data dir write failed; writes are no longer acknowledged", "err", err)
+	}
+	l.advance(0)
+}
+
+// rotate flushes the open segment and starts the next; it returns the new generation.
+func (l *durableLog) rotate() (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	buf, pos := l.buf, l.appended
+	l.buf = nil
+	l.fmu.Lock()
+	defer l.fmu.Unlock()
+	if err := l.writeSync(buf); err != nil {
+		return 0, err
+	}
+	if err := l.f.Close(); err != nil {
+		return 0, fmt.Errorf("close log segment: %w", err)
+	}
+	if err := l.openSegment(l.gen + 1); err != nil {
+		return 0, err
+	}
+	l.advance(pos)
+	return l.gen, nil
+}
+
+// snapshot writes a snapshot of st for a new generation and removes the files it replaces.
+func (l *durableLog) snapshot(st *store) error {
+	start := time.Now()
+	gen, err := l.rotate()
+	if err != nil {
+		return err
+	}
+	docs, err := writeSnapshot(l.dir, gen, st)
+	if err != nil {
+		return err
+	}
+	removeBefore(l.dir, gen)
+	l.log.Info("snapshot written", "generation", gen, "documents", docs,
+		"duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// snapshotNow takes a snapshot of st now, waiting for one in progress to finish first.
+func (l *durableLog) snapshotNow(st *store) {
+	for !l.snapshotting.CompareAndSwap(false, true) {
+		time.Sleep(time.Millisecond)
+	}
+	defer l.snapshotting.Store(false)
+	if err := l.snapshot(st); err != nil {
+		l.fail(err)
+	}
+}
+
+// close flushes what is appended and closes the segment. It is not safe to append after.
+func (l *durableLog) close() error {
+	close(l.stop)
+	l.wg.Wait()
+	l.fmu.Lock()
+	defer l.fmu.Unlock()
+	return l.f.Close()
+}
+
+// writeSnapshot writes every partition of st (metadata first) to snapshot-<gen>.bin.
+func writeSnapshot(dir string, gen int, st *store) (int, error) {
+	tmp := filepath.Join(dir, segmentName("snapshot", gen)+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("create snapshot: %w", err)
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	docs, err := encodeSnapshot(w, st)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("write snapshot: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, segmentName("snapshot", gen))); err != nil {
+		return 0, fmt.Errorf("publish snapshot: %w", err)
+	}
+	return docs, syncDir(dir)
+}
+
+// encodeSnapshot writes the metadata, then per partition its LSN frame and live versions.
+func encodeSnapshot(w io.Writer, st *store) (int, error) {
+	img := imageOf(st)
+	payload, _ := json.Marshal(img)
+	if _, err := w.Write(appendFrame(nil, frameMetadata, payload)); err != nil {
+		return 0, err
+	}
+	docs := 0
+	var buf []byte
+	for _, di := range img.DBs {
+		for _, ci := range di.Colls {
+			c := st.containerByRID(di.ID, ci.ID, ci.RID)
+			if c == nil {
+				continue
+			}
+			for _, p := range c.partitions() {
+				p.mu.RLock()
+				lsn := p.lsn
+				live := make([]*item, 0, len(p.items))
+				for _, s := range p.order {
+					if s.cur != nil {
+						live = append(live, s.cur)
+					}
+				}
+				p.mu.RUnlock()
+				ref := p.ref()
+				buf = appendPartitionFrame(buf[:0], ref, lsn)
+				for _, it := range live {
+					buf = appendItemFrame(buf, ref, it.lsn, opCreate, itemKey(it.pk, it.id), it)
+					if len(buf) > 1<<20 {
+						if _, err := w.Write(buf); err != nil {
+							return docs, err
+						}
+						buf = buf[:0]
+					}
+				}
+				if _, err := w.Write(buf); err != nil {
+					return docs, err
+				}
+				docs += len(live)
+			}
+		}
+	}
+	return docs, nil
+}
+
+// framePartition starts a partition's documents in a snapshot and carries its LSN.
+const framePartition byte = 3
+
+func appendPartitionFrame(b []byte, ref PartitionRef, lsn int64) []byte {
+	var p []byte
+	p = appendString(p, ref.Database)
+	p = appendString(p, ref.Container)
+	p = appendString(p, ref.ContainerRID)
+	p = appendString(p, ref.RangeID)
+	p = binary.AppendVarint(p, lsn)
+	return appendFrame(b, framePartition, p)
+}
+
+// recoveryStats counts what recovery loaded.
+type recoveryStats struct{ docs, replayed int }
+
+// recoverDir loads the newest snapshot and replays the later log segments into st. It
+// returns the highest generation found.
+func recoverDir(dir string, st *store) (int, recoveryStats, error) {
+	var stats recoveryStats
+	snaps, wals, err := listGenerations(dir)
+	if err != nil {
+		return 0, stats, err
+	}
+	base := 0
+	if len(snaps) > 0 {
+		base = snaps[len(snaps)-1]
+		if stats.docs, err = loadSnapshot(filepath.Join(dir, segmentName("snapshot", base)), st); err != nil {
+			return 0, stats, err
+		}
+	}
+	top := base
+	for _, gen := range wals {
+		top = max(top, gen)
+		if gen < base {
+			continue
+		}
+		n, err := replaySegment(filepath.Join(dir, segmentName("wal", gen)), st)
+		stats.replayed += n
+		if err != nil {
+			return 0, stats, err
+		}
+	}
+	return top, stats, nil
+}
+
+func listGenerations(dir string) (snaps, wals []int, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list data dir: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		kind, rest, ok := strings.Cut(name, "-")
+		if !ok {
+			continue
+		}
+		numText, ext, _ := strings.Cut(rest, ".")
+		gen, err := strconv.Atoi(numText)
+		switch {
+		case err != nil:
+		case kind == "snapshot" && ext == "bin":
+			snaps = append(snaps, gen)
+		case kind == "wal" && ext == "log":
+			wals = append(wals, gen)
+		}
+	}
+	slices.Sort(snaps)
+	slices.Sort(wals)
+	return snaps, wals, nil
+}
+
+// loadSnapshot fills st from a snapshot file.
+func loadSnapshot(path string, st *store) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open snapshot: %w", err)
+	}
+	defer f.Close()
+	fr := &frameReader{r: bufio.NewReaderSize(f, 1<<20)}
+	ld := &snapshotLoader{st: st}
+	for {
+		kind, payload, err := fr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return ld.docs, fmt.Errorf("snapshot %s at byte %d: %w", path, fr.off, err)
+		}
+		if err := ld.frame(kind, payload); err != nil {
+			return ld.docs, fmt.Errorf("snapshot %s: %w", path, err)
+		}
+	}
+	ld.finish()
+	return ld.docs, nil
+}
+
+// snapshotLoader inserts a snapshot's versions straight into their partitions.
+type snapshotLoader struct {
+	st   *store
+	c    *container
+	p    *partition
+	lsn  int64
+	docs int
+}
+
+func (ld *snapshotLoader) frame(kind byte, payload []byte) error {
+	switch kind {
+	case frameMetadata:
+		var img metaImage
+		if err := json.Unmarshal(payload, &img); err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+		return restoreImage(ld.st, img)
+	case framePartition:
+		ld.finish()
+		d := &decoder{b: payload}
+		db, coll, rid, rangeID := string(d.bytes()), string(d.bytes()), string(d.bytes()),
+			string(d.bytes())
+		ld.lsn = d.varint()
+		if d.err != nil {
+			return d.err
+		}
+		ld.c = ld.st.containerByRID(db, coll, rid)
+		if ld.c != nil {
+			ld.p = ld.c.partitionByRange(rangeID)
+		}
+	case frameItem:
+		if ld.p == nil {
+			return nil
+		}
+		f, err := decodeItemFrame(payload)
+		if err != nil {
+			return err
+		}
+		it, err := f.item()
+		if err != nil {
+			return err
+		}
+		s := &slot{seq: it.seq, key: f.key, cur: it}
+		ld.p.items[f.key] = s
+		ld.p.order = append(ld.p.order, s)
+		ld.p.log = append(ld.p.log, logEntry{lsn: it.lsn, slot: s})
+		if it.seq > ld.c.seq.Load() {
+			ld.c.seq.Store(it.seq)
+		}
+		ld.docs++
+	}
+	return nil
+}
+
+// finish completes the current partition: its change log in LSN order, and its LSN.
+func (ld *snapshotLoader) finish() {
+	if ld.p == nil {
+		return
+	}
+	sort.Slice(ld.p.log, func(i, j int) bool { return ld.p.log[i].lsn < ld.p.log[j].lsn })
+	ld.p.lsn = max(ld.p.lsn, ld.lsn)
+	ld.p = nil
+}
+
+// item rebuilds the stored version a frame carries.
+func (f *itemFrame) item() (*item, error) {
+	pk, err := parsePartitionKeyHeader(f.pk)
+	if err != nil {
+		return nil, fmt.Errorf("partition key of %q: %w", f.id, err)
+	}
+	return &item{body: f.body, id: f.id, pk: pk, seq: f.seq, lsn: f.lsn, ts: f.ts,
+		expires: f.expires}, nil
+}
+
+// replaySegment applies a log segment's writes to st, stopping at a torn frame.
+func replaySegment(path string, st *store) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open log segment: %w", err)
+	}
+	defer f.Close()
+	fr := &frameReader{r: bufio.NewReaderSize(f, 1<<20)}
+	n := 0
+	for {
+		kind, payload, err := fr.next()
+		if errors.Is(err, io.EOF) || errors.Is(err, errTornFrame) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if err := replayFrame(st, kind, payload); err != nil {
+			return n, fmt.Errorf("log %s at byte %d: %w", path, fr.off, err)
+		}
+		n++
+	}
+}
+
+func replayFrame(st *store, kind byte, payload []byte) error {
+	if kind == frameMetadata {
+		var img metaImage
+		if err := json.Unmarshal(payload, &img); err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+		return restoreImage(st, img)
+	}
+	if kind != frameItem {
+		return nil
+	}
+	f, err := decodeItemFrame(payload)
+	if err != nil {
+		return err
+	}
+	c := st.containerByRID(f.db, f.coll, f.rid)
+	if c == nil {
+		return nil // deleted later in the log
+	}
+	p := c.partitionByRange(f.rangeID)
+	if p == nil || f.lsn <= p.lsn {
+		return nil
+	}
+	var it *item
+	if f.op != opDelete {
+		if it, err = f.item(); err != nil {
+			return err
+		}
+		if it.seq > c.seq.Load() {
+			c.seq.Store(it.seq)
+		}
+	}
+	p.lsn = f.lsn - 1
+	p.commit(f.op, f.key, it)
+	return nil
+}
+
+// removeBefore deletes snapshots and log segments older than gen.
+func removeBefore(dir string, gen int) {
+	snaps, wals, err := listGenerations(dir)
+	if err != nil {
+		return
+	}
+	for _, g := range snaps {
+		if g < gen {
+			_ = os.Remove(filepath.Join(dir, segmentName("snapshot", g)))
+		}
+	}
+	for _, g := range wals {
+		if g < gen {
+			_ = os.Remove(filepath.Join(dir, segmentName("wal", g)))
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open data dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync data dir: %w", err)
+	}
+	return nil
+}
+
+// hookStore sets the commit hook of st and of every container and partition it holds.
+func hookStore(st *store, hook func(logRecord)) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.onCommit = hook
+	for _, d := range st.dbs {
+		for _, c := range d.colls {
+			c.onCommit = hook
+			for _, p := range c.partitions() {
+				p.mu.Lock()
+				p.onCommit = hook
+				p.mu.Unlock()
+			}
+		}
+	}
+}

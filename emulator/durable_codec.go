@@ -1,0 +1,308 @@
+package emulator
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+)
+
+// On disk, the write-ahead log and snapshots are sequences of frames:
+//
+//	u32 length of payload | u8 kind | payload | u32 CRC-32C of kind and payload
+//
+// little endian. A frame whose length, checksum or payload does not read back is where a
+// crash cut the file: recovery stops there and the file is truncated to its last good frame.
+
+// Frame kinds.
+const (
+	frameItem     byte = 1 // one committed document write
+	frameMetadata byte = 2 // the full metadata (databases, containers) as JSON
+)
+
+// maxFrame bounds a frame's payload (a document is at most 2 MB).
+const maxFrame = 16 << 20
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// errTornFrame is returned by readFrame for an incomplete or corrupt frame.
+var errTornFrame = errors.New("torn or corrupt frame")
+
+// appendFrame appends one frame holding payload to b.
+func appendFrame(b []byte, kind byte, payload []byte) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)))
+	start := len(b)
+	b = append(b, kind)
+	b = append(b, payload...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], crcTable))
+}
+
+// frameReader reads frames from r, reusing one buffer.
+type frameReader struct {
+	r   io.Reader
+	buf []byte
+	off int64 // bytes of good frames read so far
+}
+
+// next returns the next frame; io.EOF at a clean end, errTornFrame at a cut or corrupt one.
+// The payload is valid until the next call.
+func (fr *frameReader) next() (byte, []byte, error) {
+	var head [4]byte
+	if _, err := io.ReadFull(fr.r, head[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, io.EOF
+		}
+		return 0, nil, errTornFrame
+	}
+	n := int(binary.LittleEndian.Uint32(head[:]))
+	if n > maxFrame {
+		return 0, nil, errTornFrame
+	}
+	if cap(fr.buf) < n+5 {
+		fr.buf = make([]byte, n+5)
+	}
+	body := fr.buf[:n+5]
+	if _, err := io.ReadFull(fr.r, body); err != nil {
+		return 0, nil, errTornFrame
+	}
+	if crc32.Checksum(body[:n+1], crcTable) != binary.LittleEndian.Uint32(body[n+1:]) {
+		return 0, nil, errTornFrame
+	}
+	fr.off += int64(n) + 9
+	return body[0], body[1 : n+1], nil
+}
+
+// itemFrame is the payload of a frameItem.
+type itemFrame struct {
+	db, coll, rid, rangeID string
+	lsn                    int64
+	op                     opKind
+	key                    string
+	// For creates and replaces: the version written.
+	seq, ts, expires int64
+	id, pk           string
+	body             []byte
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendItemFrame encodes a committed write as a frame appended to b.
+func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key string, it *item) []byte {
+	// Reserve the frame header, then fill the length and checksum in place.
+	start := len(b)
+	b = append(b, 0, 0, 0, 0, frameItem)
+	b = appendString(b, ref.Database)
+	b = appendString(b, ref.Container)
+	b = appendString(b, ref.ContainerRID)
+	b = appendString(b, ref.RangeID)
+	b = binary.AppendVarint(b, lsn)
+	b = append(b, byte(op))
+	b = appendString(b, key)
+	if it != nil {
+		b = binary.AppendVarint(b, it.seq)
+		b = binary.AppendVarint(b, it.ts)
+		b = binary.AppendVarint(b, it.expires)
+		b = appendString(b, it.id)
+		b = appendString(b, it.pk.key)
+		b = binary.AppendUvarint(b, uint64(len(it.body)))
+		b = append(b, it.body...)
+	}
+	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-5))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start+4:], crcTable))
+}
+
+// decoder reads the fields of a payload in order, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errTornFrame
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errTornFrame
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errTornFrame
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) byte1() byte {
+	if len(d.b) == 0 {
+		d.err = errTornFrame
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+// decodeItemFrame decodes a frameItem payload; the body is copied (payload is reused).
+func decodeItemFrame(p []byte) (itemFrame, error) {
+	d := &decoder{b: p}
+	var f itemFrame
+	f.db, f.coll = string(d.bytes()), string(d.bytes())
+	f.rid, f.rangeID = string(d.bytes()), string(d.bytes())
+	f.lsn = d.varint()
+	f.op = opKind(d.byte1())
+	f.key = string(d.bytes())
+	if f.op != opDelete && d.err == nil {
+		f.seq, f.ts, f.expires = d.varint(), d.varint(), d.varint()
+		f.id, f.pk = string(d.bytes()), string(d.bytes())
+		f.body = append([]byte(nil), d.bytes()...)
+	}
+	if d.err != nil {
+		return f, fmt.Errorf("decode write record: %w", d.err)
+	}
+	return f, nil
+}
+
+// metaImage is the whole metadata of a store, as a frameMetadata records it.
+type metaImage struct {
+	NextDB  uint32    `json:"nextDB"`
+	Version int64     `json:"version"`
+	DBs     []dbImage `json:"dbs"`
+}
+
+type dbImage struct {
+	ID       string        `json:"id"`
+	RID      string        `json:"rid"`
+	RIDBytes [4]byte       `json:"ridBytes"`
+	TS       int64         `json:"ts"`
+	ETag     string        `json:"etag"`
+	Offer    offerSettings `json:"offer"`
+	NextColl uint32        `json:"nextColl"`
+	Colls    []collImage   `json:"colls"`
+}
+
+type collImage struct {
+	ID            string          `json:"id"`
+	RID           string          `json:"rid"`
+	RIDBytes      [8]byte         `json:"ridBytes"`
+	Props         json.RawMessage `json:"props"`
+	Offer         offerSettings   `json:"offer"`
+	ETag          string          `json:"etag"`
+	TS            int64           `json:"ts"`
+	RangesVersion int64           `json:"rangesVersion"`
+	Seq           int64           `json:"seq"`
+	Parts         []partImage     `json:"parts"`
+}
+
+type partImage struct {
+	RangeID string   `json:"rangeId"`
+	Min     string   `json:"min"`
+	Max     string   `json:"max"`
+	Parents []string `json:"parents,omitempty"`
+	// LSN is the partition's LSN when a snapshot captured it (0 in log records).
+	LSN int64 `json:"lsn,omitempty"`
+}
+
+// imageOf captures st's metadata (partition LSNs left 0).
+func imageOf(st *store) metaImage {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	img := metaImage{NextDB: st.nextDB, Version: st.version}
+	for _, d := range st.dbs {
+		di := dbImage{ID: d.id, RID: d.rid, RIDBytes: d.ridBytes, TS: d.ts, ETag: d.etag,
+			Offer: d.offer, NextColl: d.nextColl}
+		for _, c := range d.colls {
+			meta := c.meta.Load()
+			props, _ := json.Marshal(meta.props)
+			ci := collImage{ID: c.id, RID: c.rid, RIDBytes: c.ridBytes, Props: props,
+				Offer: c.offer, ETag: meta.etag, TS: meta.ts,
+				RangesVersion: c.rangesVersion.Load(), Seq: c.seq.Load()}
+			for _, p := range c.partitions() {
+				ci.Parts = append(ci.Parts, partImage{RangeID: p.rangeID, Min: p.min,
+					Max: p.max, Parents: p.parents})
+			}
+			di.Colls = append(di.Colls, ci)
+		}
+		img.DBs = append(img.DBs, di)
+	}
+	return img
+}
+
+// restoreImage makes st's metadata equal to img, keeping containers (and their documents)
+// that img still has with the same rid; new containers start empty.
+func restoreImage(st *store, img metaImage) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.nextDB, st.version = img.NextDB, img.Version
+	dbs := make(map[string]*database, len(img.DBs))
+	for _, di := range img.DBs {
+		d := st.dbs[di.ID]
+		if d == nil || d.rid != di.RID {
+			d = &database{id: di.ID, rid: di.RID, ridBytes: di.RIDBytes, ts: di.TS,
+				offer: di.Offer, colls: map[string]*container{}}
+		}
+		d.etag, d.nextColl = di.ETag, di.NextColl
+		colls := make(map[string]*container, len(di.Colls))
+		for _, ci := range di.Colls {
+			c, err := restoreContainer(d, d.colls[ci.ID], ci, st.onCommit)
+			if err != nil {
+				return fmt.Errorf("container %q in database %q: %w", ci.ID, di.ID, err)
+			}
+			colls[ci.ID] = c
+		}
+		d.colls = colls
+		dbs[di.ID] = d
+	}
+	st.dbs = dbs
+	return nil
+}
+
+func restoreContainer(d *database, have *container, ci collImage, hook func(logRecord)) (
+	*container, error,
+) {
+	var props containerProps
+	if err := json.Unmarshal(ci.Props, &props); err != nil {
+		return nil, fmt.Errorf("properties: %w", err)
+	}
+	if err := props.PartitionKey.validate(); err != nil {
+		return nil, fmt.Errorf("partition key: %w", err)
+	}
+	c := have
+	if c == nil || c.rid != ci.RID {
+		c = &container{db: d, id: ci.ID, rid: ci.RID, ridBytes: ci.RIDBytes,
+			pk: props.PartitionKey, offer: ci.Offer, onCommit: hook}
+		parts := make([]*partition, len(ci.Parts))
+		for i, pi := range ci.Parts {
+			parts[i] = newPartition(c, pi.RangeID, pi.Min, pi.Max)
+			parts[i].parents = pi.Parents
+			parts[i].lsn = pi.LSN
+		}
+		c.parts.Store(&parts)
+	}
+	c.rangesVersion.Store(ci.RangesVersion)
+	if ci.Seq > c.seq.Load() {
+		c.seq.Store(ci.Seq)
+	}
+	c.meta.Store(newContainerMeta(c, props, ci.ETag, ci.TS))
+	return c, nil
+}
