@@ -156,8 +156,10 @@ func (s *Server) ensureRegistered(p PartitionRef, now time.Time) {
 }
 
 // registerContainer tells the engine about c (and its database), with the offers they
-// were created with, and splits a new container into the partitions its throughput calls
-// for (RU/6,000 for manual, RU/10,000 for autoscale).
+// were created with, and splits a new container with its own offer into the partitions
+// its throughput calls for (RU/6,000 for manual, RU/10,000 for autoscale). A container
+// sharing its database's throughput starts with one partition: the database's RU/s are
+// spread over its containers' partitions, which grow when the database's offer does.
 func (s *Server) registerContainer(c *container, now time.Time) {
 	tp := s.tp
 	tp.mu.Lock()
@@ -168,12 +170,8 @@ func (s *Server) registerContainer(c *container, now time.Time) {
 	s.registerDatabaseLocked(c.db, now)
 	tp.engine.DeleteContainer(c.db.id, c.id, "", now) // a container recreated under its name
 	offer := offerOf(c.offer)
-	shared := offer == nil && c.db.offer != (offerSettings{})
-	if offer != nil || shared {
-		want := throughput.InitialPartitions(offerOr(offer, offerOf(c.db.offer)), shared)
-		if len(c.partitions()) == 1 && want > 1 {
-			s.splitInto(c, want)
-		}
+	if offer != nil && len(c.partitions()) == 1 {
+		s.splitInto(c, throughput.InitialPartitions(*offer, false))
 	}
 	err := tp.engine.CreateContainer(throughput.ContainerSpec{Database: c.db.id,
 		Container: c.id, RID: c.rid, Offer: offer, RangeIDs: rangeIDs(c)}, now)
@@ -215,16 +213,6 @@ func offerOf(o offerSettings) *throughput.Offer {
 		}
 	}
 	return nil
-}
-
-func offerOr(o, fallback *throughput.Offer) throughput.Offer {
-	if o != nil {
-		return *o
-	}
-	if fallback != nil {
-		return *fallback
-	}
-	return throughput.Manual(throughput.DefaultManualThroughput)
 }
 
 func rangeIDs(c *container) []string {
