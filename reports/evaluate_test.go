@@ -130,3 +130,27 @@ func TestEventsLostMustBeMeasured(t *testing.T) {
 	require.Equal(t, VerdictFail, s.Invariants[0].Verdict)
 	require.Contains(t, s.Invariants[0].Message, "not measured")
 }
+
+func TestRecorderCheckAbort(t *testing.T) {
+	r, clk := newTestRecorder(t, 0)
+	lat, err := r.Trend(MetricIngestLatency, nil)
+	require.NoError(t, err)
+	acked, err := r.Counter(MetricEventsAcked, nil)
+	require.NoError(t, err)
+	slow, err := ParseThreshold(DefaultCatalog(), MetricIngestLatency,
+		ThresholdSpec{Threshold: "p(99)<50ms", AbortOnFail: true, DelayAbortEval: "2s"})
+	require.NoError(t, err)
+	ths := []Threshold{slow}
+
+	lat.Observe(0.010)
+	acked.Add(1)
+	clk.Advance(3 * time.Second)
+	require.Nil(t, r.CheckAbort(ths, 3*time.Second))
+	lat.Observe(0.200)
+	lat.Observe(0.200)
+	got := r.CheckAbort(ths, 3*time.Second)
+	require.NotNil(t, got)
+	require.InDelta(t, 0.200, got.Observed, 0.001)
+	require.Nil(t, r.CheckAbort([]Threshold{{Metric: MetricIngestLatency}}, time.Hour),
+		"no abortOnFail thresholds")
+}

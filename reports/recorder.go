@@ -377,13 +377,41 @@ func (r *Recorder) closePhase(sec int) {
 // Fill copies what was recorded into s: the timeline length, every series (with whole-run
 // histograms for trends), events and phases. The open phase ends at the end of the
 // timeline. Fill may be called while recording goes on; it copies under the series locks.
-func (r *Recorder) Fill(s *Summary) {
+// It costs about a copy of everything recorded: to check abort-on-fail thresholds during a
+// run, use CheckAbort, which copies only what they need.
+func (r *Recorder) Fill(s *Summary) { r.fill(s, nil, true) }
+
+// CheckAbort evaluates the abortOnFail thresholds of ths on what was recorded so far, elapsed
+// into the run, as the package-level CheckAbort does, copying only the metrics they name.
+func (r *Recorder) CheckAbort(ths []Threshold, elapsed time.Duration) *ThresholdResult {
+	names := map[string]bool{}
+	for _, t := range ths {
+		if t.AbortOnFail {
+			names[t.Metric] = true
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	var s Summary
+	r.fill(&s, names, false)
+	return CheckAbort(&s, ths, elapsed)
+}
+
+// fill copies the series whose names are in only (all when nil), with whole-run histograms
+// when wholeRun is set.
+func (r *Recorder) fill(s *Summary, only map[string]bool, wholeRun bool) {
 	elapsed := r.now().Sub(r.start)
 	duration := int((elapsed + time.Second - 1) / time.Second)
 	s.Run.Start = r.start
 
 	r.mu.Lock()
-	live := slices.Collect(maps.Values(r.series))
+	live := make([]*liveSeries, 0, len(r.series))
+	for _, ls := range r.series {
+		if only == nil || only[ls.s.Name] {
+			live = append(live, ls)
+		}
+	}
 	s.Events = slices.Clone(r.events)
 	s.Phases = slices.Clone(r.phases)
 	r.mu.Unlock()
@@ -391,7 +419,7 @@ func (r *Recorder) Fill(s *Summary) {
 	s.Metrics = make([]Series, 0, len(live))
 	for _, ls := range live {
 		ls.mu.Lock()
-		s.Metrics = append(s.Metrics, ls.snapshot())
+		s.Metrics = append(s.Metrics, ls.snapshot(wholeRun))
 		duration = max(duration, s.Metrics[len(s.Metrics)-1].Len())
 		ls.mu.Unlock()
 	}
@@ -406,7 +434,7 @@ func (r *Recorder) Fill(s *Summary) {
 }
 
 // snapshot copies the series; ls.mu is held.
-func (ls *liveSeries) snapshot() Series {
+func (ls *liveSeries) snapshot(wholeRun bool) Series {
 	out := ls.s
 	out.Labels = maps.Clone(ls.s.Labels)
 	out.Values = slices.Clone(ls.s.Values)
@@ -431,7 +459,9 @@ func (ls *liveSeries) snapshot() Series {
 		}
 		ls.packCurrent(h, slices.Clone(ls.pending))
 	}
-	out.Histogram = mergeSeconds(ls.g, out.Seconds, whole(len(out.Seconds)))
-	out.Histogram.standard = true
+	if wholeRun {
+		out.Histogram = mergeSeconds(ls.g, out.Seconds, whole(len(out.Seconds)))
+		out.Histogram.standard = true
+	}
 	return out
 }

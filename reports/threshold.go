@@ -346,7 +346,7 @@ func (p *exprParser) aggregation(def MetricDef) (Aggregation, string) {
 	}
 	if !slices.Contains(allowed, name) {
 		p.i = start
-		return Aggregation{}, fmt.Sprintf("aggregation %q not allowed; %s", w, want)
+		return Aggregation{}, fmt.Sprintf("aggregation %q not allowed; %s", agg, want)
 	}
 	return agg, ""
 }
