@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -261,16 +262,27 @@ func (b *Bound) Apply(doc any) ([]any, error) {
 }
 
 // Execute runs the whole query over docs and returns its rows in order. docs yields
-// documents as decoded by encoding/json into any.
+// documents as decoded by encoding/json into any; nil means none.
 func (b *Bound) Execute(docs iter.Seq[any]) ([]any, error) {
+	return b.ExecuteContext(context.Background(), docs)
+}
+
+// ExecuteContext is Execute that stops with ctx's error, wrapped, once ctx is done; it
+// checks between documents and every few thousand rows.
+func (b *Bound) ExecuteContext(ctx context.Context, docs iter.Seq[any]) ([]any, error) {
 	if docs == nil {
 		docs = func(func(any) bool) {}
 	}
-	return b.q.sel.run(b.newEnv(), docs)
+	e := b.newEnv()
+	e.ctx = ctx
+	if err := e.checkContext(); err != nil {
+		return nil, err
+	}
+	return b.q.sel.run(e, docs)
 }
 
 func (b *Bound) newEnv() *env {
-	return &env{b: b, vars: make([]any, b.q.nslots)}
+	return &env{b: b, vars: make([]any, b.q.nslots), limit: rowLimit}
 }
 
 func one(doc any) iter.Seq[any] {

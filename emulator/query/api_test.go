@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -213,4 +214,47 @@ func TestPlanFeatures(t *testing.T) {
 			require.Equal(t, tt.want, q.PlanFeatures())
 		})
 	}
+}
+
+// TestRowLimit is not parallel: it lowers the package's row limit while it runs.
+func TestRowLimit(t *testing.T) {
+	saved := rowLimit
+	rowLimit = 1000
+	t.Cleanup(func() { rowLimit = saved })
+	doc := map[string]any{"a": make([]any, 20)}
+	b := mustBind(t, "SELECT VALUE 1 FROM c JOIN x IN c.a JOIN y IN c.a JOIN z IN c.a")
+	_, err := b.Execute(one(doc))
+	var qe *Error
+	require.ErrorAs(t, err, &qe)
+	require.Contains(t, qe.Msg, "enumerates more than 1000 FROM/JOIN rows")
+	_, err = b.Apply(doc)
+	require.ErrorAs(t, err, &qe)
+	rows, err := mustBind(t, "SELECT VALUE 1 FROM c JOIN x IN c.a JOIN y IN c.a").Execute(one(doc))
+	require.NoError(t, err)
+	require.Len(t, rows, 400)
+}
+
+func TestExecuteContextStops(t *testing.T) {
+	t.Parallel()
+	b := mustBind(t, "SELECT * FROM c")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := b.ExecuteContext(ctx, slices.Values(loadPeople(t)))
+	require.ErrorIs(t, err, context.Canceled)
+	ctx, cancel = context.WithCancel(context.Background())
+	seen := 0
+	docs := func(yield func(any) bool) {
+		for {
+			seen++
+			if seen == 100 {
+				cancel()
+			}
+			if !yield(map[string]any{"n": float64(seen)}) {
+				return
+			}
+		}
+	}
+	_, err = b.ExecuteContext(ctx, docs)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, 100, seen, "no document is evaluated after cancellation")
 }

@@ -1,5 +1,7 @@
 package query
 
+import "context"
+
 // expr is a scalar expression node. eval never fails on data: type mismatches yield
 // undefined, as in Cosmos DB. The rare runtime failure (an invalid regular expression held
 // in a document) is recorded on env.
@@ -10,10 +12,13 @@ type expr interface {
 
 // env is the evaluation state of one Execute or Apply call.
 type env struct {
-	b    *Bound
-	vars []any // one slot per FROM/JOIN alias; slot 0 holds the current document
-	aggs []any // aggregate results while projecting a group
-	err  error
+	b     *Bound
+	ctx   context.Context // nil: not cancellable
+	vars  []any           // one slot per FROM/JOIN alias; slot 0 holds the current document
+	aggs  []any           // aggregate results while projecting a group
+	rows  int             // FROM/JOIN rows enumerated so far
+	limit int             // bound on rows, MaxRows outside tests
+	err   error
 }
 
 func (e *env) fail(err error) {

@@ -2,9 +2,19 @@ package query
 
 import (
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 )
+
+// MaxRows bounds the FROM/JOIN rows (the cross product of the sources, subqueries
+// included) one Execute or Apply call may enumerate; past it the call fails with an
+// *Error instead of running for minutes. At a few hundred nanoseconds a row it is about
+// the service's 5 s per-page execution budget.
+const MaxRows = 20_000_000
+
+// rowLimit is MaxRows, lowered by tests.
+var rowLimit = MaxRows
 
 // errStop ends enumeration early once a TOP or LIMIT is satisfied.
 var errStop = errors.New("enough rows")
@@ -39,6 +49,9 @@ func (s *selectStmt) feed(e *env, docs iter.Seq[any], emit func(*env) error) err
 		return nil
 	}
 	for doc := range docs {
+		if err := e.checkContext(); err != nil {
+			return err
+		}
 		e.vars[0] = doc
 		if err := s.enumerate(e, 0, emit); err != nil {
 			return err
@@ -51,6 +64,9 @@ func (s *selectStmt) feed(e *env, docs iter.Seq[any], emit func(*env) error) err
 // rows WHERE accepts.
 func (s *selectStmt) enumerate(e *env, i int, emit func(*env) error) error {
 	if i == len(s.sources) {
+		if err := e.count(); err != nil {
+			return err
+		}
 		if s.where != nil && s.where.eval(e) != true {
 			return e.err
 		}
@@ -77,6 +93,30 @@ func (s *selectStmt) enumerate(e *env, i int, emit func(*env) error) error {
 	}
 	e.vars[src.slot] = v
 	return s.enumerate(e, i+1, emit)
+}
+
+// count charges one enumerated row against MaxRows and, every few thousand rows, checks
+// for cancellation.
+func (e *env) count() error {
+	e.rows++
+	if e.rows > e.limit {
+		return &Error{Pos: -1, Msg: fmt.Sprintf("the query enumerates more than %d FROM/JOIN rows "+
+			"in one call, the emulator's limit; narrow the JOINs or the documents in scope", e.limit)}
+	}
+	if e.rows%4096 == 0 {
+		return e.checkContext()
+	}
+	return nil
+}
+
+func (e *env) checkContext() error {
+	if e.ctx == nil {
+		return nil
+	}
+	if err := e.ctx.Err(); err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	return nil
 }
 
 func (s *selectStmt) each(e *env, i int, values []any, emit func(*env) error) error {
