@@ -33,7 +33,7 @@ type backendPart struct {
 // elastic scaler service when its policy is elastic, and onboards the tenants.
 func (st *startup) backends(ctx context.Context, endpoint, key string,
 	tenants []tenantPlan) (*backendGroup, error) {
-	g := &backendGroup{log: st.env.Logger}
+	g := &backendGroup{log: st.env.Logger, startVersion: st.s.Backend.SchemaVersion}
 	for _, group := range byPolicy(tenants) {
 		p, err := st.backend(ctx, endpoint, key, group)
 		if err != nil {
@@ -146,9 +146,10 @@ func (st *startup) serve(h http.Handler) (string, error) {
 
 // backendGroup drives every backend of the run as one.
 type backendGroup struct {
-	parts   []*backendPart
-	sensors *sensorsPart
-	log     interface{ Warn(string, ...any) }
+	parts        []*backendPart
+	startVersion int // schema version before any upgrade
+	sensors      *sensorsPart
+	log          interface{ Warn(string, ...any) }
 }
 
 var (
@@ -203,6 +204,15 @@ func (g *backendGroup) Upgrade(ctx context.Context, version int) error {
 		errs = append(errs, p.b.Upgrade(ctx, version))
 	}
 	return errors.Join(errs...)
+}
+
+// stored is the events every backend has stored so far.
+func (g *backendGroup) stored() int64 {
+	var n int64
+	for _, p := range g.parts {
+		n += p.b.Stats().EventsStored
+	}
+	return n
 }
 
 // sampler returns the sampler of every backend's counters.

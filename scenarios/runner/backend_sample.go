@@ -107,7 +107,7 @@ func (g *backendGroup) Finish(ctx context.Context, s *reports.Summary) {
 // the documents still at an older version read back from Cosmos DB.
 func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 	st backend.Stats) {
-	from, to, at := 0, 0, 0.0
+	from, to, at := g.startVersion, 0, 0.0
 	for _, e := range s.Events {
 		if e.Kind == reports.EventUpgrade {
 			v, _ := strconv.Atoi(strings.TrimPrefix(e.Message, "schema v"))
@@ -132,7 +132,6 @@ func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 			}
 			for v, n := range byVersion {
 				versions[c][v] += n
-				from = minNonZero(from, v)
 			}
 		}
 	}
@@ -147,13 +146,6 @@ func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 		}
 		s.Migrations = append(s.Migrations, m)
 	}
-}
-
-func minNonZero(a, b int) int {
-	if a == 0 {
-		return b
-	}
-	return min(a, b)
 }
 
 // detections scores the alerts raised per kind against the injected attacks of that kind.

@@ -21,26 +21,30 @@ var _ Starter = (*EmbeddedStarter)(nil)
 
 // Reasons for what this build cannot run yet.
 const (
-	noRegions = "the emulator has no regions, outages or failover yet (issue #4)"
-	noBackups = "the emulator has no backups yet (issue #4)"
-	noRestart = "the backend has no API to restart one node yet (issue #6)"
-	noAdmin   = "an external backend cannot be onboarded: the backend has no admin API for " +
+	noMultiWrite      = "the emulator has no multi-region writes yet (issue #4)"
+	noExternalRegions = "regions of an external account cannot be taken down from here"
+	noBackups         = "the emulator has no backups yet (issue #4)"
+	noRestart         = "the backend has no API to restart one node yet (issue #6)"
+	noAdmin           = "an external backend cannot be onboarded: the backend has no admin API for " +
 		"tenants yet (issue #6)"
 )
 
-// Capabilities says what this build can run.
+// Capabilities says what this build can run for target.
 func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
-	return Capabilities{Unsupported: map[string]string{
-		FeatureRegions:              noRegions,
-		FeatureMultiRegionWrites:    noRegions,
-		scenarios.ActionRegionDown:  noRegions,
-		scenarios.ActionRegionUp:    noRegions,
-		scenarios.ActionFailover:    noRegions,
+	caps := Capabilities{Unsupported: map[string]string{
+		FeatureMultiRegionWrites:    noMultiWrite,
 		scenarios.ActionBackup:      noBackups,
 		scenarios.ActionRestore:     noBackups,
 		scenarios.ActionRestartNode: noRestart,
 		FeatureExternalBackend:      noAdmin,
 	}}
+	if target.Cosmos != nil {
+		for _, a := range []string{scenarios.ActionRegionDown, scenarios.ActionRegionUp,
+			scenarios.ActionFailover} {
+			caps.Unsupported[a] = noExternalRegions
+		}
+	}
+	return caps
 }
 
 // Start starts the parts of s and onboards its tenants. On error, whatever started is
@@ -59,7 +63,8 @@ func (e *EmbeddedStarter) Start(ctx context.Context, s *scenarios.Scenario, env 
 type startup struct {
 	s       *scenarios.Scenario
 	env     Env
-	emu     *emulatorPart // nil for an external account
+	emu     *emulatorPart // the single-region emulator, if any
+	acct    *accountPart  // the multi-region emulator account, if any
 	closers []func(context.Context) error
 }
 
@@ -93,6 +98,9 @@ func (st *startup) start(ctx context.Context) (*Parts, error) {
 		return nil, fmt.Errorf("sensor fleet: %w", err)
 	}
 	group.sensors = sensors
+	if st.acct != nil {
+		st.acct.stored = group.stored
+	}
 	parts := &Parts{Database: db, Backend: group, Sensors: sensors,
 		Samplers: []Sampler{group.sampler(st.env)}}
 	if sampler, ok := db.(Sampler); ok {
@@ -110,6 +118,15 @@ func (st *startup) database(ctx context.Context) (Database, string, string, erro
 				"empty", c.KeyEnv)
 		}
 		return externalCosmos(c.Endpoint), c.Endpoint, key, nil
+	}
+	if len(st.s.Account.Regions) > 1 {
+		acct, err := startAccount(ctx, st.s, st.env)
+		if err != nil {
+			return nil, "", "", err
+		}
+		st.onClose(acct.close)
+		st.acct = acct
+		return acct, acct.Endpoint(), acct.Key(), nil
 	}
 	emu, err := startEmulator(ctx, st.s, st.env)
 	if err != nil {

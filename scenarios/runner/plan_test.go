@@ -95,7 +95,7 @@ func TestCheckUnsupported(t *testing.T) {
 	err = Check(s, caps)
 	require.ErrorIs(t, err, ErrUnsupported)
 	require.ErrorContains(t, err, "account.regions: not supported by this build: the emulator")
-	require.ErrorContains(t, err, "timeline[2].action: not supported by this build")
+	require.ErrorContains(t, err, "timeline[3].action: not supported by this build")
 
 	require.NoError(t, Check(s, Capabilities{}))
 	err = Check(s, Capabilities{Missing: "nothing to run"})

@@ -1,0 +1,202 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stampede-load/stampede/emulator"
+	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
+)
+
+// accountPart is an emulator account with several regions: it takes regions down and up,
+// fails over, samples region status and replication lag, and reports each failover's RTO
+// and RPO.
+//
+// RTO is measured from the outage of the write region to the end of the first second after
+// the failover in which the backend stored events again (a flush succeeded in the new write
+// region), so its resolution is one second. RPO is the acknowledged writes the emulator
+// reports lost, and the age of the oldest of them at the outage.
+type accountPart struct {
+	acct *emulator.Account
+	log  *slog.Logger
+	// stored returns the events the backends have stored so far (their flush progress).
+	stored func() int64
+	out    *recording
+
+	mu         sync.Mutex
+	writer     string      // write region at the last sample
+	lastSeen   int64       // events stored at the last sample
+	pending    []time.Time // outages of failovers not yet followed by a stored event
+	recoveries []time.Time // when the backends stored again after each failover, in order
+}
+
+var (
+	_ Database         = (*accountPart)(nil)
+	_ RegionController = (*accountPart)(nil)
+	_ Sampler          = (*accountPart)(nil)
+	_ Finisher         = (*accountPart)(nil)
+)
+
+func startAccount(ctx context.Context, s *scenarios.Scenario, env Env) (*accountPart, error) {
+	a := s.Account
+	consistency, err := emulator.ParseConsistency(a.Consistency)
+	if err != nil {
+		return nil, err
+	}
+	rc := emulator.RegionsConfig{Regions: a.Regions, Consistency: consistency,
+		ServiceManagedFailover: a.ServiceManagedFailover, FailoverDelay: a.FailoverDelay.D()}
+	if a.ReplicationLag > 0 {
+		if rc.Lag, err = emulator.ParseLag(a.ReplicationLag.String()); err != nil {
+			return nil, err
+		}
+		rc.Lag.Seed = uint64(s.Seed)
+	}
+	cfg := emulator.Config{Logger: env.Logger}
+	if *a.Throttling {
+		cfg.Throughput = &emulator.ThroughputConfig{}
+	}
+	acct, err := emulator.StartAccount(ctx, cfg, rc)
+	if err != nil {
+		return nil, fmt.Errorf("start emulator account: %w", err)
+	}
+	return &accountPart{acct: acct, log: env.Logger}, nil
+}
+
+func (p *accountPart) Endpoint() string { return p.acct.Endpoint() }
+
+// Key is the account key the backend signs with.
+func (p *accountPart) Key() string { return p.acct.Key() }
+
+func (p *accountPart) close(ctx context.Context) error { return p.acct.Shutdown(ctx) }
+
+func (p *accountPart) RegionDown(ctx context.Context, region, mode string) error {
+	m, err := emulator.ParseOutageMode(mode)
+	if err != nil {
+		return err
+	}
+	return p.acct.RegionDown(ctx, region, m)
+}
+
+func (p *accountPart) RegionUp(ctx context.Context, region string) error {
+	return p.acct.RegionUp(ctx, region)
+}
+
+func (p *accountPart) Failover(ctx context.Context, region string) error {
+	return p.acct.Failover(ctx, region)
+}
+
+// Sample records each region's status and lag, and each failover's recovery time.
+func (p *accountPart) Sample(rec *reports.Recorder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.out == nil {
+		p.out = &recording{rec: rec, log: p.log}
+	}
+	regions := p.acct.Regions()
+	for _, r := range regions {
+		labels := reports.Labels{"region": r.Name}
+		up := 1.0
+		if r.Down {
+			up = 0
+		}
+		p.out.set(reports.MetricRegionUp, labels, up)
+		if r.Role != "write" {
+			p.out.set(reports.MetricReplicationLag, labels, r.Oldest/1000)
+		}
+	}
+	p.noteRecovery(regions)
+	if len(p.pending)+len(p.recoveries) > 0 {
+		p.recordRPO()
+	}
+}
+
+// recordRPO records the acknowledged writes the failovers lost so far, and the age of the
+// oldest at its outage.
+func (p *accountPart) recordRPO() {
+	rep := p.acct.Report()
+	age := 0.0
+	for _, lw := range rep.LostWrites {
+		if lw.Acknowledged {
+			age = max(age, lw.AgeAtOutage/1000)
+		}
+	}
+	p.out.set(reports.MetricFailoverRPO, nil, float64(rep.LostAcknowledged))
+	p.out.set(reports.MetricFailoverRPOAge, nil, age)
+}
+
+// noteRecovery notices a change of write region (a failover) and, from then on, the first
+// second in which the backends stored events again: the end of the outage for them.
+func (p *accountPart) noteRecovery(regions []emulator.RegionStatus) {
+	now := time.Now()
+	for _, r := range regions {
+		if r.Role == "write" && p.writer != "" && r.Name != p.writer {
+			outage := now
+			if old := findRegion(regions, p.writer); old.Down {
+				outage = old.Since
+			}
+			p.pending = append(p.pending, outage)
+		}
+		if r.Role == "write" {
+			p.writer = r.Name
+		}
+	}
+	if p.stored == nil {
+		return
+	}
+	stored := p.stored()
+	if stored > p.lastSeen {
+		for _, outage := range p.pending {
+			p.recoveries = append(p.recoveries, now)
+			p.out.set(reports.MetricFailoverRTO, nil, now.Sub(outage).Seconds())
+		}
+		p.pending = nil
+	}
+	p.lastSeen = stored
+}
+
+func findRegion(regions []emulator.RegionStatus, name string) emulator.RegionStatus {
+	for _, r := range regions {
+		if r.Name == name {
+			return r
+		}
+	}
+	return emulator.RegionStatus{}
+}
+
+// Finish adds every failover with its RTO and RPO to the summary.
+func (p *accountPart) Finish(_ context.Context, s *reports.Summary) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rep := p.acct.Report()
+	offset := func(t time.Time) float64 { return t.Sub(s.Run.Start).Seconds() }
+	var outage time.Time
+	n := 0
+	for _, e := range rep.Events {
+		switch e.Kind {
+		case emulator.EventRegionDown:
+			outage = e.At
+		case emulator.EventFailover:
+			f := reports.Failover{FromRegion: e.From, ToRegion: e.Region, Kind: e.How,
+				OutageAtSeconds: offset(outage), RTOSeconds: -1}
+			if outage.IsZero() {
+				f.OutageAtSeconds = offset(e.At) // a failover without an outage
+			}
+			if n < len(p.recoveries) {
+				f.RTOSeconds = offset(p.recoveries[n]) - f.OutageAtSeconds
+			}
+			n++
+			for _, lw := range rep.LostWrites {
+				if lw.Acknowledged && lw.Region == e.From && lw.LostTo == e.Region {
+					f.RPOCount++
+					f.RPOAgeSeconds = max(f.RPOAgeSeconds, lw.AgeAtOutage/1000)
+				}
+			}
+			s.Failovers = append(s.Failovers, f)
+			outage = time.Time{}
+		}
+	}
+}
