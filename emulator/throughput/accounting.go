@@ -39,14 +39,16 @@ type ContainerSecond struct {
 // Seconds returns the accounting of every container for each whole second in [from, to),
 // oldest first, within the configured history. Seconds in which a container did not exist
 // are left out; in the second a container was deleted and recreated under its name both
-// appear, the deleted one first. Reading settles nothing: it is safe at any time and costs no budget.
+// appear, the deleted one first. Reading settles nothing: it is safe at any time and
+// costs no budget.
 func (e *Engine) Seconds(from, to time.Time) []ContainerSecond {
 	first := max(from.Unix(), to.Unix()-int64(e.historyLen))
 	last := to.Unix() // exclusive
+	needs := e.newNeeds()
 	var out []ContainerSecond
 	for _, c := range e.allContainers() {
 		for w := first; w < last; w++ {
-			if s, ok := e.containerSecond(c, w); ok {
+			if s, ok := e.containerSecond(c, w, needs); ok {
 				out = append(out, s)
 			}
 		}
@@ -83,7 +85,7 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-func (e *Engine) containerSecond(c *container, w int64) (ContainerSecond, bool) {
+func (e *Engine) containerSecond(c *container, w int64, needs *needs) (ContainerSecond, bool) {
 	at := time.Unix(w, 0)
 	if at.Before(c.created.Truncate(time.Second)) || (!c.deleted.IsZero() && !at.Before(c.deleted)) {
 		return ContainerSecond{}, false
@@ -109,7 +111,7 @@ func (e *Engine) containerSecond(c *container, w int64) (ContainerSecond, bool) 
 	cs.PartitionCount = len(cs.Partitions)
 	cs.ProvisionedRU = float64(offer.Max())
 	if offer.IsAutoscale() {
-		cs.ProvisionedRU = scaledRU(offer, e.ownerNeed(c.owner, w))
+		cs.ProvisionedRU = scaledRU(offer, needs.of(c.owner, w))
 	}
 	return cs, true
 }
@@ -120,32 +122,37 @@ func (e *Engine) partitionsOf(c *container) []*partition {
 	return slices.Clone(c.parts)
 }
 
-// ownerNeed is the RU/s an owner's busiest partition called for in second w: its
-// consumption times the number of partitions sharing the throughput.
-func (e *Engine) ownerNeed(o *owner, w int64) float64 {
-	e.mu.Lock()
-	var parts []*partition
-	for _, c := range e.allContainersLocked() {
-		if c.owner == o {
-			parts = append(parts, c.parts...)
-		}
+// needs computes, and remembers, the RU/s an owner's busiest partition called for in a
+// second: its consumption times the number of partitions sharing the throughput.
+type needs struct {
+	parts map[*owner][]*partition
+	memo  map[ownerSecond]float64
+}
+
+type ownerSecond struct {
+	o *owner
+	w int64
+}
+
+// newNeeds snapshots every owner's partitions, live and split away.
+func (e *Engine) newNeeds() *needs {
+	_, parts := e.owners()
+	return &needs{parts: parts, memo: map[ownerSecond]float64{}}
+}
+
+func (n *needs) of(o *owner, w int64) float64 {
+	k := ownerSecond{o, w}
+	if v, ok := n.memo[k]; ok {
+		return v
 	}
-	e.mu.Unlock()
 	need := 0.0
-	for _, p := range parts {
+	for _, p := range n.parts[o] {
 		if s, ok := p.read(w); ok {
 			need = max(need, s.consumed*float64(max(s.siblings, 1)))
 		}
 	}
+	n.memo[k] = need
 	return need
-}
-
-func (e *Engine) allContainersLocked() []*container {
-	out := slices.Clone(e.deleted)
-	for _, c := range e.containers {
-		out = append(out, c)
-	}
-	return out
 }
 
 // scaledRU is the RU/s an autoscale offer scales to for a need: rounded up to 100,
@@ -167,4 +174,13 @@ func (o *owner) offerAt(t time.Time) Offer {
 		in = ch.offer
 	}
 	return in
+}
+
+// allContainersLocked lists live and deleted containers; e.mu must be held.
+func (e *Engine) allContainersLocked() []*container {
+	out := slices.Clone(e.deleted)
+	for _, c := range e.containers {
+		out = append(out, c)
+	}
+	return out
 }

@@ -84,8 +84,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect sends the current value of every metric.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	now := c.clock()
+	needs := c.e.newNeeds()
 	for _, ct := range c.e.liveContainers() {
-		c.collectContainer(ch, ct, now)
+		c.collectContainer(ch, ct, now, needs)
 	}
 	for _, b := range c.e.Bills(now) {
 		ch <- prometheus.MustNewConstMetric(descRUHours, prometheus.GaugeValue, b.RUHours,
@@ -96,7 +97,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *Collector) collectContainer(ch chan<- prometheus.Metric, ct *container,
-	now time.Time) {
+	now time.Time, needs *needs) {
 	parts := c.e.partitionsOf(ct)
 	live := 0
 	for _, p := range parts {
@@ -121,7 +122,7 @@ func (c *Collector) collectContainer(ch chan<- prometheus.Metric, ct *container,
 	info := ct.owner.info(c.e.cfg.MaxThroughput)
 	provisioned := float64(info.Offer.Max())
 	if info.Offer.IsAutoscale() {
-		provisioned = scaledRU(info.Offer, c.e.ownerNeed(ct.owner, now.Unix()-1))
+		provisioned = scaledRU(info.Offer, needs.of(ct.owner, now.Unix()-1))
 	}
 	pending := 0.0
 	if info.Pending != nil {
