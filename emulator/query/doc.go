@@ -22,6 +22,8 @@
 // pager can stop early; [Bound.Top] then bounds the total. Parse, Bind, Execute and Apply
 // never panic on any input (fuzzed); every syntax, binding or runtime problem is an
 // [*Error] naming the construct and, for syntax, its byte offset.
+// [Bound.ExecuteContext] stops once its context is done, and one call enumerates at
+// most [MaxRows] FROM/JOIN rows, so a runaway cross product fails instead of hanging.
 //
 // # Grammar
 //
