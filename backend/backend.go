@@ -24,6 +24,7 @@ type Backend struct {
 	log     *slog.Logger
 	epoch   int64
 	nodes   []*node
+	mirror  *azcosmos.Client // nil without Config.Mirror
 	metrics *metrics
 	scale   *scaleClient
 
@@ -70,6 +71,12 @@ func New(cfg Config) (*Backend, error) {
 		}
 		b.nodes = append(b.nodes, n)
 	}
+	mirror, err := b.newMirrorClient()
+	if err != nil {
+		b.closeClients()
+		return nil, err
+	}
+	b.mirror = mirror
 	b.runCtx, b.stop = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -113,13 +120,16 @@ func (b *Backend) newClient() (*azcosmos.Client, *throttle.Policy, error) {
 }
 
 // Start loads the tenants already onboarded in the account (so their sensors' tokens keep
-// working after a restart), resumes an interrupted batch migration, and starts the nodes'
-// flush loops. The backend is ready once Start returns nil.
+// working after a restart), restores from Config.Mirror the tenants the account lacks,
+// resumes an interrupted batch migration, and starts the nodes' flush loops. The backend is ready once Start returns nil.
 func (b *Backend) Start(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("backend: already started")
 	}
 	if err := b.loadTenants(ctx); err != nil {
+		return err
+	}
+	if err := b.restoreFromMirror(ctx); err != nil {
 		return err
 	}
 	for _, n := range b.nodes {
@@ -155,6 +165,9 @@ func (b *Backend) Close() error {
 func (b *Backend) closeClients() {
 	for _, n := range b.nodes {
 		n.client.Close()
+	}
+	if b.mirror != nil {
+		b.mirror.Close()
 	}
 }
 

@@ -91,6 +91,11 @@ type Config struct {
 	// ScalerURL is the elastic scaler's base URL; required for ScalingElastic.
 	ScalerURL string
 
+	// Mirror, if set, is a second account (another region) that keeps every tenant's
+	// configuration, so that a lost primary account is rebuilt by starting a backend against
+	// a new one: no sensor needs new tokens.
+	Mirror *Mirror
+
 	// Generation is the schema generation the backend starts writing (1..MaxGeneration);
 	// 0 means MaxGeneration. [Backend.Upgrade] raises it at run time.
 	Generation int
@@ -117,6 +122,14 @@ func (c Config) Validate() error {
 	}
 	if (c.Key == "") == (c.Credential == nil) {
 		errs = append(errs, errors.New("backend: set exactly one of Key and Credential"))
+	}
+	if m := c.Mirror; m != nil {
+		if u, err := url.Parse(m.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("backend: Mirror.Endpoint %q: want an http or https URL", m.Endpoint))
+		}
+		if (m.Key == "") == (m.Credential == nil) {
+			errs = append(errs, errors.New("backend: Mirror: set exactly one of Key and Credential"))
+		}
 	}
 	if c.Nodes < 0 || c.FlushInterval < 0 || c.MaxDirty < 0 || c.MaxQueuedEvents < 0 ||
 		c.FlushConcurrency < 0 || c.MaxCachedDocs < 0 || c.FlushEvents < 0 || c.MaxFlushDelay < 0 {

@@ -46,7 +46,9 @@
 // each provisioned per Config.Scaling: fixed manual RU/s, manual RU/s changed by the elastic
 // scaler (package scaler, its own service), or Cosmos DB autoscale. SystemEntity holds the
 // tenant document, one document per sensor with the SHA-256 of its token (so a restarted
-// backend accepts the same tokens) and the batch-migration checkpoint.
+// backend accepts the same tokens) and the batch-migration checkpoint. With Config.Mirror the
+// tenant and sensor documents are also written to a second account; a backend started
+// against a new, empty primary restores every tenant from it, and sensors keep their tokens.
 //
 // # Schema generations
 //
@@ -72,6 +74,4 @@
 //   - Dedupe remembers the last 1024 sequence numbers per sensor, in memory; a restart forgets
 //     them, so a sensor retrying across a restart can be counted twice.
 //   - Detection state is per process and starts cold after a restart.
-//   - Tenant and sensor configuration is not yet mirrored to a second account.
-//     TODO(#6): mirror SystemEntity to a second region's account to rebuild a lost one.
 package backend

@@ -167,6 +167,7 @@ func (b *Backend) Onboard(ctx context.Context, spec TenantSpec) (TenantInfo, err
 	}
 	info := TenantInfo{ID: spec.ID, Database: t.database, Tokens: map[string]string{}}
 	hashes := map[[32]byte]string{}
+	mirrored := map[string][]any{"tenant": {doc}}
 	for _, sensor := range spec.Sensors {
 		token := newToken()
 		h := tokenHash(token)
@@ -177,6 +178,10 @@ func (b *Backend) Onboard(ctx context.Context, spec TenantSpec) (TenantInfo, err
 		}
 		info.Tokens[sensor] = token
 		hashes[h] = sensor
+		mirrored["sensor"] = append(mirrored["sensor"], sd)
+	}
+	if err := b.mirrorDocs(ctx, t.database, mirrored); err != nil {
+		return TenantInfo{}, fmt.Errorf("onboard %s: %w", spec.ID, err)
 	}
 	t = b.register(t, hashes)
 	if b.scale != nil {
@@ -219,6 +224,9 @@ func (b *Backend) Offboard(ctx context.Context, tenantID string) error {
 		}
 	}
 	if err := store.DeleteTenant(ctx, b.client(), b.database(tenantID)); err != nil {
+		return fmt.Errorf("offboard %s: %w", tenantID, err)
+	}
+	if err := b.deleteMirror(ctx, b.database(tenantID)); err != nil {
 		return fmt.Errorf("offboard %s: %w", tenantID, err)
 	}
 	b.log.Info("tenant offboarded", "tenant", tenantID)

@@ -33,7 +33,7 @@ func init() {
 // backendFlags are the flags of `stampede backend`.
 type backendFlags struct {
 	cosmos, key, listen, regions, scaling, scalerURL, scalerListen string
-	prefix, tokensOut, adminToken                                  string
+	prefix, tokensOut, adminToken, mirror, mirrorKey               string
 	nodes, generation, maxRetries                                  int
 	ru, maxRU, ceiling                                             int
 	flush, maxWait, drainTimeout                                   time.Duration
@@ -65,6 +65,9 @@ func (f *backendFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxRetries, "max-retries", throttle.DefaultMaxRetries, "429 retries per request (-1: none)")
 	fs.DurationVar(&f.maxWait, "max-wait", throttle.DefaultMaxWait, "most time one request waits on 429s")
 	fs.StringVar(&f.prefix, "database-prefix", "", "prefix of tenant database names")
+	fs.StringVar(&f.mirror, "mirror", "", "second account (another region) that keeps tenant and sensor "+
+		"configuration; a new empty primary is rebuilt from it")
+	fs.StringVar(&f.mirrorKey, "mirror-key", "", "key of the --mirror account (default $STAMPEDE_MIRROR_KEY)")
 	fs.Var(&f.onboard, "onboard", "onboard TENANT:SENSOR,SENSOR,... at start; repeatable")
 	fs.StringVar(&f.tokensOut, "tokens-out", "", "write issued tokens as 'TENANT SENSOR TOKEN' lines "+
 		"(the format of 'stampede sensors --tokens')")
@@ -108,6 +111,9 @@ func (f *backendFlags) config(logger *slog.Logger) backend.Config {
 	if f.insecureTLS {
 		cfg.Transport = insecureTransport()
 	}
+	if f.mirror != "" {
+		cfg.Mirror = &backend.Mirror{Endpoint: f.mirror, Key: f.mirrorKey}
+	}
 	return cfg
 }
 
@@ -131,6 +137,7 @@ func runBackend(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	f.key = firstNonEmpty(f.key, os.Getenv("STAMPEDE_COSMOS_KEY"))
 	f.adminToken = firstNonEmpty(f.adminToken, os.Getenv("STAMPEDE_ADMIN_TOKEN"))
+	f.mirrorKey = firstNonEmpty(f.mirrorKey, os.Getenv("STAMPEDE_MIRROR_KEY"))
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	specs, err := f.parseOnboard()
 	if f.scaling == backend.ScalingElastic && f.scalerURL == "" && f.scalerListen != "" {
