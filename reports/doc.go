@@ -5,6 +5,17 @@
 //
 // It imports nothing of the project: the runner in scenarios fills the model and calls the
 // evaluators and writers; cmd/stampede reads summaries back for `stampede report compare`.
+// It does not collect anything by itself, run scenarios or decide exit codes.
+//
+// # Getting started
+//
+// A run creates a [Recorder] and takes handles ([Recorder.Counter], [Recorder.Trend],
+// [Recorder.Rate], [Recorder.Gauge]) once, then records through them from any goroutine.
+// At the end it fills a [Summary] with [Recorder.Fill], adds what its parts know (failovers,
+// migrations, costs, detections), calls [EvaluateAll] with the thresholds from
+// [ParseThresholds], [CheckInvariants] and [Summary.Finalize], and writes the run folder
+// with [WriteRunFolder]. During the run, [Recorder.CheckAbort] evaluates abort-on-fail
+// thresholds cheaply. See the package example. User-facing reference: docs/reports.md.
 //
 // # Results model
 //
