@@ -99,14 +99,17 @@ func (e *Engine) containerSecond(c *container, w int64, needs *needs) (Container
 		if !p.liveAt(w) {
 			continue
 		}
-		s, _ := p.read(w)
+		s, recorded := p.read(w)
+		if !recorded {
+			s.storage = p.storage.Load() // an idle second: storage as it is now
+		}
 		cs.Partitions = append(cs.Partitions, PartitionSecond{RangeID: p.ref.RangeID,
 			ConsumedRU: s.consumed, Requests: s.requests, Throttled: s.throttled,
-			StorageBytes: p.storage.Load()})
+			StorageBytes: s.storage})
 		cs.ConsumedRU += s.consumed
 		cs.Requests += s.requests
 		cs.Throttled += s.throttled
-		cs.StorageBytes += p.storage.Load()
+		cs.StorageBytes += s.storage
 	}
 	cs.PartitionCount = len(cs.Partitions)
 	cs.ProvisionedRU = float64(offer.Max())

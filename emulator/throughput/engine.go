@@ -113,7 +113,7 @@ func (e *Engine) Consume(ref PartitionRef, now time.Time, ru float64) {
 
 // ReportStorage records that partition ref now holds bytes of data.
 func (e *Engine) ReportStorage(ref PartitionRef, now time.Time, bytes int64) {
-	e.lookup(ref, now).storage.Store(bytes)
+	e.lookup(ref, now).setStorage(now, bytes)
 }
 
 func (e *Engine) lookup(ref PartitionRef, now time.Time) *partition {

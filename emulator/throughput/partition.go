@@ -180,6 +180,15 @@ func (p *partition) notePeak(w int64, used float64) {
 	}
 }
 
+// setStorage records the partition's storage from now on, in the accounting of now's
+// second too.
+func (p *partition) setStorage(now time.Time, bytes int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.storage.Store(bytes)
+	p.roll(now.Unix()).storage = bytes
+}
+
 // setBudget changes the partition's share of its owner's throughput from window w on.
 func (p *partition) setBudget(budget float64, siblings int, w int64) {
 	p.mu.Lock()
