@@ -34,7 +34,8 @@ type Stats struct {
 
 	ParseErrors   int64            // stored documents that failed to parse (must be 0)
 	AlertsWritten int64            // Alert document writes
-	Detections    map[string]int64 // detections per alert kind, all tenants
+	Detections    map[string]int64 // distinct alerts raised per alert kind, all tenants
+	RuleFirings   map[string]int64 // rule firings per alert kind (repeats update an alert)
 	ScaleRequests int64            // scale-up requests sent to the elastic scaler
 
 	Generation int            // schema generation being written
@@ -62,7 +63,8 @@ func (b *Backend) Stats() Stats {
 		FlushFailures: m.flushFailures.Count(), FlushLatency: m.latencySnapshot(),
 		QueuedEvents: b.queued.Load(), ParseErrors: m.parseErrors.Count(),
 		AlertsWritten: m.alertsWritten.Count(), ScaleRequests: m.scaleRequests.Count(),
-		Generation: b.Generation(), Migration: b.migration.stats(), Detections: map[string]int64{}}
+		Generation: b.Generation(), Migration: b.migration.stats(), Detections: map[string]int64{},
+		RuleFirings: map[string]int64{}}
 	for _, n := range b.nodes {
 		ts := n.policy.Stats()
 		s.Throttle.Requests += ts.Requests
@@ -73,8 +75,11 @@ func (b *Backend) Stats() Stats {
 		s.DirtyEntities += n.dirtyCount()
 	}
 	for _, t := range b.tenantList() {
-		for kind, c := range t.engine.Detections() {
+		for kind, c := range t.engine.Raised() {
 			s.Detections[kind] += c
+		}
+		for kind, c := range t.engine.Detections() {
+			s.RuleFirings[kind] += c
 		}
 	}
 	return s

@@ -15,7 +15,7 @@
 //	kerberoasting        one account requesting RC4 service tickets for many distinct services
 //	pass_the_hash        NTLM use of an account from a host it never used, or logon type 9
 //	pass_the_ticket      a service ticket used from a host other than where the account got its TGT
-//	recon                directory enumeration: large or sensitive LDAP queries from one source
+//	reconnaissance       directory enumeration: large or sensitive LDAP queries from one source
 //	lateral_movement     one account logging on to many computers it never touched, in a window
 //
 // Limits: state lives in memory, so detections restart cold after a restart, and when several

@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ const (
 	Kerberoasting   = "kerberoasting"
 	PassTheHash     = "pass_the_hash"
 	PassTheTicket   = "pass_the_ticket"
-	Recon           = "recon"
+	Recon           = "reconnaissance"
 	LateralMovement = "lateral_movement"
 )
 
@@ -122,7 +123,8 @@ type Engine struct {
 	hosts    map[string]*hostState // per source host (spray)
 	alerts   map[string]*Alert
 	changed  map[string]bool
-	raised   map[string]int64
+	raised   map[string]int64 // distinct alerts per kind
+	detected map[string]int64 // detections per kind (a repeat updates its alert)
 }
 
 // New returns an engine for cfg.
@@ -132,7 +134,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return &Engine{cfg: cfg.withDefaults(), accounts: map[api.EntityRef]*account{},
 		hosts: map[string]*hostState{}, alerts: map[string]*Alert{}, changed: map[string]bool{},
-		raised: map[string]int64{}}, nil
+		raised: map[string]int64{}, detected: map[string]int64{}}, nil
 }
 
 // relevant reports whether e can feed any rule, so callers skip the lock for the rest.
@@ -340,6 +342,7 @@ func (g *Engine) raise(kind string, who api.EntityRef, at time.Time, evidence st
 		al = &Alert{ID: id, Kind: kind, Entity: who.Type.String() + ":" + who.Name,
 			Severity: severity[kind], FirstSeen: at}
 		g.alerts[id] = al
+		g.raised[kind]++
 	}
 	al.Count++
 	if at.After(al.LastSeen) {
@@ -349,7 +352,7 @@ func (g *Engine) raise(kind string, who api.EntityRef, at time.Time, evidence st
 		al.Evidence = append(al.Evidence, evidence)
 	}
 	g.changed[id] = true
-	g.raised[kind]++
+	g.detected[kind]++
 }
 
 func contains(list []string, s string) bool {
@@ -375,13 +378,17 @@ func (g *Engine) Take() []Alert {
 	return out
 }
 
-// Detections returns how many detections each alert kind has had.
+// Raised returns how many distinct alerts of each kind were raised.
+func (g *Engine) Raised() map[string]int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return maps.Clone(g.raised)
+}
+
+// Detections returns how many times each kind's rule fired; a repeat on the same entity
+// updates its alert, so this is at least Raised.
 func (g *Engine) Detections() map[string]int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make(map[string]int64, len(g.raised))
-	for k, v := range g.raised {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(g.detected)
 }

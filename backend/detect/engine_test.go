@@ -131,7 +131,7 @@ func TestRules(t *testing.T) {
 					SourceHost: "ws1", Target: comp("dc1"), Query: f, Count: 120})
 			}
 			return out
-		}, "recon:user:alice"},
+		}, "reconnaissance:user:alice"},
 		{"lateral movement", func() []api.Event {
 			var out []api.Event
 			from := "ws2"
@@ -187,6 +187,7 @@ func TestRepeatedDetectionUpdatesAlert(t *testing.T) {
 	require.Equal(t, int64(2), second[0].Count)
 	require.Equal(t, t0.Add(12*time.Second), second[0].LastSeen)
 	require.Equal(t, int64(2), g.Detections()[BruteForce])
+	require.Equal(t, int64(1), g.Raised()[BruteForce], "one alert, detected twice")
 	require.Empty(t, g.Take())
 }
 
