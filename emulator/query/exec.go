@@ -164,6 +164,7 @@ func (s *selectStmt) project(e *env) any {
 type sortedRow struct {
 	val  any
 	keys []any
+	seq  int // arrival order, the final tie-break
 }
 
 // collector accumulates the rows of one SELECT execution.
@@ -227,7 +228,7 @@ func (c *collector) add(e *env) error {
 	if isUndefined(v) || c.duplicate(v) {
 		return nil
 	}
-	row := sortedRow{val: v}
+	row := sortedRow{val: v, seq: len(c.rows)}
 	if len(c.s.orderBy) > 0 {
 		row.keys = make([]any, len(c.s.orderBy))
 		for i, o := range c.s.orderBy {
@@ -326,9 +327,11 @@ func (c *collector) projectGroups(e *env) error {
 	return nil
 }
 
+// sortRows orders by the ORDER BY keys, ties in arrival order. An unstable sort with the
+// arrival tie-break is stable in effect and much faster than a stable merge sort.
 func (c *collector) sortRows() {
 	specs := c.s.orderBy
-	slices.SortStableFunc(c.rows, func(a, b sortedRow) int {
+	slices.SortFunc(c.rows, func(a, b sortedRow) int {
 		for i, o := range specs {
 			if r := compareTotal(a.keys[i], b.keys[i]); r != 0 {
 				if o.desc {
@@ -337,7 +340,7 @@ func (c *collector) sortRows() {
 				return r
 			}
 		}
-		return 0
+		return a.seq - b.seq
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // undefinedValue is the query language's undefined: the value of a missing property or of
@@ -55,6 +56,17 @@ func rankOf(v any) rank {
 // compareTotal orders any two values for ORDER BY, MIN, MAX and DISTINCT: by type rank
 // first, then by value. Arrays and objects compare by their canonical encoding.
 func compareTotal(a, b any) int {
+	// Fast paths for the common same-type keys.
+	switch x := a.(type) {
+	case float64:
+		if y, ok := b.(float64); ok {
+			return cmp.Compare(x, y)
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	}
 	ra, rb := rankOf(a), rankOf(b)
 	if ra != rb {
 		return cmp.Compare(ra, rb)
