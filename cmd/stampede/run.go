@@ -231,6 +231,12 @@ func printVerdict(w io.Writer, res *runner.Result) {
 	if sum.Run.Aborted {
 		fmt.Fprintf(w, "aborted: %s\n", sum.Run.AbortReason)
 	}
+	if c := res.Capacity; c != nil {
+		for _, st := range c.Steps {
+			fmt.Fprintln(w, st)
+		}
+		fmt.Fprintln(w, c)
+	}
 	fmt.Fprintf(w, "%s: %s\n", sum.Scenario.Name, strings.ToUpper(sum.Run.Verdict))
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "wrote %s\n", f)

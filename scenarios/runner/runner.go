@@ -77,6 +77,8 @@ type Result struct {
 	// Conservation is the per-tenant conservation check after the drain (empty when it
 	// could not be made).
 	Conservation []TenantConservation
+	// Capacity is what a sweep found; nil when the scenario has no sweep.
+	Capacity *Capacity
 }
 
 // Run executes the scenario: it checks the build can run it, starts the parts, applies the
@@ -130,11 +132,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := r.execute(ctx); err != nil {
 		return nil, err
 	}
-	sum := r.summarize(ctx)
+	sum, capacity := r.summarize(ctx)
 	res := &Result{Summary: sum, Passed: sum.Run.Verdict == reports.VerdictPass,
-		Conservation: r.conserved}
+		Conservation: r.conserved, Capacity: capacity}
 	if opts.OutDir != "" {
-		res.Files, err = writeRunFolder(opts.OutDir, sum, opts.Baseline)
+		res.Files, err = writeRunFolder(opts.OutDir, res, opts.Baseline)
 		if err != nil {
 			return res, fmt.Errorf("write run folder: %w", err)
 		}

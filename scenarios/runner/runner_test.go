@@ -24,6 +24,7 @@ import (
 type testSensors struct {
 	duration  time.Duration
 	failRatio float64 // share of batches reported failed
+	maxAcked  int64   // most events acknowledged per tick; 0 means no limit
 	acked     atomic.Int64
 	sent      atomic.Int64
 }
@@ -32,6 +33,7 @@ func (s *testSensors) Run(ctx context.Context, plan *LoadPlan, rec *reports.Reco
 	sent, _ := rec.Counter(reports.MetricEventsSent, nil)
 	acked, _ := rec.Counter(reports.MetricEventsAcked, nil)
 	failed, _ := rec.Rate(reports.MetricBatchFailed, nil)
+	latency, _ := rec.Trend(reports.MetricIngestLatency, nil)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
@@ -45,10 +47,15 @@ func (s *testSensors) Run(ctx context.Context, plan *LoadPlan, rec *reports.Reco
 		case <-tick.C:
 		}
 		n := int64(100 * plan.Multiplier("t", time.Since(start)))
+		a := n
+		if s.maxAcked > 0 {
+			a = min(n, s.maxAcked)
+		}
 		sent.Add(float64(n))
-		acked.Add(float64(n))
+		acked.Add(float64(a))
+		latency.Observe(0.01)
 		s.sent.Add(n)
-		s.acked.Add(n)
+		s.acked.Add(a)
 		failed.AddN(int64(s.failRatio*10), 10)
 	}
 }
@@ -232,3 +239,30 @@ type capsStarter struct {
 }
 
 func (c capsStarter) Capabilities(scenarios.Target) Capabilities { return c.caps }
+
+func TestRunCapacitySweep(t *testing.T) {
+	t.Parallel()
+	s := mustParse(t, `
+name: sweep
+duration: 8s
+drain: 1s
+tenants: [{name: t, rate: 1000}]
+timeline:
+  - {at: 0s, action: sweep, duration: 8s, multiplier: 4, steps: 4}
+`)
+	parts, _, _ := newTestParts(s, 0, 0)
+	parts.Sensors.(*testSensors).maxAcked = 250 // 2500 events/s: steps 1 and 2 keep up
+	res, err := Run(t.Context(), Options{Scenario: s, Starter: testStarter{parts}})
+	require.NoError(t, err)
+	c := res.Capacity
+	require.NotNil(t, c)
+	require.Len(t, c.Steps, 4)
+	var kept []bool
+	for _, st := range c.Steps {
+		kept = append(kept, st.KeptUp)
+	}
+	require.Equal(t, []bool{true, true, false, false}, kept, "steps: %+v", c.Steps)
+	require.True(t, c.Reached)
+	require.InDelta(t, 2000, c.Limit, 400, "the limit is the second step's acked rate")
+	require.InDelta(t, 3000, c.Steps[2].Target, 1)
+}

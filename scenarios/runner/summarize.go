@@ -22,7 +22,7 @@ const (
 
 // summarize builds the run's summary: everything recorded, the figures the parts know at
 // the end, the invariants and the thresholds.
-func (r *run) summarize(ctx context.Context) *reports.Summary {
+func (r *run) summarize(ctx context.Context) (*reports.Summary, *Capacity) {
 	sum := &reports.Summary{}
 	r.rec.Fill(sum)
 	sum.Run.ID = fmt.Sprintf("%s-%s", r.s.Name, sum.Run.Start.UTC().Format("20060102T150405Z"))
@@ -48,8 +48,9 @@ func (r *run) summarize(ctx context.Context) *reports.Summary {
 			Message: strings.Join(r.skipped, "; ")})
 	}
 	reports.EvaluateAll(sum, r.thresholds)
+	capacity := r.capacity(sum)
 	sum.Finalize()
-	return sum
+	return sum, capacity
 }
 
 func (r *run) scenarioInfo() reports.Scenario {
