@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"math"
 	"strings"
 )
@@ -200,4 +201,44 @@ func combineFirst(acc, v float64, seen bool, combine func(a, b float64) float64)
 		return v
 	}
 	return combine(acc, v)
+}
+
+// percentileSeries returns, for each of the given percentiles, one value per window of
+// width seconds (windows of them from second 0): the percentile of the window's histograms
+// of every series merged, or NaN for a window without observations. One dense histogram is
+// reused for every window.
+func percentileSeries(series []*Series, pcts []float64, width, windows int) [][]float64 {
+	out := make([][]float64, len(pcts))
+	for i := range out {
+		out[i] = make([]float64, windows)
+	}
+	g := geometryFor(series[0].Unit)
+	acc := g.newDense()
+	for w := range windows {
+		acc.Reset()
+		mergeWindow(acc, series, Window{w * width, (w + 1) * width})
+		var vals []int64
+		if acc.TotalCount() > 0 {
+			vals = acc.ValueAtPercentilesSlice(pcts)
+		}
+		for i := range pcts {
+			out[i][w] = math.NaN()
+			if vals != nil {
+				out[i][w] = float64(vals[i]) * g.scale
+			}
+		}
+	}
+	return out
+}
+
+// mergeWindow adds the histograms of every series inside w to the dense acc.
+func mergeWindow(acc *hdr.Histogram, series []*Series, w Window) {
+	for _, s := range series {
+		sw := w.clamp(len(s.Seconds))
+		for _, h := range s.Seconds[sw.From:sw.To] {
+			if h != nil {
+				h.mergeInto(acc)
+			}
+		}
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -118,39 +117,7 @@ func (t *timeline) trendPercentiles(name string, pcts []float64) [][]float64 {
 	if len(series) == 0 {
 		return nil
 	}
-	out := make([][]float64, len(pcts))
-	for i := range out {
-		out[i] = make([]float64, t.buckets)
-	}
-	g := geometryFor(series[0].Unit)
-	acc := g.newDense()
-	for b := range t.buckets {
-		acc.Reset()
-		mergeWindow(acc, series, t.window(b))
-		var vals []int64
-		if acc.TotalCount() > 0 {
-			vals = acc.ValueAtPercentilesSlice(pcts)
-		}
-		for i := range pcts {
-			out[i][b] = math.NaN()
-			if vals != nil {
-				out[i][b] = float64(vals[i]) * g.scale
-			}
-		}
-	}
-	return out
-}
-
-// mergeWindow adds the histograms of every series inside w to the dense acc.
-func mergeWindow(acc *hdr.Histogram, series []*Series, w Window) {
-	for _, s := range series {
-		sw := w.clamp(len(s.Seconds))
-		for _, h := range s.Seconds[sw.From:sw.To] {
-			if h != nil {
-				h.mergeInto(acc)
-			}
-		}
-	}
+	return percentileSeries(series, pcts, t.bucket, t.buckets)
 }
 
 // eventMarkers marks the events of the given kinds.

@@ -140,9 +140,11 @@ func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
 			def = MetricDef{Name: name, Better: NeitherBetter}
 		}
 		a, b := base.Find(name, nil), cur.Find(name, nil)
-		for _, st := range statsFor(a[0].Kind) {
-			mc := compareSamples(st.samples(a), st.samples(b), cfg)
-			mc.Metric, mc.Stat, mc.Unit, mc.Better = name, st.name, string(a[0].Unit), def.Better
+		st := statsFor(a[0].Kind)
+		sa, sb := st.samples(a), st.samples(b)
+		for i, stat := range st.names {
+			mc := compareSamples(sa[i], sb[i], cfg)
+			mc.Metric, mc.Stat, mc.Unit, mc.Better = name, stat, string(a[0].Unit), def.Better
 			mc.Verdict = verdictFor(mc, cfg)
 			out.Metrics = append(out.Metrics, mc)
 			out.Counts[mc.Verdict]++
@@ -172,25 +174,29 @@ func commonMetricNames(a, b *Summary) []string {
 	return names
 }
 
-// perSecondStat extracts one statistic per second from the series of one metric; NaN marks
-// seconds without data.
-type perSecondStat struct {
-	name    string
-	samples func([]*Series) []float64
+// perSecondStats extracts statistics per second from the series of one metric, one slice
+// per name; NaN marks seconds without data.
+type perSecondStats struct {
+	names   []string
+	samples func([]*Series) [][]float64
 }
 
-func statsFor(k Kind) []perSecondStat {
+func one(f func([]*Series) []float64) func([]*Series) [][]float64 {
+	return func(ss []*Series) [][]float64 { return [][]float64{f(ss)} }
+}
+
+func statsFor(k Kind) perSecondStats {
 	switch k {
 	case KindCounter:
-		return []perSecondStat{{"rate", counterPerSecond}}
+		return perSecondStats{[]string{"rate"}, one(counterPerSecond)}
 	case KindRate:
-		return []perSecondStat{{"rate", ratePerSecond}}
+		return perSecondStats{[]string{"rate"}, one(ratePerSecond)}
 	case KindGauge:
-		return []perSecondStat{{"value", gaugePerSecond}}
+		return perSecondStats{[]string{"value"}, one(gaugePerSecond)}
 	case KindTrend:
-		return []perSecondStat{{"med", trendPerSecond(50)}, {"p(99)", trendPerSecond(99)}}
+		return perSecondStats{[]string{"med", "p(99)"}, trendPerSecond(50, 99)}
 	}
-	return nil
+	return perSecondStats{}
 }
 
 func seriesLen(ss []*Series) int {
@@ -247,39 +253,9 @@ func secondHasGauge(ss []*Series, i int) bool {
 	return false
 }
 
-func trendPerSecond(pct float64) func([]*Series) []float64 {
-	return func(ss []*Series) []float64 {
-		out := make([]float64, seriesLen(ss))
-		for i := range out {
-			out[i] = math.NaN()
-			if h := mergedSecond(ss, i); h != nil && h.Count() > 0 {
-				out[i] = h.Quantile(pct)
-			}
-		}
-		return out
-	}
-}
-
-// mergedSecond is the histogram of second i over every series, or nil when none has one.
-// It shares the histogram when only one series has data.
-func mergedSecond(ss []*Series, i int) *Histogram {
-	var merged *Histogram
-	shared := false
-	for _, s := range ss {
-		if i >= len(s.Seconds) || s.Seconds[i] == nil {
-			continue
-		}
-		switch {
-		case merged == nil:
-			merged, shared = s.Seconds[i], true
-		case shared:
-			merged, shared = merged.Clone(), false
-			fallthrough
-		default:
-			_ = merged.Merge(s.Seconds[i])
-		}
-	}
-	return merged
+// trendPerSecond computes the percentiles of every second over all series.
+func trendPerSecond(pcts ...float64) func([]*Series) [][]float64 {
+	return func(ss []*Series) [][]float64 { return percentileSeries(ss, pcts, 1, seriesLen(ss)) }
 }
 
 // compareSamples runs Welch's t-test on a and b (NaN samples dropped), with each side's
