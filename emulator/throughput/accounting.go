@@ -87,7 +87,8 @@ func compareStrings(a, b string) int {
 
 func (e *Engine) containerSecond(c *container, w int64, needs *needs) (ContainerSecond, bool) {
 	at := time.Unix(w, 0)
-	if at.Before(c.created.Truncate(time.Second)) || (!c.deleted.IsZero() && !at.Before(c.deleted)) {
+	deleted := !c.deleted.IsZero() && !at.Before(c.deleted)
+	if at.Before(c.created.Truncate(time.Second)) || deleted {
 		return ContainerSecond{}, false
 	}
 	offer := c.owner.offerAt(at)
