@@ -25,7 +25,7 @@ const (
 	DefaultMaxDirty         = 50_000
 	DefaultMaxQueuedEvents  = 500_000
 	DefaultFlushConcurrency = 32
-	DefaultMaxCachedDocs    = 200_000
+	DefaultMaxCachedDocs    = 20_000
 	DefaultManualRU         = 400
 	DefaultAutoscaleMaxRU   = 1000
 )
