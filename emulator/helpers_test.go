@@ -23,12 +23,12 @@ func (c *fakeClock) now() time.Time { return c.t }
 
 // rawClient sends signed REST requests to a Server's handler, without the SDK.
 type rawClient struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Server
 	key []byte
 }
 
-func newRawClient(t *testing.T, cfg Config) *rawClient {
+func newRawClient(t testing.TB, cfg Config) *rawClient {
 	t.Helper()
 	s, err := New(cfg)
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -20,6 +21,27 @@ func init() {
 	register("Item/PartitionKeyKinds", testItemPartitionKeyKinds)
 	register("Item/IDsNeedingEscapes", testItemIDEscapes)
 	register("Item/ResponseHeaders", testItemHeaders)
+	register("Item/TimeToLive", testItemTTL)
+}
+
+// testItemTTL waits for real expiry (TTL has one-second granularity), about two seconds.
+func testItemTTL(t *testing.T, e *env) {
+	ctx := testContext(t)
+	ttl := int32(1)
+	c := e.container(t, azcosmos.ContainerProperties{DefaultTimeToLive: &ttl})
+	pk := azcosmos.NewPartitionKeyString("a")
+	_, err := c.CreateItem(ctx, pk, []byte(`{"id":"short","pk":"a"}`), nil)
+	require.NoError(t, err)
+	_, err = c.CreateItem(ctx, pk, []byte(`{"id":"kept","pk":"a","ttl":-1}`), nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := c.ReadItem(ctx, pk, "short", nil)
+		return statusOf(err) == http.StatusNotFound
+	}, 10*time.Second, 100*time.Millisecond)
+	_, err = c.ReadItem(ctx, pk, "kept", nil)
+	require.NoError(t, err)
+	rows, _ := queryAll(t, c, "SELECT VALUE c.id FROM c", pk, nil)
+	require.Len(t, rows, 1, "expired items vanish from queries at once")
 }
 
 func decode(t *testing.T, b []byte) map[string]any {

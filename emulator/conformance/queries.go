@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/require"
@@ -228,4 +229,10 @@ func testChangeFeedFilters(t *testing.T, e *env) {
 	pk := azcosmos.NewPartitionKeyString("p1")
 	ids, _ := readAllChanges(t, c, azcosmos.ChangeFeedOptions{FeedRange: &ranges[0], PartitionKey: &pk})
 	require.ElementsMatch(t, []string{"1", "4", "7"}, ids)
+
+	past, future := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	ids, _ = readAllChanges(t, c, azcosmos.ChangeFeedOptions{FeedRange: &ranges[0], StartFrom: &past})
+	require.Len(t, ids, 9)
+	ids, _ = readAllChanges(t, c, azcosmos.ChangeFeedOptions{FeedRange: &ranges[0], StartFrom: &future})
+	require.Empty(t, ids)
 }
