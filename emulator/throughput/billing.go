@@ -5,15 +5,19 @@ import (
 	"time"
 )
 
-// HourBill is one billing hour of one throughput resource.
+// HourBill is one billing hour of one throughput resource (or one second holding several
+// hours, see Hours).
 type HourBill struct {
 	Start     time.Time `json:"start"`
 	Autoscale bool      `json:"autoscale"`
 	// BilledRU is the RU/s charged for the hour: for manual the highest value in force
 	// during it; for autoscale the highest RU/s it scaled to, never under a tenth of the
 	// maximum.
-	BilledRU int     `json:"billedRU"`
-	Cost     float64 `json:"cost"` // in the Prices' currency, all regions
+	BilledRU int `json:"billedRU"`
+	// Hours is how many billing hours the entry stands for: 1, or with hours shorter than
+	// a second (Config.HourLength), the hours in the entry's second.
+	Hours float64 `json:"hours"`
+	Cost  float64 `json:"cost"` // in the Prices' currency, all regions
 }
 
 // Bill is the throughput bill of a container with its own offer or of a shared database.
@@ -93,7 +97,7 @@ func (e *Engine) bill(o *owner, parts []*partition, now time.Time) Bill {
 	for h := e.hourOf(created); h <= e.hourOf(end); h++ {
 		hb := e.hourBill(h, offersDuring(offers, e.hourStart(h), e.hourStart(h+1)), peaks[h])
 		b.Hours = append(b.Hours, hb)
-		b.RUHours += float64(hb.BilledRU) * regions
+		b.RUHours += float64(hb.BilledRU) * hb.Hours * regions
 		b.Cost += hb.Cost
 	}
 	return b
@@ -101,7 +105,7 @@ func (e *Engine) bill(o *owner, parts []*partition, now time.Time) Bill {
 
 // hourBill bills one hour given the offers in force during it and the autoscale need.
 func (e *Engine) hourBill(h int64, offers []Offer, need float64) HourBill {
-	hb := HourBill{Start: e.hourStart(h)}
+	hb := HourBill{Start: e.hourStart(h), Hours: e.periodHours}
 	for _, o := range offers {
 		ru := o.Throughput
 		if o.IsAutoscale() {
@@ -117,7 +121,7 @@ func (e *Engine) hourBill(h int64, offers []Offer, need float64) HourBill {
 	case hb.Autoscale:
 		rate = e.cfg.Prices.Autoscale
 	}
-	hb.Cost = float64(hb.BilledRU) / 100 * rate * float64(e.cfg.Regions)
+	hb.Cost = float64(hb.BilledRU) / 100 * rate * float64(e.cfg.Regions) * hb.Hours
 	return hb
 }
 
@@ -136,6 +140,6 @@ func offersDuring(changes []offerChange, from, to time.Time) []Offer {
 	return out
 }
 
-func (e *Engine) hourOf(t time.Time) int64 { return floorDiv(t.Unix(), e.hourLen) }
+func (e *Engine) hourOf(t time.Time) int64 { return floorDiv(t.UnixNano(), int64(e.period)) }
 
-func (e *Engine) hourStart(h int64) time.Time { return time.Unix(h*e.hourLen, 0) }
+func (e *Engine) hourStart(h int64) time.Time { return time.Unix(0, h*int64(e.period)) }

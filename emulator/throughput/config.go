@@ -66,8 +66,9 @@ type Config struct {
 	// DefaultHistory.
 	History time.Duration
 	// HourLength is a billing hour on the engine's clock; a scenario that compresses time
-	// sets it shorter (one minute makes every minute a billed hour). Zero means
-	// DefaultHourLength.
+	// sets it shorter (one minute makes every minute a billed hour). Hours under a second
+	// are billed a second at a time, each second counting for as many hours as it holds.
+	// Zero means DefaultHourLength.
 	HourLength time.Duration
 	// Regions is how many regions the account bills throughput in. Zero means
 	// DefaultRegions.
@@ -122,8 +123,8 @@ func (c Config) Validate() error {
 	if c.History < time.Second {
 		errs = append(errs, fmt.Errorf("history %v: want >= 1s", c.History))
 	}
-	if c.HourLength < time.Second {
-		errs = append(errs, fmt.Errorf("hour length %v: want >= 1s", c.HourLength))
+	if c.HourLength < time.Millisecond {
+		errs = append(errs, fmt.Errorf("hour length %v: want >= 1ms", c.HourLength))
 	}
 	if c.Regions < 1 {
 		errs = append(errs, fmt.Errorf("regions %d: want >= 1", c.Regions))

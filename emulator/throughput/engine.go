@@ -40,7 +40,11 @@ type partKey struct{ db, container, rangeID string }
 type Engine struct {
 	cfg        Config
 	historyLen int
-	hourLen    int64
+	// period is the billing period: an hour of Config.HourLength, or one second when hours
+	// are shorter (a second has one RU/s, so its hours all bill alike); periodHours is how
+	// many billing hours a period stands for.
+	period      time.Duration
+	periodHours float64
 
 	parts atomic.Pointer[map[partKey]*partition] // copy on write, under mu
 
@@ -86,10 +90,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg:        cfg,
 		historyLen: int(cfg.History / time.Second),
-		hourLen:    max(1, int64(cfg.HourLength/time.Second)),
+		period:     max(cfg.HourLength, time.Second),
 		databases:  map[string]*database{},
 		containers: map[Target]*container{},
 	}
+	e.periodHours = float64(e.period) / float64(cfg.HourLength)
 	e.parts.Store(&map[partKey]*partition{})
 	return e, nil
 }
@@ -246,7 +251,7 @@ func (e *Engine) createContainerLocked(spec ContainerSpec, now time.Time) *conta
 
 func (e *Engine) addPartitionLocked(c *container, rangeID string, now time.Time) *partition {
 	ref := PartitionRef{c.db, c.name, c.rid, rangeID}
-	p := newPartition(ref, now, e.historyLen, e.hourLen, e.cfg.Burst)
+	p := newPartition(ref, now, e.historyLen, int64(e.period), e.cfg.Burst)
 	c.parts = append(c.parts, p)
 	e.publishLocked(func(m map[partKey]*partition) { m[partKey{c.db, c.name, rangeID}] = p })
 	return p

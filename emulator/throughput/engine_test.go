@@ -459,7 +459,7 @@ func TestMultiRegionWritesRate(t *testing.T) {
 func TestConfig_Validate(t *testing.T) {
 	require.NoError(t, Config{}.Validate())
 	err := Config{DefaultThroughput: 450, ThrottledChargeRU: -1, History: time.Millisecond,
-		HourLength: time.Millisecond, Regions: -1, Prices: Prices{Manual: -1}}.Validate()
+		HourLength: time.Microsecond, Regions: -1, Prices: Prices{Manual: -1}}.Validate()
 	for _, want := range []string{"default throughput", "throttled charge", "history",
 		"hour length", "regions", "prices"} {
 		require.ErrorContains(t, err, want)
@@ -474,4 +474,35 @@ func TestConsume_IgnoresInvalidCharges(t *testing.T) {
 	e.Consume(ref("c", "0"), t0, math.NaN())
 	e.Consume(ref("c", "0"), t0, -5)
 	require.Zero(t, secondsOf(t, e, "c", t0).ConsumedRU)
+}
+
+func TestBills_HoursShorterThanASecond(t *testing.T) {
+	// A scenario compressed 36,000 times: a billing hour lasts 100 ms, so a second holds
+	// ten, all at that second's RU/s.
+	e := newTestEngine(t, Config{HourLength: 100 * time.Millisecond})
+	createContainer(t, e, "c", Autoscale(4_000))
+	for range 200 {
+		serve(e, ref("c", "0"), t0, 10) // 2,000 RU in the first second
+	}
+	b := e.Bills(t0.Add(1500 * time.Millisecond))[0]
+	require.Len(t, b.Hours, 2, "one entry per second")
+	require.Equal(t, 10.0, b.Hours[0].Hours)
+	require.Equal(t, 2_000, b.Hours[0].BilledRU)
+	require.Equal(t, 400, b.Hours[1].BilledRU)
+	require.Equal(t, (2_000+400)*10.0, b.RUHours)
+	require.InDelta(t, (20+4)*10*0.012, b.Cost, 1e-9)
+}
+
+func TestBills_HourStraddlingSeconds(t *testing.T) {
+	// 1.5 s hours: the second [1 s, 2 s) falls in hours 0 and 1, and its peak counts in both.
+	e := newTestEngine(t, Config{HourLength: 1500 * time.Millisecond})
+	createContainer(t, e, "c", Autoscale(4_000))
+	for range 300 {
+		serve(e, ref("c", "0"), t0.Add(time.Second), 10)
+	}
+	b := e.Bills(t0.Add(2 * time.Second))[0]
+	require.Len(t, b.Hours, 2)
+	require.Equal(t, 3_000, b.Hours[0].BilledRU)
+	require.Equal(t, 3_000, b.Hours[1].BilledRU)
+	require.Equal(t, 1.0, b.Hours[1].Hours)
 }

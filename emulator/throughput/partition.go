@@ -41,7 +41,7 @@ type partition struct {
 	bank      float64 // burst capacity banked
 	history   []slot
 	peaks     map[int64]float64 // billing hour -> highest used x siblings in a second
-	hourLen   int64             // seconds per billing hour
+	period    int64             // nanoseconds per billing period (see Engine.period)
 	createdAt int64             // Unix second the partition appeared
 	retiredAt int64             // Unix second the partition was split away; 0 while live
 
@@ -51,7 +51,7 @@ type partition struct {
 	storage        atomic.Int64
 }
 
-func newPartition(ref PartitionRef, now time.Time, historyLen int, hourLen int64,
+func newPartition(ref PartitionRef, now time.Time, historyLen int, period int64,
 	burst bool) *partition {
 	p := &partition{
 		ref:       ref,
@@ -59,7 +59,7 @@ func newPartition(ref PartitionRef, now time.Time, historyLen int, hourLen int64
 		createdAt: now.Unix(),
 		history:   make([]slot, historyLen),
 		peaks:     map[int64]float64{},
-		hourLen:   hourLen,
+		period:    period,
 		burst:     burst,
 		siblings:  1,
 	}
@@ -174,9 +174,23 @@ func (p *partition) notePeak(w int64, used float64) {
 	if used <= 0 {
 		return
 	}
-	hour := floorDiv(w, p.hourLen)
-	if need := used * float64(p.siblings); need > p.peaks[hour] {
-		p.peaks[hour] = need
+	need := used * float64(p.siblings)
+	for h := range p.periodsOf(w) {
+		p.peaks[h] = max(p.peaks[h], need)
+	}
+}
+
+// periodsOf yields the billing periods that second w overlaps: one, or two when a period
+// boundary falls inside the second.
+func (p *partition) periodsOf(w int64) func(func(int64) bool) {
+	return func(yield func(int64) bool) {
+		first := floorDiv(w*int64(time.Second), p.period)
+		last := floorDiv((w+1)*int64(time.Second)-1, p.period)
+		for h := first; h <= last; h++ {
+			if !yield(h) {
+				return
+			}
+		}
 	}
 }
 
@@ -229,9 +243,9 @@ func (p *partition) hourPeaks() map[int64]float64 {
 	for h, v := range p.peaks {
 		out[h] = v
 	}
-	hour := floorDiv(p.window, p.hourLen)
-	if need := p.used * float64(p.siblings); need > out[hour] {
-		out[hour] = need
+	need := p.used * float64(p.siblings)
+	for h := range p.periodsOf(p.window) {
+		out[h] = max(out[h], need)
 	}
 	return out
 }
