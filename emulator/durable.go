@@ -61,8 +61,10 @@ type durableLog struct {
 	fmu sync.Mutex
 	f   *os.File
 	gen int
-	// size is the open segment's length (read by the flusher to decide on snapshots).
-	size atomic.Int64
+	// size is the open segment's length (read by the flusher to decide on snapshots);
+	// allocated is how much of it is preallocated.
+	size      atomic.Int64
+	allocated int64
 
 	snapshotting atomic.Bool
 	stop         chan struct{}
@@ -104,7 +106,7 @@ func segmentName(kind string, gen int) string {
 
 func (l *durableLog) openSegment(gen int) error {
 	f, err := os.OpenFile(filepath.Join(l.dir, segmentName("wal", gen)),
-		os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("open log segment: %w", err)
 	}
@@ -112,7 +114,7 @@ func (l *durableLog) openSegment(gen int) error {
 		_ = f.Close()
 		return err
 	}
-	l.f, l.gen = f, gen
+	l.f, l.gen, l.allocated = f, gen, 0
 	l.size.Store(0)
 	return nil
 }
@@ -216,14 +218,35 @@ func (l *durableLog) flush() {
 }
 
 // writeSync writes buf to the open segment and fsyncs it. Caller holds fmu.
+//
+// The segment is preallocated in large steps, so that most syncs only flush data, not the
+// file's size (see syncData); the unused tail reads back as a torn frame and is ignored.
 func (l *durableLog) writeSync(buf []byte) error {
-	if _, err := l.f.Write(buf); err != nil {
+	off := l.size.Load()
+	if end := off + int64(len(buf)); end > l.allocated {
+		l.allocated = preallocate(l.f, end+segmentStep)
+	}
+	if _, err := l.f.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
-	if err := l.f.Sync(); err != nil {
+	if err := syncData(l.f); err != nil {
 		return fmt.Errorf("sync log: %w", err)
 	}
 	l.size.Add(int64(len(buf)))
+	return nil
+}
+
+// segmentStep is how much a log segment grows by at a time.
+const segmentStep = 64 << 20
+
+// closeSegment cuts the preallocated tail and closes the open segment. Caller holds fmu.
+func (l *durableLog) closeSegment() error {
+	if err := l.f.Truncate(l.size.Load()); err != nil {
+		return fmt.Errorf("trim log segment: %w", err)
+	}
+	if err := l.f.Close(); err != nil {
+		return fmt.Errorf("close log segment: %w", err)
+	}
 	return nil
 }
 
@@ -258,8 +281,8 @@ func (l *durableLog) rotate() (int, error) {
 	if err := l.writeSync(buf); err != nil {
 		return 0, err
 	}
-	if err := l.f.Close(); err != nil {
-		return 0, fmt.Errorf("close log segment: %w", err)
+	if err := l.closeSegment(); err != nil {
+		return 0, err
 	}
 	if err := l.openSegment(l.gen + 1); err != nil {
 		return 0, err
@@ -302,7 +325,7 @@ func (l *durableLog) close() error {
 	l.wg.Wait()
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
-	return l.f.Close()
+	return l.closeSegment()
 }
 
 // writeSnapshot writes every partition of st (metadata first) to snapshot-<gen>.bin.

@@ -75,19 +75,7 @@ func benchWriteHandler(tb testing.TB, regions int) http.Handler {
 		tb.Cleanup(func() { _ = a.Close() })
 		h = a.regions[0]
 	}
-	rc := &rawClient{key: mustKey(tb, DefaultKey)}
-	for _, step := range []struct{ path, body string }{
-		{"/dbs", `{"id":"db"}`},
-		{"/dbs/db/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash"}}`},
-	} {
-		req := httptest.NewRequest(http.MethodPost, step.path, bytes.NewReader([]byte(step.body)))
-		date := time.Now().UTC().Format(http.TimeFormat)
-		req.Header.Set(hdrDate, date)
-		req.Header.Set("Authorization", rc.sign(http.MethodPost, step.path, date))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		require.Equal(tb, http.StatusCreated, w.Code, w.Body.String())
-	}
+	createBenchContainer(tb, h)
 	return h
 }
 

@@ -1,0 +1,135 @@
+package emulator
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkDurableRecovery measures recovery of a data directory holding a million 1 KB
+// documents, from a snapshot and from the write-ahead log alone (the target is under 10 s).
+// Building the directory takes longer than recovering it; run it once:
+//
+//	go test ./emulator/ -run '^$' -bench BenchmarkDurableRecovery -benchtime 1x
+func BenchmarkDurableRecovery(b *testing.B) {
+	const docs = 1_000_000
+	for _, mode := range []string{"snapshot", "log"} {
+		b.Run(mode, func(b *testing.B) {
+			dir := b.TempDir()
+			buildDataDir(b, dir, docs, mode == "snapshot")
+			for b.Loop() {
+				s, err := New(Config{})
+				require.NoError(b, err)
+				_, stats, err := recoverDir(dir, s.store)
+				require.NoError(b, err)
+				require.Equal(b, docs, stats.docs+stats.replayed-1, "metadata + documents")
+				b.StopTimer()
+				_ = s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/recovery")
+		})
+	}
+}
+
+// buildDataDir writes n 1 KB documents through the write-ahead log, then (withSnapshot)
+// a snapshot that replaces the log.
+func buildDataDir(tb testing.TB, dir string, n int, withSnapshot bool) {
+	tb.Helper()
+	s, err := New(Config{})
+	require.NoError(tb, err)
+	defer s.Close()
+	d, err := openDurable(dir, -1, s.log, s.store)
+	require.NoError(tb, err)
+	hookStore(s.store, d.append)
+	db, err := s.store.createDatabase("db", offerSettings{}, time.Now().Unix())
+	require.NoError(tb, err)
+	_, err = s.store.createContainer(db, containerProps{ID: "c", PartitionKey: pkDef(tb)},
+		offerSettings{}, time.Now().Unix())
+	require.NoError(tb, err)
+	d.appendMetadata(s.store)
+	seedDirect(tb, s, "db", "c", n, 1000)
+	if withSnapshot {
+		d.snapshotNow(s.store)
+	}
+	require.NoError(tb, d.close())
+}
+
+func pkDef(tb testing.TB) pkDefinition {
+	def := pkDefinition{Paths: []string{"/pk"}, Kind: "Hash"}
+	require.NoError(tb, def.validate())
+	return def
+}
+
+// BenchmarkDurableWriteThroughput measures upserts of 1 KB documents by 32 concurrent
+// callers through a one-region account's handler, in memory and with a data directory
+// (the target: at least half the in-memory throughput, from group commit).
+//
+//	go test ./emulator/ -run '^$' -bench BenchmarkDurableWriteThroughput -benchtime 3s
+func BenchmarkDurableWriteThroughput(b *testing.B) {
+	for _, mode := range []string{"memory", "data-dir"} {
+		b.Run(mode, func(b *testing.B) {
+			rc := RegionsConfig{Regions: []string{"A"}}
+			if mode == "data-dir" {
+				rc.DataDir = b.TempDir()
+			}
+			a, err := newAccount(Config{}, rc)
+			require.NoError(b, err)
+			a.start()
+			b.Cleanup(func() { _ = a.Close() })
+			h := a.regions[0]
+			createBenchContainer(b, h)
+			raw := &rawClient{key: mustKey(b, DefaultKey)}
+			const path = "/dbs/db/colls/c/docs"
+			date := time.Now().UTC().Format(http.TimeFormat)
+			auth := raw.sign(http.MethodPost, path, date)
+			var next atomic.Int64
+			b.SetParallelism(16) // 32 callers on 2 CPUs
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					body := doc1KB(fmt.Sprint(i%100_000), fmt.Sprintf("k%d", i%1000))
+					req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+					req.Header.Set(hdrDate, date)
+					req.Header.Set("Authorization", auth)
+					req.Header.Set(hdrIsUpsert, "true")
+					req.Header.Set(hdrPartitionKey, fmt.Sprintf(`["k%d"]`, i%1000))
+					req.Header.Set(hdrPrefer, "return=minimal")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code >= 300 {
+						b.Errorf("upsert: %d %s", w.Code, w.Body)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+		})
+	}
+}
+
+// createBenchContainer creates db/c (partition key /pk) through h.
+func createBenchContainer(tb testing.TB, h http.Handler) {
+	tb.Helper()
+	raw := &rawClient{key: mustKey(tb, DefaultKey)}
+	for _, step := range []struct{ path, body string }{
+		{"/dbs", `{"id":"db"}`},
+		{"/dbs/db/colls", `{"id":"c","partitionKey":{"paths":["/pk"],"kind":"Hash"}}`},
+	} {
+		req := httptest.NewRequest(http.MethodPost, step.path, bytes.NewReader([]byte(step.body)))
+		date := time.Now().UTC().Format(http.TimeFormat)
+		req.Header.Set(hdrDate, date)
+		req.Header.Set("Authorization", raw.sign(http.MethodPost, step.path, date))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		require.Equal(tb, http.StatusCreated, w.Code, w.Body.String())
+	}
+}
