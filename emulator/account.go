@@ -31,8 +31,10 @@ func (rq *request) serveAccount() error {
 		"enableMultipleWriteLocations": false,
 		"userConsistencyPolicy":        map[string]any{"defaultConsistencyLevel": "Session"},
 		"systemReplicationPolicy":      map[string]any{"minReplicaSetSize": 1, "maxReplicasetSize": 1},
-		"readPolicy":                   map[string]any{"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1},
-		"queryEngineConfiguration":     `{"maxSqlQueryInputLength":524288,"maxJoinsPerSqlQuery":10}`,
+		"readPolicy": map[string]any{
+			"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1,
+		},
+		"queryEngineConfiguration": `{"maxSqlQueryInputLength":524288,"maxJoinsPerSqlQuery":10}`,
 	})
 	if err != nil {
 		return err

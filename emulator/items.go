@@ -136,7 +136,8 @@ func (rq *request) serveItems() error {
 		return rq.readFeed(c)
 	case rq.isTrue(hdrIsBatch):
 		return rq.batch(c)
-	case rq.isTrue(hdrIsQuery) || strings.HasPrefix(rq.header("Content-Type"), "application/query+json"):
+	case rq.isTrue(hdrIsQuery) ||
+		strings.HasPrefix(rq.header("Content-Type"), "application/query+json"):
 		return rq.query(c)
 	}
 	raw, err := rq.body()

@@ -155,67 +155,94 @@ func (g rangeGroup) collect(sc queryScope, after int64, limit int, now int64) ([
 }
 
 // streamPage evaluates documents in position order until the page is full.
-func (rq *request) streamPage(c *container, b *query.Bound, text string, sc queryScope,
+func (rq *request) streamPage(b *query.Bound, text string, sc queryScope,
 	pageItems int,
 ) (page, error) {
-	selectAll := selectAllPattern.MatchString(text)
+	st := &streamer{b: b, sc: sc, pageItems: pageItems, now: rq.s.now().Unix(),
+		selectAll: selectAllPattern.MatchString(text), pg: page{first: true}}
+	st.top, st.hasTop = b.Top()
 	var tok *streamToken
-	pg := page{first: true}
 	if s := rq.header(hdrContinuation); s != "" {
 		t, err := parseToken(s)
 		if err != nil {
-			return pg, err
+			return st.pg, err
 		}
-		tok, pg.first = &t, false
+		tok, st.pg.first, st.emitted = &t, false, t.Emitted
 	}
-	emitted := 0
-	if tok != nil {
-		emitted = tok.Emitted
-	}
-	top, hasTop := b.Top()
-	now := rq.s.now().Unix()
-	bytes := 0
 	for gi, g := range sc.groups(tok) {
 		after := int64(0)
 		if gi == 0 && tok != nil {
 			after = tok.Seq
 		}
-		for {
-			cands, more := g.collect(sc, after, min(pageItems*4, maxPageEvaluated), now)
-			for _, cd := range cands {
-				after = cd.seq
-				if cd.it == nil {
-					continue
-				}
-				rows, err := evalDoc(b, cd.it.body, selectAll)
-				if err != nil {
-					return pg, err
-				}
-				pg.evaluated++
-				for _, r := range rows {
-					if hasTop && emitted >= top {
-						break
-					}
-					pg.rows = append(pg.rows, r)
-					emitted++
-					bytes += len(r)
-				}
-				if hasTop && emitted >= top {
-					return pg, nil
-				}
-				if len(pg.rows) >= pageItems || bytes >= maxPageBytes ||
-					pg.evaluated >= maxPageEvaluated {
-					pg.continuation = streamToken{Version: tokenVersion, Min: g.min, Max: g.max,
-						Seq: after, Emitted: emitted}.encode()
-					return pg, nil
-				}
-			}
-			if !more {
-				break
-			}
+		if done, err := st.readGroup(g, after); done || err != nil {
+			return st.pg, err
 		}
 	}
-	return pg, nil
+	return st.pg, nil
+}
+
+// streamer is the state of one streamable query page.
+type streamer struct {
+	b         *query.Bound
+	sc        queryScope
+	pageItems int
+	now       int64
+	selectAll bool
+	top       int
+	hasTop    bool
+	emitted   int // rows emitted by the whole query so far, for TOP
+	bytes     int
+	pg        page
+}
+
+// readGroup evaluates the documents of g after sequence after; done reports that the page
+// is complete (full, or TOP reached).
+func (st *streamer) readGroup(g rangeGroup, after int64) (done bool, err error) {
+	for {
+		cands, more := g.collect(st.sc, after, min(st.pageItems*4, maxPageEvaluated), st.now)
+		for _, cd := range cands {
+			after = cd.seq
+			if cd.it == nil {
+				continue
+			}
+			if err := st.evaluate(cd.it); err != nil {
+				return true, err
+			}
+			if st.hasTop && st.emitted >= st.top {
+				return true, nil
+			}
+			if st.full() {
+				st.pg.continuation = streamToken{Version: tokenVersion, Min: g.min, Max: g.max,
+					Seq: after, Emitted: st.emitted}.encode()
+				return true, nil
+			}
+		}
+		if !more {
+			return false, nil
+		}
+	}
+}
+
+func (st *streamer) evaluate(it *item) error {
+	rows, err := evalDoc(st.b, it.body, st.selectAll)
+	if err != nil {
+		return err
+	}
+	st.pg.evaluated++
+	for _, r := range rows {
+		if st.hasTop && st.emitted >= st.top {
+			break
+		}
+		st.pg.rows = append(st.pg.rows, r)
+		st.emitted++
+		st.bytes += len(r)
+	}
+	return nil
+}
+
+func (st *streamer) full() bool {
+	return len(st.pg.rows) >= st.pageItems || st.bytes >= maxPageBytes ||
+		st.pg.evaluated >= maxPageEvaluated
 }
 
 // evalDoc runs the query's per-document pipeline on one stored body; for SELECT * the

@@ -204,7 +204,7 @@ func (rq *request) runQuery(c *container, b *query.Bound, text string, sc queryS
 	started := time.Now()
 	var pg page
 	if b.Streamable() {
-		pg, err = rq.streamPage(c, b, text, sc, pageItems)
+		pg, err = rq.streamPage(b, text, sc, pageItems)
 	} else {
 		pg, err = rq.snapshotPage(c, b, text, sc, pageItems)
 	}

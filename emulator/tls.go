@@ -33,8 +33,10 @@ func newSelfSigned(host string, now time.Time) (*selfSigned, error) {
 		return nil, fmt.Errorf("generate serial: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"Stampede emulator"}},
+		SerialNumber: serial,
+		Subject: pkix.Name{
+			CommonName: "localhost", Organization: []string{"Stampede emulator"},
+		},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
