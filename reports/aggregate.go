@@ -53,58 +53,78 @@ func mergeSeconds(g geometry, seconds []*Histogram, w Window) *Histogram {
 	return fromDense(g, d)
 }
 
-// aggregate computes agg over the series in w. ok is false when there is nothing to
+// Span is a set of windows of the timeline, such as every occurrence of a phase.
+type Span []Window
+
+// seconds is the number of seconds the span covers inside a timeline of n seconds.
+func (sp Span) seconds(n int) int {
+	total := 0
+	for _, w := range sp {
+		w = w.clamp(n)
+		total += w.To - w.From
+	}
+	return total
+}
+
+// sum adds the samples inside the span, ignoring NaN.
+func (sp Span) sum(xs Samples) float64 {
+	var t float64
+	for _, w := range sp {
+		t += xs.Sum(w)
+	}
+	return t
+}
+
+// aggregate computes agg over the series in the span. ok is false when there is nothing to
 // aggregate (an empty trend, rate or gauge); counters are 0 when empty.
-func aggregate(series []*Series, agg Aggregation, w Window, seconds int) (float64, bool) {
+func aggregate(series []*Series, agg Aggregation, sp Span, seconds int) (float64, bool) {
 	if len(series) == 0 {
 		return 0, false
 	}
 	switch series[0].Kind {
 	case KindCounter:
-		return aggregateCounter(series, agg, w, seconds)
+		return aggregateCounter(series, agg, sp, seconds)
 	case KindRate:
 		var hits, total float64
 		for _, s := range series {
-			hits += s.Values.Sum(w)
-			total += s.Totals.Sum(w)
+			hits += sp.sum(s.Values)
+			total += sp.sum(s.Totals)
 		}
 		return hits / total, total > 0
 	case KindTrend:
-		return aggregateTrend(series, agg, w)
+		return aggregateTrend(series, agg, sp)
 	case KindGauge:
-		return aggregateGauge(series, agg, w)
+		return aggregateGauge(series, agg, sp)
 	}
 	return 0, false
 }
 
-func aggregateCounter(series []*Series, agg Aggregation, w Window, seconds int) (float64, bool) {
+func aggregateCounter(series []*Series, agg Aggregation, sp Span, seconds int) (float64, bool) {
 	var sum float64
 	for _, s := range series {
-		sum += s.Values.Sum(w)
+		sum += sp.sum(s.Values)
 	}
 	if agg.Name != "rate" {
 		return sum, true
 	}
-	span := w.clamp(seconds)
-	if span.To == span.From {
+	n := sp.seconds(seconds)
+	if n == 0 {
 		return 0, false
 	}
-	return sum / float64(span.To-span.From), true
+	return sum / float64(n), true
 }
 
-func aggregateTrend(series []*Series, agg Aggregation, w Window) (float64, bool) {
+func aggregateTrend(series []*Series, agg Aggregation, sp Span) (float64, bool) {
 	g := geometryFor(series[0].Unit)
 	d := g.newDense()
 	for _, s := range series {
-		sw := w.clamp(len(s.Seconds))
-		if sw == whole(len(s.Seconds)) && s.Histogram != nil {
+		if len(sp) == 1 && sp[0].clamp(len(s.Seconds)) == whole(len(s.Seconds)) &&
+			s.Histogram != nil {
 			s.Histogram.mergeInto(d)
 			continue
 		}
-		for _, h := range s.Seconds[sw.From:sw.To] {
-			if h != nil {
-				h.mergeInto(d)
-			}
+		for _, w := range sp {
+			mergeWindow(d, []*Series{s}, w)
 		}
 	}
 	if agg.Name == "count" {
@@ -128,72 +148,93 @@ func aggregateTrend(series []*Series, agg Aggregation, w Window) (float64, bool)
 	return 0, false
 }
 
+// gaugeStats accumulates the combined level of gauge series second by second.
+type gaugeStats struct {
+	last, sum, lo, hi float64
+	count             int
+}
+
 // aggregateGauge combines several gauge series second by second: durations by their maximum
 // (the worst replication lag over regions), everything else by their sum (total RU/s over
 // containers). Select one label set to gauge a single series.
-func aggregateGauge(series []*Series, agg Aggregation, w Window) (float64, bool) {
-	combine := func(a, b float64) float64 { return a + b }
-	if series[0].Unit == UnitSeconds {
-		combine = math.Max
-	}
+func aggregateGauge(series []*Series, agg Aggregation, sp Span) (float64, bool) {
+	combine := gaugeCombiner(series[0].Unit)
 	n := 0
 	for _, s := range series {
 		n = max(n, len(s.Values))
 	}
-	w = w.clamp(n)
-	var last, sum float64
-	lo, hi, count := math.Inf(1), math.Inf(-1), 0
-	for i := w.From; i < w.To; i++ {
-		v, seen := 0.0, false
-		for _, s := range series {
-			if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
-				v = combineFirst(v, s.Values[i], seen, combine)
-				seen = true
+	st := gaugeStats{lo: math.Inf(1), hi: math.Inf(-1)}
+	for _, w := range sp {
+		w = w.clamp(n)
+		for i := w.From; i < w.To; i++ {
+			if v, ok := combinedLevel(series, i, combine); ok {
+				st.last, st.sum, st.count = v, st.sum+v, st.count+1
+				st.lo, st.hi = min(st.lo, v), max(st.hi, v)
 			}
 		}
-		if !seen {
-			continue
-		}
-		last, sum, count = v, sum+v, count+1
-		lo, hi = min(lo, v), max(hi, v)
 	}
-	if count == 0 {
+	if st.count == 0 {
 		return 0, false
 	}
 	switch agg.Name {
 	case "value":
-		return last, true
+		return st.last, true
 	case "min":
-		return lo, true
+		return st.lo, true
 	case "max":
-		return hi, true
+		return st.hi, true
 	case "avg":
-		return sum / float64(count), true
+		return st.sum / float64(st.count), true
 	}
 	return 0, false
+}
+
+// gaugeCombiner says how the levels of several gauge series of unit u add up.
+func gaugeCombiner(u Unit) func(a, b float64) float64 {
+	if u == UnitSeconds {
+		return math.Max
+	}
+	return func(a, b float64) float64 { return a + b }
+}
+
+// combinedLevel is the level of second i over the series, false when none has one.
+func combinedLevel(series []*Series, i int, combine func(a, b float64) float64) (float64, bool) {
+	v, seen := 0.0, false
+	for _, s := range series {
+		if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
+			v = combineFirst(v, s.Values[i], seen, combine)
+			seen = true
+		}
+	}
+	return v, seen
 }
 
 // Aggregate computes one aggregation of a metric over a window of the summary's timeline;
 // sel selects label sets (nil for all). It returns false when the metric has no samples
 // there.
 func (s *Summary) Aggregate(name string, sel Labels, agg Aggregation, w Window) (float64, bool) {
-	return aggregate(s.Find(name, sel), agg, w, s.Run.DurationSeconds)
+	return aggregate(s.Find(name, sel), agg, Span{w}, s.Run.DurationSeconds)
 }
 
-// windowFor resolves a threshold's window or phase to seconds of the summary.
-func (s *Summary) windowFor(t Threshold) (Window, error) {
+// spanFor resolves a threshold's window or phase to seconds of the summary: a phase that
+// occurred several times ("steady" before and after a burst) covers every occurrence.
+func (s *Summary) spanFor(t Threshold) (Span, error) {
 	if t.Phase != "" {
+		var sp Span
 		for _, p := range s.Phases {
 			if p.Name == t.Phase {
-				return Window{p.StartSeconds, p.EndSeconds}, nil
+				sp = append(sp, Window{p.StartSeconds, p.EndSeconds})
 			}
 		}
-		return Window{}, fmt.Errorf("phase %q did not occur in the run", t.Phase)
+		if len(sp) == 0 {
+			return nil, fmt.Errorf("phase %q did not occur in the run", t.Phase)
+		}
+		return sp, nil
 	}
 	if t.WindowText != "" {
-		return t.Window, nil
+		return Span{t.Window}, nil
 	}
-	return whole(s.Run.DurationSeconds), nil
+	return Span{whole(s.Run.DurationSeconds)}, nil
 }
 
 func combineFirst(acc, v float64, seen bool, combine func(a, b float64) float64) float64 {

@@ -102,7 +102,7 @@ func (t *timeline) gaugeMean(series []*Series) []float64 {
 	}
 	out := make([]float64, t.buckets)
 	for b := range out {
-		v, ok := aggregateGauge(series, Aggregation{Name: "avg"}, t.window(b))
+		v, ok := aggregateGauge(series, Aggregation{Name: "avg"}, Span{t.window(b)})
 		out[b] = v
 		if !ok {
 			out[b] = math.NaN()

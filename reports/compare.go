@@ -233,24 +233,16 @@ func ratePerSecond(ss []*Series) []float64 {
 }
 
 func gaugePerSecond(ss []*Series) []float64 {
+	combine := gaugeCombiner(ss[0].Unit)
 	out := make([]float64, seriesLen(ss))
 	for i := range out {
-		v, _ := aggregateGauge(ss, Aggregation{Name: "value"}, Window{i, i + 1})
+		v, ok := combinedLevel(ss, i, combine)
 		out[i] = v
-		if !secondHasGauge(ss, i) {
+		if !ok {
 			out[i] = math.NaN()
 		}
 	}
 	return out
-}
-
-func secondHasGauge(ss []*Series, i int) bool {
-	for _, s := range ss {
-		if i < len(s.Values) && !math.IsNaN(s.Values[i]) {
-			return true
-		}
-	}
-	return false
 }
 
 // trendPerSecond computes the percentiles of every second over all series.

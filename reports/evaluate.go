@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,7 +15,7 @@ func (t Threshold) Evaluate(s *Summary) ThresholdResult {
 	res := ThresholdResult{Metric: t.Source, Expression: t.Expression, Window: t.WindowText,
 		Phase: t.Phase, Limit: t.Limit, Unit: string(t.resultUnit()), AbortOnFail: t.AbortOnFail,
 		Verdict: VerdictFail}
-	w, err := s.windowFor(t)
+	sp, err := s.spanFor(t)
 	if err != nil {
 		res.Message = err.Error()
 		return res
@@ -23,9 +24,9 @@ func (t Threshold) Evaluate(s *Summary) ThresholdResult {
 	if len(series) == 0 && t.Def.Kind == KindCounter {
 		series = []*Series{{Name: t.Metric, Kind: KindCounter, Unit: t.Def.Unit}}
 	}
-	v, ok := aggregate(series, t.Agg, w, s.Run.DurationSeconds)
+	v, ok := aggregate(series, t.Agg, sp, s.Run.DurationSeconds)
 	if !ok {
-		res.Message = fmt.Sprintf("no samples of %s in %s", t.Source, describeWindow(w))
+		res.Message = fmt.Sprintf("no samples of %s in %s", t.Source, describeSpan(sp))
 		return res
 	}
 	res.Observed = v
@@ -70,11 +71,11 @@ func CheckAbort(s *Summary, ths []Threshold, elapsed time.Duration) *ThresholdRe
 		if !t.AbortOnFail {
 			continue
 		}
-		w, err := s.windowFor(t)
+		sp, err := s.spanFor(t)
 		if err != nil {
 			continue // the phase has not started yet
 		}
-		from := time.Duration(w.From) * time.Second
+		from := time.Duration(sp[0].From) * time.Second
 		if elapsed < from+t.DelayAbortEval {
 			continue
 		}
@@ -85,11 +86,15 @@ func CheckAbort(s *Summary, ths []Threshold, elapsed time.Duration) *ThresholdRe
 	return nil
 }
 
-func describeWindow(w Window) string {
-	if w.To == unbounded {
-		return fmt.Sprintf("seconds %d to the end", w.From)
+func describeSpan(sp Span) string {
+	parts := make([]string, len(sp))
+	for i, w := range sp {
+		parts[i] = fmt.Sprintf("%d-%d", w.From, w.To)
+		if w.To == unbounded {
+			parts[i] = fmt.Sprintf("%d to the end", w.From)
+		}
 	}
-	return fmt.Sprintf("seconds %d-%d", w.From, w.To)
+	return "seconds " + strings.Join(parts, ", ")
 }
 
 // formatValue renders v in unit u for messages and reports: durations as ms or s, ratios

@@ -154,3 +154,19 @@ func TestRecorderCheckAbort(t *testing.T) {
 	require.Nil(t, r.CheckAbort([]Threshold{{Metric: MetricIngestLatency}}, time.Hour),
 		"no abortOnFail thresholds")
 }
+
+func TestPhaseThresholdCoversEveryOccurrence(t *testing.T) {
+	s := steppedRun(t)
+	// steady 0-20, burst 20-40 (100 ms from second 30), steady again 40-60.
+	s.Phases = []Phase{{"steady", 0, 20}, {"burst", 20, 40}, {"steady", 40, 60}}
+	th, err := ParseThreshold(DefaultCatalog(), MetricIngestLatency,
+		ThresholdSpec{Threshold: "p(99)<50ms", Phase: "steady"})
+	require.NoError(t, err)
+	res := th.Evaluate(s)
+	require.Equal(t, VerdictFail, res.Verdict, "the second steady phase is slow")
+
+	acked, err := ParseThreshold(DefaultCatalog(), MetricEventsAcked,
+		ThresholdSpec{Threshold: "count==4000", Phase: "steady"})
+	require.NoError(t, err)
+	require.Equal(t, VerdictPass, acked.Evaluate(s).Verdict, "40 seconds of 100 events")
+}

@@ -63,7 +63,7 @@ func writeFileAtomic(path string, s *Summary, write func(io.Writer, *Summary) er
 		return err
 	}
 	err = write(f, s)
-	err = errors.Join(err, f.Close())
+	err = errors.Join(err, f.Chmod(0o644), f.Close())
 	if err == nil {
 		err = os.Rename(f.Name(), path)
 	}

@@ -39,8 +39,8 @@ func eventsLostInvariant(s *Summary) InvariantResult {
 		res.Message = "events_lost was not measured: conservation was not checked"
 		return res
 	}
-	lost, _ := aggregate(series, Aggregation{Name: "count"}, whole(s.Run.DurationSeconds),
-		s.Run.DurationSeconds)
+	lost, _ := aggregate(series, Aggregation{Name: "count"},
+		Span{whole(s.Run.DurationSeconds)}, s.Run.DurationSeconds)
 	res.Observed = lost
 	if s.Scenario.AcceptedRPO > 0 {
 		var rpo int64
@@ -64,7 +64,7 @@ func zeroInvariant(s *Summary, name, metric, desc string,
 	fromMigration func(Migration) int64) InvariantResult {
 	res := InvariantResult{Name: name, Description: desc, Verdict: VerdictPass}
 	fromMetric, _ := aggregate(s.Find(metric, nil), Aggregation{Name: "count"},
-		whole(s.Run.DurationSeconds), s.Run.DurationSeconds)
+		Span{whole(s.Run.DurationSeconds)}, s.Run.DurationSeconds)
 	var fromFigures int64
 	for _, m := range s.Migrations {
 		fromFigures += fromMigration(m)
