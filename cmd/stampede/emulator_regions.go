@@ -18,14 +18,14 @@ import (
 // regionFlagNames are the flags that make `stampede emulator` start a multi-region account.
 var regionFlagNames = []string{"regions", "region-addrs", "consistency", "replication-lag",
 	"max-staleness-prefix", "max-staleness-interval", "service-managed-failover",
-	"failover-delay"}
+	"failover-delay", "data-dir", "snapshot-bytes"}
 
 // regionFlags are the account flags of `stampede emulator`.
 type regionFlags struct {
-	addr, key, regions, addrs, consistency, lag string
-	useTLS, serviceManaged                      bool
-	maxPrefix                                   int64
-	maxInterval, failoverDelay                  time.Duration
+	addr, key, regions, addrs, consistency, lag, dataDir string
+	useTLS, serviceManaged                               bool
+	maxPrefix, snapshotBytes                             int64
+	maxInterval, failoverDelay                           time.Duration
 }
 
 func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
@@ -51,6 +51,10 @@ func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
 		"when the write region is down for --failover-delay")
 	fs.DurationVar(&f.failoverDelay, "failover-delay", emulator.DefaultFailoverDelay,
 		"outage detection delay of service-managed failover")
+	fs.StringVar(&f.dataDir, "data-dir", "", "keep the account in this directory: every "+
+		"acknowledged write survives a crash and is recovered on start (default: memory only)")
+	fs.Int64Var(&f.snapshotBytes, "snapshot-bytes", emulator.DefaultSnapshotBytes,
+		"write-ahead log size that triggers a snapshot (bounds recovery time)")
 	return fs, f
 }
 
@@ -103,6 +107,8 @@ func (f *regionFlags) config(stderr io.Writer) (emulator.Config, emulator.Region
 		MaxStalenessInterval:   f.maxInterval,
 		ServiceManagedFailover: f.serviceManaged,
 		FailoverDelay:          f.failoverDelay,
+		DataDir:                f.dataDir,
+		SnapshotBytes:          f.snapshotBytes,
 	}
 	var errs []error
 	var err error
