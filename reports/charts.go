@@ -52,7 +52,7 @@ var palette = []color.Color{
 var (
 	phaseColor = color.Gray{Y: 0xa0}
 	eventColor = color.RGBA{0xff, 0x7f, 0x0e, 0xff}
-	bandColor  = color.RGBA{0xd6, 0x27, 0x28, 0x30}
+	bandColor  = color.NRGBA{0xd6, 0x27, 0x28, 0x30}
 )
 
 // timeline holds what the charts of one summary share: the bucket size and the markers.

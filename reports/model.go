@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -242,7 +243,7 @@ func (s *Summary) Passed() bool {
 }
 
 // Finalize sets the schema fields and the overall verdict from the threshold and invariant
-// results, and sorts the metrics. Call it before writing.
+// results, and sorts the metrics by name and the events by time. Call it before writing.
 func (s *Summary) Finalize() {
 	s.Schema = SchemaID
 	s.SchemaVersion = SchemaVersion
@@ -250,7 +251,8 @@ func (s *Summary) Finalize() {
 	if !s.Passed() || s.Run.Aborted {
 		s.Run.Verdict = VerdictFail
 	}
-	slices.SortFunc(s.Metrics, func(a, b Series) int { return strings.Compare(a.Key(), b.Key()) })
+	slices.SortFunc(s.Metrics, compareSeries)
+	slices.SortStableFunc(s.Events, func(a, b Event) int { return cmp.Compare(a.AtSeconds, b.AtSeconds) })
 }
 
 // Find returns the series of metric name whose labels include every pair in sel (all series

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -415,6 +416,8 @@ func (r *Recorder) fill(s *Summary, only map[string]bool, wholeRun bool) {
 	s.Events = slices.Clone(r.events)
 	s.Phases = slices.Clone(r.phases)
 	r.mu.Unlock()
+	// Parts record events from their own goroutines; the timeline reads in time order.
+	slices.SortStableFunc(s.Events, func(a, b Event) int { return cmp.Compare(a.AtSeconds, b.AtSeconds) })
 
 	s.Metrics = make([]Series, 0, len(live))
 	for _, ls := range live {
