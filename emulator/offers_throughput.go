@@ -96,6 +96,8 @@ type throughputState struct {
 	nextOffer  int64
 	// keys holds each container's *keyStorage, read by writes without a lock.
 	keys sync.Map
+	// notifier tells subscribers about splits (split_notify.go).
+	notifier partitionsNotifier
 }
 
 // Throughput returns the throughput engine, for the runner to read accounting and bills.
@@ -161,6 +163,11 @@ func (s *Server) ensureRegistered(p PartitionRef, now time.Time) {
 // sharing its database's throughput starts with one partition: the database's RU/s are
 // spread over its containers' partitions, which grow when the database's offer does.
 func (s *Server) registerContainer(c *container, now time.Time) {
+	s.register(c, now)
+	s.notifyPartitionsChanged()
+}
+
+func (s *Server) register(c *container, now time.Time) {
 	tp := s.tp
 	tp.mu.Lock()
 	defer tp.mu.Unlock()

@@ -125,6 +125,7 @@ func (s *Server) splitInto(c *container, n int) {
 				"err", err)
 			return
 		}
+		s.tp.noteChanged(c)
 	}
 }
 
@@ -172,6 +173,11 @@ func (s *Server) maintainLoop(interval time.Duration) {
 // forgets deleted ones, reports storage, plans splits for pending offers and oversized
 // partitions, and runs the splits that are due.
 func (s *Server) maintainThroughput(now time.Time) {
+	s.maintain(now)
+	s.notifyPartitionsChanged()
+}
+
+func (s *Server) maintain(now time.Time) {
 	for _, c := range s.allContainers() {
 		s.registerContainer(c, now)
 	}
@@ -270,7 +276,9 @@ func (s *Server) runSplits(c *container, now time.Time) {
 			if _, err := c.splitPartition(p); err != nil {
 				s.log.Warn("partition split failed", "database", c.db.id, "container", c.id,
 					"err", err)
+				continue
 			}
+			s.tp.noteChanged(c)
 		}
 	}
 	if err := s.tp.engine.SetRanges(c.db.id, c.id, rangeIDs(c), now); err != nil {

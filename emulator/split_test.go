@@ -366,3 +366,21 @@ func TestEPK_SDKRoutingAgreesAcrossPartitions(t *testing.T) {
 		})
 	}
 }
+
+func TestSplit_NotifiesSubscribersOutsideLocks(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	var mu sync.Mutex
+	var got []string
+	f.srv.OnPartitionsChanged(func(db, container string) {
+		// Reading the store's metadata here must not deadlock: no lock is held.
+		c, err := f.srv.store.container(db, container)
+		require.NoError(t, err)
+		mu.Lock()
+		got = append(got, fmt.Sprintf("%s/%s:%d", db, container, len(c.partitions())))
+		mu.Unlock()
+	})
+	f.container("big", azcosmos.NewManualThroughputProperties(12_100)) // starts with 3
+	mu.Lock()
+	require.Equal(t, []string{"db/big:3"}, got, "one notice per container and pass")
+	mu.Unlock()
+}
