@@ -2,6 +2,8 @@ package reports
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -31,11 +33,19 @@ func oneHourRun(b *testing.B) *Summary {
 // target is under 2 s per operation.
 func BenchmarkReportOneHour(b *testing.B) {
 	s := oneHourRun(b)
+	dir := b.TempDir()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := WriteRunFolder(b.TempDir(), s); err != nil {
+		if err := WriteRunFolder(dir, s); err != nil {
 			b.Fatal(err)
 		}
+	}
+	for name, unit := range map[string]string{FileSummaryJSON: "json-MB", FileHTML: "html-MB"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(info.Size())/1e6, unit)
 	}
 }
 

@@ -18,12 +18,16 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Timestamp  string          `xml:"timestamp,attr,omitempty"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Cases      []junitCase     `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Timestamp  string           `xml:"timestamp,attr,omitempty"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+type junitProperties struct {
+	Items []junitProperty `xml:"property"`
 }
 
 type junitProperty struct {
@@ -48,9 +52,13 @@ type junitFailure struct {
 // WriteJUnit writes junit.xml: one test suite for the thresholds and one for the
 // invariants, a test case per threshold and invariant, failures with their message.
 func WriteJUnit(w io.Writer, s *Summary) error {
-	ths := junitSuite{Name: "stampede.thresholds", Timestamp: s.Run.Start.UTC().Format("2006-01-02T15:04:05"),
-		Properties: []junitProperty{{"scenario", s.Scenario.Name},
-			{"seed", strconv.FormatUint(s.Scenario.Seed, 10)}, {"commit", s.Environment.GitCommit}}}
+	props := &junitProperties{Items: []junitProperty{{"scenario", s.Scenario.Name},
+		{"seed", strconv.FormatUint(s.Scenario.Seed, 10)}}}
+	if s.Environment.GitCommit != "" {
+		props.Items = append(props.Items, junitProperty{"commit", s.Environment.GitCommit})
+	}
+	ths := junitSuite{Name: "stampede.thresholds",
+		Timestamp: s.Run.Start.UTC().Format("2006-01-02T15:04:05"), Properties: props}
 	for _, t := range s.Thresholds {
 		ths.Cases = append(ths.Cases, thresholdCase(t))
 	}
