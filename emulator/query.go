@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stampede-load/stampede/emulator/query"
@@ -34,17 +35,23 @@ type queryRequest struct {
 	} `json:"parameters"`
 }
 
-// prepareQuery parses and binds the request's query.
-func (rq *request) prepareQuery() (*query.Bound, string, error) {
-	var in queryRequest
-	if err := rq.decodeBody("query", &in); err != nil {
-		return nil, "", err
-	}
-	b, err := bindQuery(in)
-	return b, in.Query, err
+// preparedQuery is a parsed and bound query with its text.
+type preparedQuery struct {
+	text string
+	q    *query.Query
+	b    *query.Bound
 }
 
-func bindQuery(in queryRequest) (*query.Bound, error) {
+// prepareQuery parses and binds the request's query.
+func (rq *request) prepareQuery() (*preparedQuery, error) {
+	var in queryRequest
+	if err := rq.decodeBody("query", &in); err != nil {
+		return nil, err
+	}
+	return bindQuery(in)
+}
+
+func bindQuery(in queryRequest) (*preparedQuery, error) {
 	if in.Query == "" {
 		return nil, badRequest("the query body has no \"query\" text")
 	}
@@ -60,7 +67,7 @@ func bindQuery(in queryRequest) (*query.Bound, error) {
 	if err != nil {
 		return nil, queryError(err)
 	}
-	return b, nil
+	return &preparedQuery{text: in.Query, q: q, b: b}, nil
 }
 
 // queryError turns an engine error into a 400 naming the construct.
@@ -105,10 +112,11 @@ var selectAllPattern = regexp.MustCompile(`(?i)^\s*SELECT\s+\*\s+FROM\s+[A-Za-z_
 // queryDocuments runs the request's query over a few metadata documents (databases,
 // containers) in one page.
 func (rq *request) queryDocuments(docs [][]byte) ([][]byte, error) {
-	b, _, err := rq.prepareQuery()
+	pq, err := rq.prepareQuery()
 	if err != nil {
 		return nil, err
 	}
+	b := pq.b
 	decoded := make([]any, len(docs))
 	for i, d := range docs {
 		if decoded[i], err = decodeDoc(d); err != nil {
@@ -182,7 +190,7 @@ func (sc queryScope) matches(it *item, now int64) bool {
 // query answers a query on items: streamable queries page statelessly by document
 // position, the others run once and page from a server-side snapshot.
 func (rq *request) query(c *container) error {
-	b, text, err := rq.prepareQuery()
+	pq, err := rq.prepareQuery()
 	if err != nil {
 		return err
 	}
@@ -190,10 +198,13 @@ func (rq *request) query(c *container) error {
 	if err != nil {
 		return err
 	}
-	return rq.runQuery(c, b, text, sc)
+	return rq.runQuery(c, pq, sc)
 }
 
-func (rq *request) runQuery(c *container, b *query.Bound, text string, sc queryScope) error {
+func (rq *request) runQuery(c *container, pq *preparedQuery, sc queryScope) error {
+	if err := checkGatewayServable(pq, sc); err != nil {
+		return err
+	}
 	if err := rq.enter(sc.parts...); err != nil {
 		return err
 	}
@@ -203,10 +214,10 @@ func (rq *request) runQuery(c *container, b *query.Bound, text string, sc queryS
 	}
 	started := time.Now()
 	var pg page
-	if b.Streamable() {
-		pg, err = rq.streamPage(b, text, sc, pageItems)
+	if pq.b.Streamable() {
+		pg, err = rq.streamPage(pq.b, pq.text, sc, pageItems)
 	} else {
-		pg, err = rq.snapshotPage(c, b, text, sc, pageItems)
+		pg, err = rq.snapshotPage(pq.b, sc, pageItems)
 	}
 	if err != nil {
 		return err
@@ -248,7 +259,7 @@ func (rq *request) replyPage(c *container, sc queryScope, pg page, took time.Dur
 
 // readFeed answers GET …/docs without A-IM: every document, paged like SELECT * FROM c.
 func (rq *request) readFeed(c *container) error {
-	b, err := bindQuery(queryRequest{Query: "SELECT * FROM c"})
+	pq, err := bindQuery(queryRequest{Query: "SELECT * FROM c"})
 	if err != nil {
 		return err
 	}
@@ -256,7 +267,26 @@ func (rq *request) readFeed(c *container) error {
 	if err != nil {
 		return err
 	}
-	return rq.runQuery(c, b, "SELECT * FROM c", sc)
+	return rq.runQuery(c, pq, sc)
+}
+
+// checkGatewayServable refuses, as the service's gateway does for SDKs that send no query
+// plan (azcosmos v1.5.0 sends none), a query spanning several physical partitions that
+// needs client-side merging: TOP, DISTINCT, GROUP BY, aggregates, ORDER BY, OFFSET LIMIT.
+// Over one physical partition the gateway serves any query, and so does the emulator.
+func checkGatewayServable(pq *preparedQuery, sc queryScope) error {
+	if len(sc.parts) < 2 {
+		return nil
+	}
+	features := pq.q.PlanFeatures()
+	if len(features) == 0 {
+		return nil
+	}
+	return &Error{kind: kindBadRequest, substatus: 1004, msg: fmt.Sprintf(
+		"The provided cross partition query can not be directly served by the gateway: it "+
+			"spans %d physical partitions and uses %s, which need a query plan this client "+
+			"does not send. Add a partition key to the query, or drop those clauses.",
+		len(sc.parts), strings.Join(features, ", "))}
 }
 
 // sortPartitions orders partitions by the start of their EPK range.

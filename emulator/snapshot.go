@@ -101,9 +101,7 @@ func (sc *snapshotCache) drop(s *snapshot) {
 
 // snapshotPage answers a page of a non-streamable query from its snapshot, running the
 // query over the whole scope on the first page (or when the snapshot has expired).
-func (rq *request) snapshotPage(c *container, b *query.Bound, text string, sc queryScope,
-	pageItems int,
-) (page, error) {
+func (rq *request) snapshotPage(b *query.Bound, sc queryScope, pageItems int) (page, error) {
 	pg := page{first: true}
 	tok := streamToken{Version: tokenVersion}
 	if s := rq.header(hdrContinuation); s != "" {
