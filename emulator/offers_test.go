@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/stampede-load/stampede/emulator/throughput"
 )
@@ -34,3 +37,26 @@ func FuzzOfferBody(f *testing.F) {
 		}
 	})
 }
+
+func TestThroughputConfig_Validate(t *testing.T) {
+	require.NoError(t, Config{Throughput: &ThroughputConfig{}}.Validate())
+	err := Config{
+		Throughput: &ThroughputConfig{PartitionMaxBytes: -1, LogicalPartitionMaxBytes: -1,
+			MaintenanceInterval: -1, Engine: throughput.Config{Regions: -1}},
+		Throttler: admitAll{},
+	}.Validate()
+	for _, want := range []string{"set either Throughput or Throttler",
+		"partition max bytes -1", "logical partition max bytes -1",
+		"maintenance interval -1ns", "regions -1"} {
+		require.ErrorContains(t, err, want)
+	}
+	_, err = New(Config{Throughput: &ThroughputConfig{SplitDelay: 0,
+		Engine: throughput.Config{HourLength: time.Microsecond}}})
+	require.ErrorContains(t, err, "hour length 1µs")
+}
+
+// admitAll is a Throttler that never throttles.
+type admitAll struct{}
+
+func (admitAll) Admit(PartitionRef, time.Time) (time.Duration, bool) { return 0, true }
+func (admitAll) Consume(PartitionRef, time.Time, float64)            {}
