@@ -26,10 +26,14 @@ func TestCoalescingWritesPer1000Events(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{})
 	var fakeNow atomic.Int64
 	fakeNow.Store(t0.UnixNano())
-	b := newBackend(t, srv, func(c *Config) { c.FlushInterval = time.Hour }) // cycles run by hand
-	b.wallNow = func() time.Time { return time.Unix(0, fakeNow.Load()) }
+	// The flush loops never tick (cycles run by hand below); due-ness uses the defaults.
 	interval := DefaultFlushInterval
-	b.cfg.FlushInterval, b.cfg.MaxFlushDelay = interval, flushDelayIntervals*interval
+	b, err := New(Config{Endpoint: srv.Endpoint(), Key: srv.Key(), Nodes: 2, FlushInterval: time.Hour,
+		MaxFlushDelay: flushDelayIntervals * interval})
+	require.NoError(t, err)
+	b.wallNow = func() time.Time { return time.Unix(0, fakeNow.Load()) }
+	require.NoError(t, b.Start(context.Background()))
+	t.Cleanup(func() { _ = b.Close() })
 
 	o, err := org.New(3, org.Spec{Tenant: "coal", Users: 500, Computers: 250, Sensors: 4})
 	require.NoError(t, err)
