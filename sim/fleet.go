@@ -88,7 +88,7 @@ func New(cfg Config, s sink.Sink) (*Fleet, error) {
 	}
 	workers = max(1, min(workers, len(f.sensors)))
 	for i := range workers {
-		w := &worker{fleet: f, lag: newLagHistogram()}
+		w := &worker{fleet: f, lag: newLagHistogram(), pending: make([]int64, 0, lagChunk)}
 		for j := i; j < len(f.sensors); j += workers {
 			w.sensors = append(w.sensors, f.sensors[j])
 		}
@@ -175,7 +175,7 @@ func (f *Fleet) Totals() Totals {
 		Seed: f.cfg.Seed, Shard: f.cfg.Shard, Shards: f.cfg.Shards, Sensors: len(f.sensors),
 		Generated: c.generated.Load(), Acked: c.acked.Load(), Duplicates: c.duplicates.Load(),
 		Dropped: c.dropped.Load(), Rejected: c.rejected.Load(), Failed: c.failed.Load(),
-		Unsent: c.unsent.Load(), Batches: c.batches.Load(), Retries: c.retries.Load(),
+		Unsent: c.unsent.Load(), Missed: c.missed.Load(), Batches: c.batches.Load(), Retries: c.retries.Load(),
 		TransportErrors: c.transportErrors.Load(), Statuses: map[int]int64{},
 		Attacks: f.GroundTruth(),
 	}

@@ -60,6 +60,7 @@ func (t *Totals) add(p Totals) {
 	t.Rejected += p.Rejected
 	t.Failed += p.Failed
 	t.Unsent += p.Unsent
+	t.Missed += p.Missed
 	t.Batches += p.Batches
 	t.Retries += p.Retries
 	t.TransportErrors += p.TransportErrors

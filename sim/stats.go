@@ -59,7 +59,7 @@ type Totals struct {
 	// Generated, Acked, Duplicates (acked as already seen), Dropped (buffer overflow),
 	// Rejected (non-retryable status), Failed (out of attempts) and Unsent (still buffered
 	// when the drain ended) count events. Generated = Acked + Dropped + Rejected + Failed
-	// + Unsent once Run returns.
+	// + Unsent once Run returns; Generated + Missed is what the schedule asked for.
 	Generated  int64 `json:"generated"`
 	Acked      int64 `json:"acked"`
 	Duplicates int64 `json:"duplicates"`
@@ -67,6 +67,9 @@ type Totals struct {
 	Rejected   int64 `json:"rejected"`
 	Failed     int64 `json:"failed"`
 	Unsent     int64 `json:"unsent"`
+	// Missed events were due before the end but never generated: the generator was still
+	// behind its schedule when the run ended (Config.SaturationLag after Duration).
+	Missed int64 `json:"missed"`
 	// Batches acknowledged, Retries (extra attempts) and TransportErrors (attempts with no
 	// response).
 	Batches         int64 `json:"batches"`
@@ -91,8 +94,8 @@ type Totals struct {
 
 // counters are the run's event counters, updated by workers and senders.
 type counters struct {
-	generated, acked, duplicates, dropped, rejected, failed, unsent atomic.Int64
-	batches, retries, transportErrors                               atomic.Int64
+	generated, acked, duplicates, dropped, rejected, failed, unsent, missed atomic.Int64
+	batches, retries, transportErrors                                       atomic.Int64
 
 	mu       sync.Mutex
 	statuses map[int]int64

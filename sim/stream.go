@@ -53,6 +53,22 @@ func (s *stream) next(e *api.Event) (time.Duration, bool) {
 	return at, true
 }
 
+// skipRest consumes the rest of the stream without generating it and returns how many
+// events that was.
+func (s *stream) skipRest() int64 {
+	n := int64(0)
+	for _, ok := s.sched.Next(s.horizon); ok; _, ok = s.sched.Next(s.horizon) {
+		n++
+	}
+	for _, t := range s.injected {
+		if t.At < s.horizon {
+			n++
+		}
+	}
+	s.injected = nil
+	return n
+}
+
 // tenantPlan is one organisation with its attack plan.
 type tenantPlan struct {
 	spec    TenantSpec

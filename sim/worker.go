@@ -10,23 +10,41 @@ import (
 	"github.com/stampede-load/stampede/backend/api"
 )
 
+// lagChunk is how many lag samples a worker collects before handing them to the stats
+// (and checking whether the run is overdue).
+const lagChunk = 256
+
 // worker paces a subset of the sensors against the wall clock: it wakes when the earliest
 // event or batch deadline of its sensors is due, generates every event due by then, and
-// records how late each was (schedule lag).
+// records how late each was (schedule lag). Sensor state belongs to the worker's goroutine.
 type worker struct {
 	fleet   *Fleet
 	sensors []*sensor
-	// mu guards lag, which the stats loop collects every second.
+	// pending holds lag samples (microseconds) not yet in lag.
+	pending []int64
+	// now is the wall-clock offset events are generated at, refreshed every lagChunk
+	// events so that a long pass neither understates lag nor stops at a stale horizon.
+	now time.Duration
+	// mu guards lag, which the stats loop collects every second. It is never held while
+	// generating, so the stats never wait on a busy worker.
 	mu  sync.Mutex
 	lag *hdrhistogram.Histogram
 }
 
 func (w *worker) run(ctx context.Context, start time.Time) {
+	cfg := &w.fleet.cfg
+	// Past overdue the run is over even if the generator is behind: what is still due is
+	// counted as missed instead of being generated ever later.
+	overdue := cfg.Duration + cfg.SaturationLag
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		now := time.Since(start)
-		next, live := w.pass(now)
+		w.now = time.Since(start)
+		if w.now > overdue {
+			w.closeAll(true)
+			return
+		}
+		next, live := w.pass(start, overdue)
 		if live == 0 {
 			return
 		}
@@ -38,9 +56,9 @@ func (w *worker) run(ctx context.Context, start time.Time) {
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
-			if time.Since(start) < w.fleet.cfg.Duration {
+			if time.Since(start) < cfg.Duration {
 				// Cancelled before the end: close batches and stop.
-				w.closeAll()
+				w.closeAll(false)
 				return
 			}
 			// The generation deadline: one last pass generates what is due before it.
@@ -50,73 +68,98 @@ func (w *worker) run(ctx context.Context, start time.Time) {
 
 // pass generates everything due by now and returns the next wake-up offset and the number
 // of sensors with events left.
-func (w *worker) pass(now time.Duration) (next time.Duration, live int) {
+func (w *worker) pass(start time.Time, overdue time.Duration) (next time.Duration, live int) {
 	next = w.fleet.cfg.Duration
-	generated := int64(0)
-	w.mu.Lock()
 	for _, s := range w.sensors {
 		if s.done {
 			continue
 		}
-		n, wake, more := w.pump(s, now)
-		generated += n
+		wake, more := w.pump(s, start, overdue)
 		if !more {
 			continue
 		}
 		live++
 		next = min(next, wake)
 	}
-	w.mu.Unlock()
-	w.fleet.counters.generated.Add(generated)
+	w.flush()
 	return next, live
 }
 
-// pump generates s's events due by now. It returns how many, when s next needs the worker,
-// and false once s's stream is over (its last batch then closed and its queue closed).
-func (w *worker) pump(s *sensor, now time.Duration) (int64, time.Duration, bool) {
+// pump generates s's events due by w.now. It returns when s next needs the worker, and
+// false once s's stream is over (its last batch then closed and its queue closed). It gives
+// up early, asking to be called again at once, when the run is overdue.
+func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.Duration, bool) {
 	f := w.fleet
-	n := int64(0)
 	for {
 		at, ok := s.stream.peek()
 		if !ok {
 			f.closeBatch(s)
 			close(s.queue)
 			s.done = true
-			return n, 0, false
+			return 0, false
 		}
-		if at > now {
-			if s.open != nil && now-s.openDue >= f.cfg.BatchWait {
+		if at > w.now {
+			if s.open != nil && w.now-s.openDue >= f.cfg.BatchWait {
 				f.closeBatch(s)
 			}
 			wake := at
 			if s.open != nil {
 				wake = min(wake, s.openDue+f.cfg.BatchWait)
 			}
-			return n, wake, true
+			return wake, true
 		}
 		if s.open == nil {
 			s.open, s.openDue = f.getBatch(), at
 		}
 		s.open = append(s.open, api.Event{})
 		s.stream.next(&s.open[len(s.open)-1])
-		_ = w.lag.RecordValue(int64((now - at) / time.Microsecond))
-		n++
 		if len(s.open) >= f.cfg.BatchSize {
 			f.closeBatch(s)
+		}
+		w.pending = append(w.pending, int64((w.now-at)/time.Microsecond))
+		if len(w.pending) >= lagChunk {
+			w.flush()
+			if w.now = time.Since(start); w.now > overdue {
+				return w.now, true
+			}
 		}
 	}
 }
 
-// closeAll closes every sensor's batch and queue after a cancellation.
-func (w *worker) closeAll() {
+// flush hands the pending lag samples to the stats and counts them as generated.
+func (w *worker) flush() {
+	if len(w.pending) == 0 {
+		return
+	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	for _, v := range w.pending {
+		_ = w.lag.RecordValue(v)
+	}
+	w.mu.Unlock()
+	w.fleet.counters.generated.Add(int64(len(w.pending)))
+	w.pending = w.pending[:0]
+}
+
+// closeAll closes every sensor's batch and queue: after a cancellation, or when the run
+// is overdue, in which case the events still due before the end are counted as missed.
+func (w *worker) closeAll(countMissed bool) {
+	w.flush()
+	missed := int64(0)
 	for _, s := range w.sensors {
-		if !s.done {
-			w.fleet.closeBatch(s)
-			close(s.queue)
-			s.done = true
+		if s.done {
+			continue
 		}
+		w.fleet.closeBatch(s)
+		if countMissed {
+			missed += s.stream.skipRest()
+		}
+		close(s.queue)
+		s.done = true
+	}
+	if missed > 0 {
+		w.fleet.counters.missed.Add(missed)
+		w.fleet.warn("missed", "generator too far behind at the end of the run; "+
+			"events still due counted as missed", "missed", missed)
 	}
 }
 
