@@ -18,7 +18,9 @@
 // schedule lag (how late each event was generated) in HDR histograms. Events are generated
 // whatever the sink does: a sensor whose bounded queue is full drops the new batch and
 // counts it (Totals.Dropped); a second whose worst lag exceeds Config.SaturationLag is
-// reported as saturated and logged once. Nothing is dropped silently.
+// reported as saturated and logged once; events still due Config.SaturationLag after the end
+// are counted as missed rather than generated late, so a run ends on time. Nothing is
+// dropped silently.
 //
 // # Batches and delivery
 //

@@ -213,9 +213,10 @@ func sendSensors(ctx context.Context, cfg sim.Config, f *sensorFlags, stdout io.
 	if err := enc.Encode(totals); err != nil {
 		return fmt.Errorf("sensors: write totals: %w", err)
 	}
-	if lost := totals.Generated - totals.Acked; lost > 0 {
-		return fmt.Errorf("sensors: %d of %d events not acknowledged (dropped %d, rejected %d, "+
-			"failed %d, unsent %d)", lost, totals.Generated, totals.Dropped, totals.Rejected,
+	if lost := totals.Generated + totals.Missed - totals.Acked; lost > 0 {
+		return fmt.Errorf("sensors: %d of %d scheduled events not acknowledged (missed %d, "+
+			"dropped %d, rejected %d, failed %d, unsent %d)", lost,
+			totals.Generated+totals.Missed, totals.Missed, totals.Dropped, totals.Rejected,
 			totals.Failed, totals.Unsent)
 	}
 	return nil
