@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -42,30 +43,47 @@ func (n *node) flush(ctx context.Context, all bool) int {
 	n.baselines = map[*tenant]*baseline{}
 	n.mu.Unlock()
 
-	var failed int
-	var failMu sync.Mutex
-	sem := make(chan struct{}, n.b.cfg.FlushConcurrency)
-	var wg sync.WaitGroup
-	for _, tk := range batch {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := n.flushSlot(ctx, tk.e.key, tk.s); err != nil {
-				n.requeue(tk.e, tk.s)
-				failMu.Lock()
-				failed++
-				failMu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	failed := n.writeSlots(ctx, batch)
 	failed += n.flushBaselines(ctx, bases)
 	if n.idx == 0 {
 		failed += n.b.flushAlerts(ctx, n)
 	}
 	n.b.metrics.flushed(len(batch), failed, time.Since(start))
 	return failed
+}
+
+// writeSlots writes the taken slots with bounded concurrency and puts back those that fail.
+// When the first 2*FlushConcurrency writes of the cycle all fail (an outage, throttling far
+// past the policy's bounds), the rest are put back without trying: each failing write can
+// cost seconds of SDK retries, and the next cycle tries again anyway.
+func (n *node) writeSlots(ctx context.Context, batch []takenSlot) int {
+	conc := n.b.cfg.FlushConcurrency
+	var failed, succeeded atomic.Int64
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i, tk := range batch {
+		sem <- struct{}{}
+		if succeeded.Load() == 0 && failed.Load() >= int64(2*conc) {
+			<-sem
+			for _, rest := range batch[i:] {
+				n.requeue(rest.e, rest.s)
+			}
+			n.b.metrics.flushSkipped.Add(float64(len(batch) - i))
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := n.flushSlot(ctx, tk.e.key, tk.s); err != nil {
+				n.requeue(tk.e, tk.s)
+				failed.Add(1)
+				return
+			}
+			succeeded.Add(1)
+		}()
+	}
+	wg.Wait()
+	return int(failed.Load())
 }
 
 // flushSlot writes one entity's change: read (or cached) profile, migrate it if old, apply the

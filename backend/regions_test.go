@@ -2,6 +2,10 @@ package backend
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,4 +53,35 @@ func TestWriteBehindHoldsThroughFailover(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFlushBacksOffDuringOutage sends every Cosmos DB request of the backend into a dead
+// transport: a cycle stops after its first failing writes instead of trying every entity,
+// and everything is stored once the transport heals.
+func TestFlushBacksOffDuringOutage(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{})
+	dead := &switchTransport{}
+	b := newBackend(t, srv, func(c *Config) {
+		c.Transport, c.FlushConcurrency, c.Nodes = dead, 2, 1
+		c.FlushInterval = time.Hour // cycles run by Drain only
+	})
+	a := onboard(t, b, "tenant-o", "dc1")
+	dead.down.Store(true)
+	acked := ingestSome(t, b, a, 6, 40, 1) // 12 users: more entities than 2*FlushConcurrency
+	short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	require.Error(t, b.Drain(short))
+	require.Positive(t, b.Stats().FlushSkipped)
+	dead.down.Store(false)
+	requireConserved(t, b, acked)
+}
+
+// switchTransport fails every request while down, as a network partition would.
+type switchTransport struct{ down atomic.Bool }
+
+func (s *switchTransport) Do(req *http.Request) (*http.Response, error) {
+	if s.down.Load() {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	return http.DefaultTransport.RoundTrip(req)
 }
