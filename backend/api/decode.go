@@ -123,6 +123,8 @@ func (d *Decoder) batchField(key []byte, b *Batch) error {
 
 func (d *Decoder) events(b *Batch) error {
 	d.field = "events"
+	// A repeated "events" key replaces the earlier one, as with other keys.
+	b.Events = b.Events[:0]
 	if d.null() {
 		return nil
 	}
