@@ -145,6 +145,7 @@ func (rq *request) replaceOffer(id string) error {
 	if _, err := rq.s.tp.engine.ReplaceOffer(t.target, o, rq.s.now()); err != nil {
 		return offerError(err)
 	}
+	rq.s.recordOffer(t.target, o)
 	rq.s.bumpOfferVersion(current.ID)
 	doc, info, _ := rq.s.offerDocument(t)
 	rq.charge = chargeMetadataWrite

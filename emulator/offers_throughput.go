@@ -176,7 +176,7 @@ func (s *Server) register(c *container, now time.Time) {
 	}
 	s.registerDatabaseLocked(c.db, now)
 	tp.engine.DeleteContainer(c.db.id, c.id, "", now) // a container recreated under its name
-	offer := offerOf(c.offer)
+	offer := offerOf(s.storedOffer(&c.offer))
 	if offer != nil && len(c.partitions()) == 1 {
 		s.splitInto(c, throughput.InitialPartitions(*offer, false))
 	}
@@ -198,10 +198,40 @@ func (s *Server) registerDatabaseLocked(d *database, now time.Time) {
 		return
 	}
 	tp.engine.DeleteDatabase(d.id, now)
-	if err := tp.engine.CreateDatabase(d.id, d.rid, offerOf(d.offer), now); err != nil {
+	if err := tp.engine.CreateDatabase(d.id, d.rid, offerOf(s.storedOffer(&d.offer)),
+		now); err != nil {
 		s.log.Warn("shared throughput not enforced", "database", d.id, "err", err)
 	}
 	tp.databases[d.id] = d
+}
+
+// storedOffer reads a resource's recorded offer under the store's lock (a replacement
+// rewrites it, see recordOffer).
+func (s *Server) storedOffer(o *offerSettings) offerSettings {
+	s.store.mu.RLock()
+	defer s.store.mu.RUnlock()
+	return *o
+}
+
+// recordOffer writes a replaced offer into the store's metadata, where the write-ahead
+// log and region mirroring pick it up with the rest of the metadata, and where a restart
+// registers it from.
+func (s *Server) recordOffer(t throughput.Target, o throughput.Offer) {
+	settings := offerSettings{Throughput: o.Throughput}
+	if o.IsAutoscale() {
+		settings = offerSettings{Autopilot: fmt.Sprintf(`{"maxThroughput":%d}`, o.AutoscaleMax)}
+	}
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	d := st.dbs[t.Database]
+	switch {
+	case d == nil:
+	case t.Container == "":
+		d.offer = settings
+	case d.colls[t.Container] != nil:
+		d.colls[t.Container].offer = settings
+	}
 }
 
 // offerOf reads the throughput a resource was created with; nil when none was given.
