@@ -43,6 +43,10 @@ type Account struct {
 	hist history
 	// durable is the data directory's log; nil keeps the account in memory.
 	durable *durableLog
+
+	backup    BackupConfig
+	backupMu  sync.Mutex
+	backupSeq int
 	// mirrorMu serialises metadata mirroring between regions (lock order: topo, an inbox's
 	// applyMu, mirrorMu, then stores).
 	mirrorMu sync.Mutex
@@ -116,7 +120,8 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 		return nil, fmt.Errorf("emulator account config: %w", err)
 	}
 	cfg, rc = cfg.withDefaults(), rc.withDefaults()
-	a := &Account{cfg: cfg, rc: rc, log: cfg.Logger, stop: make(chan struct{})}
+	a := &Account{cfg: cfg, rc: rc, log: cfg.Logger, stop: make(chan struct{}),
+		backup: rc.Backup.withDefaults(cfg.Clock)}
 	regionCfg := cfg
 	regionCfg.Logger = slog.New(slog.DiscardHandler)
 	for i, name := range rc.Regions {
@@ -157,14 +162,39 @@ func (a *Account) openDataDir() error {
 		d.source = func() *store { return a.writer.Load().srv.store }
 		a.durable = d
 	}
+	if a.rc.RestoreFrom != "" {
+		if err := a.restore(first.srv.store); err != nil {
+			return err
+		}
+	}
 	for _, g := range a.regions {
 		hookStore(g.srv.store, g.onCommit)
 	}
-	if a.durable != nil {
+	if a.durable != nil && a.rc.RestoreFrom != "" {
+		a.durable.snapshotNow(first.srv.store)
+	}
+	if a.durable != nil || a.rc.RestoreFrom != "" {
 		for _, g := range a.regions[1:] {
 			g.resyncFrom(first)
 		}
 	}
+	return nil
+}
+
+// restore loads the backup RestoreFrom names into st, which must be empty.
+func (a *Account) restore(st *store) error {
+	st.mu.RLock()
+	empty := len(st.dbs) == 0
+	st.mu.RUnlock()
+	if !empty {
+		return fmt.Errorf("restore %s: the data dir %s already holds an account; restore "+
+			"into a new one", a.rc.RestoreFrom, a.rc.DataDir)
+	}
+	docs, err := loadBackup(a.rc.RestoreFrom, st)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	a.log.Info("account restored from backup", "backup", a.rc.RestoreFrom, "documents", docs)
 	return nil
 }
 
@@ -285,6 +315,13 @@ func (a *Account) start() {
 		defer a.wg.Done()
 		a.sampleLag(a.stop)
 	}()
+	if a.backup.Dir != "" {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.backupLoop(a.stop)
+		}()
+	}
 }
 
 // Endpoint is the account endpoint clients are given, e.g. "http://127.0.0.1:8081/".

@@ -121,6 +121,12 @@ type RegionsConfig struct {
 	// SnapshotBytes is how much log accumulates before a snapshot. Zero means
 	// DefaultSnapshotBytes; negative never snapshots (recovery replays the whole log).
 	SnapshotBytes int64
+	// Backup configures periodic backups (off without Backup.Dir).
+	Backup BackupConfig
+	// RestoreFrom is a backup data file (backup-….bin, its manifest beside it) the account
+	// starts from: a new account holding exactly the backup's data. With DataDir, the data
+	// directory must be new.
+	RestoreFrom string
 }
 
 func (c RegionsConfig) withDefaults() RegionsConfig {
@@ -185,6 +191,9 @@ func (c RegionsConfig) Validate() error {
 	}
 	if err := c.Lag.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("lag: %w", err))
+	}
+	if err := c.Backup.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("backup: %w", err))
 	}
 	return errors.Join(errs...)
 }
