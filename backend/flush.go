@@ -43,7 +43,8 @@ func (n *node) flush(ctx context.Context, all bool) int {
 	n.baselines = map[*tenant]*baseline{}
 	n.mu.Unlock()
 
-	failed := n.writeSlots(ctx, batch)
+	failed, firstErr := n.writeSlots(ctx, batch)
+	n.noteHealth(failed, firstErr)
 	failed += n.flushBaselines(ctx, bases)
 	if n.idx == 0 {
 		failed += n.b.flushAlerts(ctx, n)
@@ -56,9 +57,10 @@ func (n *node) flush(ctx context.Context, all bool) int {
 // When the first 2*FlushConcurrency writes of the cycle all fail (an outage, throttling far
 // past the policy's bounds), the rest are put back without trying: each failing write can
 // cost seconds of SDK retries, and the next cycle tries again anyway.
-func (n *node) writeSlots(ctx context.Context, batch []takenSlot) int {
+func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 	conc := n.b.cfg.FlushConcurrency
 	var failed, succeeded atomic.Int64
+	var firstErr atomic.Pointer[error]
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	for i, tk := range batch {
@@ -77,13 +79,32 @@ func (n *node) writeSlots(ctx context.Context, batch []takenSlot) int {
 			if err := n.flushSlot(ctx, tk.e.key, tk.s); err != nil {
 				n.requeue(tk.e, tk.s)
 				failed.Add(1)
+				firstErr.CompareAndSwap(nil, &err)
 				return
 			}
 			succeeded.Add(1)
 		}()
 	}
 	wg.Wait()
-	return int(failed.Load())
+	if p := firstErr.Load(); p != nil {
+		return int(failed.Load()), *p
+	}
+	return int(failed.Load()), nil
+}
+
+// noteHealth logs once when a node's writes start failing and once when they recover;
+// nothing is logged per write.
+func (n *node) noteHealth(failed int, err error) {
+	switch {
+	case failed > 0 && n.failingSince.IsZero():
+		n.failingSince = time.Now()
+		n.b.log.Warn("cosmos writes failing; holding changes in memory", "node", n.name,
+			"failed", failed, "err", err)
+	case failed == 0 && !n.failingSince.IsZero():
+		n.b.log.Info("cosmos writes recovered", "node", n.name,
+			"duration", time.Since(n.failingSince).Round(time.Millisecond))
+		n.failingSince = time.Time{}
+	}
 }
 
 // flushSlot writes one entity's change: read (or cached) profile, migrate it if old, apply the

@@ -78,12 +78,13 @@ type node struct {
 	dirty     []*entity          // entities with a slot, in the order they changed
 	baselines map[*tenant]*baseline
 
-	flushMu    sync.Mutex // one flush cycle at a time
-	cacheMu    sync.Mutex
-	cache      map[entKey]store.Item
-	containers sync.Map // "db/container" -> *azcosmos.ContainerClient
-	seq        atomic.Uint64
-	usage      store.Usage
+	flushMu      sync.Mutex // one flush cycle at a time
+	failingSince time.Time  // when writes started failing; zero when healthy (flushMu)
+	cacheMu      sync.Mutex
+	cache        map[entKey]store.Item
+	containers   sync.Map // "db/container" -> *azcosmos.ContainerClient
+	seq          atomic.Uint64
+	usage        store.Usage
 }
 
 func (b *Backend) newNode(idx int, name string) (*node, error) {
