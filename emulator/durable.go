@@ -539,9 +539,12 @@ func (ld *snapshotLoader) frame(kind byte, payload []byte) error {
 			return err
 		}
 		s := &slot{seq: it.seq, key: f.key, cur: it}
+		// The server's background work (TTL, throughput) may already look at partitions.
+		ld.p.mu.Lock()
 		ld.p.items[f.key] = s
 		ld.p.order = append(ld.p.order, s)
 		ld.p.log = append(ld.p.log, logEntry{lsn: it.lsn, slot: s})
+		ld.p.mu.Unlock()
 		if it.seq > ld.c.seq.Load() {
 			ld.c.seq.Store(it.seq)
 		}
@@ -555,8 +558,10 @@ func (ld *snapshotLoader) finish() {
 	if ld.p == nil {
 		return
 	}
+	ld.p.mu.Lock()
 	sort.Slice(ld.p.log, func(i, j int) bool { return ld.p.log[i].lsn < ld.p.log[j].lsn })
 	ld.p.lsn = max(ld.p.lsn, ld.lsn)
+	ld.p.mu.Unlock()
 	ld.p = nil
 }
 
@@ -614,7 +619,12 @@ func replayFrame(st *store, kind byte, payload []byte) error {
 		return nil // deleted later in the log
 	}
 	p := c.partitionByRange(f.rangeID)
-	if p == nil || f.lsn <= p.lsn {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f.lsn <= p.lsn {
 		return nil
 	}
 	var it *item
