@@ -290,3 +290,61 @@ func (s *Server) runSplits(c *container, now time.Time) {
 	s.log.Info("partitions split", "database", c.db.id, "container", c.id,
 		"partitions", len(c.partitions()))
 }
+
+// adoptLayout re-partitions c to the ranges of layout (a snapshot of another copy of c,
+// such as a metadata frame of the write-ahead log or another region's store): documents
+// move to the partition whose range holds their key, keeping their LSNs and sequences, and
+// each new partition continues the highest LSN of the old partitions (or the layout's LSN,
+// if higher), so etags and change-feed continuations stay ordered. A layout equal to c's current one changes nothing.
+// NOTE: durable replay and region mirroring call it when a split happened after the
+// metadata they started from (see OnPartitionsChanged).
+func (c *container) adoptLayout(layout []partImage) {
+	parts := c.partitions()
+	if sameLayout(parts, layout) || len(layout) == 0 {
+		return
+	}
+	for _, p := range parts {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
+	next := make([]*partition, len(layout))
+	for i, pi := range layout {
+		next[i] = newPartition(c, pi.RangeID, pi.Min, pi.Max)
+		next[i].parents = slices.Clone(pi.Parents)
+		next[i].lsn = pi.LSN
+	}
+	for _, p := range parts {
+		moveDocuments(c, p, next)
+		for _, ch := range next {
+			ch.lsn = max(ch.lsn, p.lsn)
+		}
+	}
+	for _, ch := range next {
+		slices.SortFunc(ch.order, func(a, b *slot) int { return cmpInt64(a.seq, b.seq) })
+		slices.SortFunc(ch.log, func(a, b logEntry) int { return cmpInt64(a.lsn, b.lsn) })
+	}
+	c.parts.Store(&next)
+	c.rangesVersion.Add(1)
+}
+
+func sameLayout(parts []*partition, layout []partImage) bool {
+	if len(parts) != len(layout) {
+		return false
+	}
+	for i, p := range parts {
+		if p.rangeID != layout[i].RangeID || p.min != layout[i].Min || p.max != layout[i].Max {
+			return false
+		}
+	}
+	return true
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -384,3 +384,40 @@ func TestSplit_NotifiesSubscribersOutsideLocks(t *testing.T) {
 	require.Equal(t, []string{"db/big:3"}, got, "one notice per container and pass")
 	mu.Unlock()
 }
+
+func TestSplit_AdoptLayoutRepartitionsLikeTheSplit(t *testing.T) {
+	f := newTPFixture(t, splitConfig())
+	cc := f.container("x", azcosmos.NewAutoscaleThroughputProperties(10_000))
+	f.container("y", azcosmos.NewAutoscaleThroughputProperties(10_000))
+	ids := f.createDocs(cc, "d", 60)
+	x, err := f.srv.store.container("db", "x")
+	require.NoError(t, err)
+	y, err := f.srv.store.container("db", "y")
+	require.NoError(t, err)
+	lsn := x.partitions()[0].lsn
+
+	f.srv.splitInto(y, 3)
+	var layout []partImage
+	for _, p := range y.partitions() {
+		layout = append(layout, partImage{RangeID: p.rangeID, Min: p.min, Max: p.max,
+			Parents: p.parents})
+	}
+	x.adoptLayout(layout)
+	require.Equal(t, rangeIDs(y), rangeIDs(x))
+	total := 0
+	for _, p := range x.partitions() {
+		require.Equal(t, lsn, p.lsn, "range %s continues the old LSN", p.rangeID)
+		total += len(p.items)
+		for _, s := range p.items {
+			require.Same(t, p, x.partitionFor(s.cur.pk), "document %s misplaced", s.cur.id)
+		}
+	}
+	require.Equal(t, len(ids), total)
+	for _, id := range ids {
+		_, err := cc.ReadItem(context.Background(), azcosmos.NewPartitionKeyString(id), id, nil)
+		require.NoError(t, err)
+	}
+	before := x.rangesVersion.Load()
+	x.adoptLayout(layout)
+	require.Equal(t, before, x.rangesVersion.Load(), "the same layout changes nothing")
+}
