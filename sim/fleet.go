@@ -53,6 +53,8 @@ type sensor struct {
 	seq     uint64
 	queue   chan outBatch
 	done    bool
+	// generated, acked and missed count this sensor's events for per-tenant totals.
+	generated, acked, missed atomic.Int64
 }
 
 // outBatch is a closed batch waiting for delivery.
@@ -177,7 +179,14 @@ func (f *Fleet) Totals() Totals {
 		Dropped: c.dropped.Load(), Rejected: c.rejected.Load(), Failed: c.failed.Load(),
 		Unsent: c.unsent.Load(), Missed: c.missed.Load(), Batches: c.batches.Load(), Retries: c.retries.Load(),
 		TransportErrors: c.transportErrors.Load(), Statuses: map[int]int64{},
-		Attacks: f.GroundTruth(),
+		Attacks: f.GroundTruth(), Tenants: map[string]TenantTotals{},
+	}
+	for _, s := range f.sensors {
+		tt := t.Tenants[s.stream.tenant]
+		tt.Generated += s.generated.Load()
+		tt.Acked += s.acked.Load()
+		tt.Missed += s.missed.Load()
+		t.Tenants[s.stream.tenant] = tt
 	}
 	c.mu.Lock()
 	for code, n := range c.statuses {

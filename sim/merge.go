@@ -32,7 +32,8 @@ func (t Totals) LagHistogram() (*hdrhistogram.Histogram, error) {
 // up, lag histograms merge exactly, Elapsed is the longest, and Rate is recomputed. The
 // result has Shard -1 and Shards len(parts).
 func MergeTotals(parts ...Totals) (Totals, error) {
-	out := Totals{Shard: -1, Shards: len(parts), Statuses: map[int]int64{}}
+	out := Totals{Shard: -1, Shards: len(parts), Statuses: map[int]int64{},
+		Tenants: map[string]TenantTotals{}}
 	lag := newLagHistogram()
 	for i, p := range parts {
 		h, err := p.LagHistogram()
@@ -69,4 +70,11 @@ func (t *Totals) add(p Totals) {
 		t.Statuses[code] += n
 	}
 	t.Attacks = append(t.Attacks, p.Attacks...)
+	for id, pt := range p.Tenants {
+		tt := t.Tenants[id]
+		tt.Generated += pt.Generated
+		tt.Acked += pt.Acked
+		tt.Missed += pt.Missed
+		t.Tenants[id] = tt
+	}
 }

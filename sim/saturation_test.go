@@ -42,6 +42,8 @@ func TestSaturationIsReportedAndBounded(t *testing.T) {
 		require.Less(t, time.Since(start), 3*time.Second, "the run ends on time")
 		require.Positive(t, tot.Missed)
 		require.Equal(t, int64(20_000), tot.Generated+tot.Missed, "due = generated + missed")
+		require.Equal(t, TenantTotals{Generated: tot.Generated, Acked: tot.Acked,
+			Missed: tot.Missed}, tot.Tenants["t1"])
 		require.InDelta(t, 2100+lagChunk/2, tot.Generated, lagChunk)
 		require.Equal(t, tot.Generated, tot.Acked)
 		require.Positive(t, tot.SaturatedSeconds)

@@ -47,6 +47,7 @@ func (f *Fleet) deliver(ctx context.Context, s *sensor, ob outBatch, enc *encode
 		case res.Acked():
 			c.status(res.Status)
 			c.acked.Add(n)
+			s.acked.Add(n)
 			c.batches.Add(1)
 			if res.Duplicate {
 				c.duplicates.Add(n)

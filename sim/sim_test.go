@@ -293,6 +293,14 @@ func TestMergeTotalsOfShards(t *testing.T) {
 		require.Equal(t, whole.Acked, merged.Acked)
 		require.Equal(t, whole.Sensors, merged.Sensors)
 		require.Equal(t, whole.Statuses, merged.Statuses)
+		require.Equal(t, whole.Tenants, merged.Tenants)
+		require.Len(t, whole.Tenants, 2)
+		sum := int64(0)
+		for _, tt := range whole.Tenants {
+			require.Equal(t, tt.Generated, tt.Acked)
+			sum += tt.Generated
+		}
+		require.Equal(t, whole.Generated, sum)
 		require.ElementsMatch(t, whole.Attacks, merged.Attacks)
 		require.Equal(t, whole.Rate, merged.Rate)
 		wh, err := whole.LagHistogram()

@@ -90,6 +90,16 @@ type Totals struct {
 	SaturatedSeconds int `json:"saturated_seconds"`
 	// Attacks is the ground truth of the attacks injected by this shard's sensors.
 	Attacks []attack.Attack `json:"attacks"`
+	// Tenants breaks generated, acked and missed events down by tenant id, to check
+	// against what the backend says it acknowledged per tenant.
+	Tenants map[string]TenantTotals `json:"tenants"`
+}
+
+// TenantTotals are one tenant's event counts.
+type TenantTotals struct {
+	Generated int64 `json:"generated"`
+	Acked     int64 `json:"acked"`
+	Missed    int64 `json:"missed"`
 }
 
 // counters are the run's event counters, updated by workers and senders.

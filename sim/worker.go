@@ -113,6 +113,7 @@ func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.D
 		}
 		s.open = append(s.open, api.Event{})
 		s.stream.next(&s.open[len(s.open)-1])
+		s.generated.Add(1)
 		if len(s.open) >= f.cfg.BatchSize {
 			f.closeBatch(s)
 		}
@@ -151,7 +152,9 @@ func (w *worker) closeAll(countMissed bool) {
 		}
 		w.fleet.closeBatch(s)
 		if countMissed {
-			missed += s.stream.skipRest()
+			n := s.stream.skipRest()
+			s.missed.Add(n)
+			missed += n
 		}
 		close(s.queue)
 		s.done = true
