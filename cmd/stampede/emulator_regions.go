@@ -18,11 +18,14 @@ import (
 // regionFlagNames are the flags that make `stampede emulator` start a multi-region account.
 var regionFlagNames = []string{"regions", "region-addrs", "consistency", "replication-lag",
 	"max-staleness-prefix", "max-staleness-interval", "service-managed-failover",
-	"failover-delay", "data-dir", "snapshot-bytes"}
+	"failover-delay", "data-dir", "snapshot-bytes", "backup-dir", "backup-geo-dir",
+	"backup-interval", "backup-retention"}
 
 // regionFlags are the account flags of `stampede emulator`.
 type regionFlags struct {
 	addr, key, regions, addrs, consistency, lag, dataDir string
+	backupDir, backupGeoDir, restoreFrom                 string
+	backupInterval, backupRetention                      time.Duration
 	useTLS, serviceManaged                               bool
 	maxPrefix, snapshotBytes                             int64
 	maxInterval, failoverDelay                           time.Duration
@@ -55,25 +58,45 @@ func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
 		"acknowledged write survives a crash and is recovered on start (default: memory only)")
 	fs.Int64Var(&f.snapshotBytes, "snapshot-bytes", emulator.DefaultSnapshotBytes,
 		"write-ahead log size that triggers a snapshot (bounds recovery time)")
+	fs.StringVar(&f.backupDir, "backup-dir", "", "take periodic backups into this directory "+
+		"(default: no backups)")
+	fs.StringVar(&f.backupGeoDir, "backup-geo-dir", "", "geo-redundant copy of every backup "+
+		"(default: <backup-dir>-geo)")
+	fs.DurationVar(&f.backupInterval, "backup-interval", emulator.DefaultBackupInterval,
+		"time between backups")
+	fs.DurationVar(&f.backupRetention, "backup-retention", emulator.DefaultBackupRetention,
+		"how long a backup is kept")
 	return fs, f
 }
 
-// emulatorRegions runs the multi-region forms of `stampede emulator`: with any account
-// flag (--regions, --consistency, …) it starts an emulator.Account, and `emulator control`
-// drives a running one. It reports handled=false when args are for the single-region
+// emulatorRegions runs the account forms of `stampede emulator`: with any account flag
+// (--regions, --consistency, --data-dir, --backup-dir, …) it starts an emulator.Account,
+// `emulator restore --backup FILE` starts a new account from a backup, and `emulator
+// control` drives a running account. It reports handled=false when args are for the single-region
 // emulator, which runEmulator then serves.
 func emulatorRegions(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	handled bool, err error,
 ) {
-	if len(args) > 0 && args[0] == "control" {
+	restore := len(args) > 0 && args[0] == "restore"
+	switch {
+	case len(args) > 0 && args[0] == "control":
 		return true, runEmulatorControl(ctx, args[1:], stdout, stderr)
-	}
-	if !mentionsRegionFlag(args) {
+	case restore:
+		args = args[1:]
+	case !mentionsRegionFlag(args):
 		return false, nil
 	}
 	fs, f := newRegionFlagSet(stderr)
+	if restore {
+		fs.StringVar(&f.restoreFrom, "backup", "", "the backup data file (backup-….bin) to "+
+			"restore into a new account (required)")
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return true, err
+	}
+	if restore && f.restoreFrom == "" {
+		return true, badInput(errors.New("emulator restore: --backup FILE is required " +
+			"(a backup-….bin from --backup-dir)"))
 	}
 	if fs.NArg() > 0 {
 		return true, badInput(fmt.Errorf("emulator: unexpected argument %q", fs.Arg(0)))
@@ -109,6 +132,9 @@ func (f *regionFlags) config(stderr io.Writer) (emulator.Config, emulator.Region
 		FailoverDelay:          f.failoverDelay,
 		DataDir:                f.dataDir,
 		SnapshotBytes:          f.snapshotBytes,
+		RestoreFrom:            f.restoreFrom,
+		Backup: emulator.BackupConfig{Dir: f.backupDir, GeoDir: f.backupGeoDir,
+			Interval: f.backupInterval, Retention: f.backupRetention},
 	}
 	var errs []error
 	var err error
