@@ -33,8 +33,9 @@ type Fleet struct {
 	batches  sync.Pool
 	ran      atomic.Bool
 
-	// lastSecond belongs to the stats loop.
-	lastSecond snapshot
+	// lastSecond and lastElapsed belong to the stats loop.
+	lastSecond  snapshot
+	lastElapsed time.Duration
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -128,20 +129,21 @@ func (f *Fleet) Run(ctx context.Context) (Totals, error) {
 	}
 	genCtx, stopGenerating := context.WithDeadline(ctx, start.Add(f.cfg.Duration))
 	defer stopGenerating()
-	statsDone := make(chan struct{})
+	genDone, allDone := make(chan struct{}), make(chan struct{})
 	statsStopped := make(chan struct{})
 	go func() {
 		defer close(statsStopped)
-		f.statsLoop(ctx, start, statsDone)
+		f.statsLoop(ctx, start, genDone, allDone)
 	}()
 	var workers sync.WaitGroup
 	for _, w := range f.workers {
 		workers.Go(func() { w.run(genCtx, start) })
 	}
 	workers.Wait()
-	close(statsDone)
-	<-statsStopped
+	close(genDone)
 	f.drain(ctx, stopSending, &senders)
+	close(allDone)
+	<-statsStopped
 	totals := f.Totals()
 	log.Info("sensors done", "generated", totals.Generated, "acked", totals.Acked,
 		"dropped", totals.Dropped, "failed", totals.Failed+totals.Rejected,

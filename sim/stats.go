@@ -23,7 +23,8 @@ func newLagHistogram() *hdrhistogram.Histogram {
 // Second is what happened in one second of a run. Counts are events unless named
 // otherwise.
 type Second struct {
-	// Elapsed is the end of the second, from the run start.
+	// Elapsed is the end of the second, from the run start. Seconds after Config.Duration
+	// belong to the drain (nothing generated, deliveries still counted).
 	Elapsed time.Duration `json:"elapsed_ns"`
 	// Generated events were due and produced (the open model's output).
 	Generated int64 `json:"generated"`

@@ -5,22 +5,29 @@ import (
 	"time"
 )
 
-// statsLoop closes a Second every second of the run, and a last partial one when done is
-// closed. A run that was not cancelled ends at Config.Duration even if its last event was
-// due a little earlier.
-func (f *Fleet) statsLoop(ctx context.Context, start time.Time, done <-chan struct{}) {
+// statsLoop closes a Second every second of the run: a partial one when generation ends
+// (genDone; a run that was not cancelled ends at Config.Duration even if its last event was
+// due a little earlier), then one per second of the drain, and a last one when allDone is
+// closed if anything happened since.
+func (f *Fleet) statsLoop(ctx context.Context, start time.Time, genDone, allDone <-chan struct{}) {
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ticker.C:
-			f.tick(time.Since(start))
-		case <-done:
+			f.tick(max(time.Since(start), f.lastElapsed))
+		case <-genDone:
 			end := time.Since(start)
 			if ctx.Err() == nil {
 				end = max(end, f.cfg.Duration)
 			}
 			f.tick(end)
+			ticker.Reset(time.Second)
+			genDone = nil
+		case <-allDone:
+			if f.counters.snapshot() != f.lastSecond {
+				f.tick(max(time.Since(start), f.lastElapsed))
+			}
 			return
 		}
 	}
@@ -37,7 +44,7 @@ func (f *Fleet) tick(elapsed time.Duration) {
 	}
 	now := f.counters.snapshot()
 	s := Second{Elapsed: elapsed}.withDelta(now, f.lastSecond)
-	f.lastSecond = now
+	f.lastSecond, f.lastElapsed = now, elapsed
 	s.LagP50 = micros(sec.ValueAtQuantile(50))
 	s.LagP99 = micros(sec.ValueAtQuantile(99))
 	s.LagMax = micros(sec.Max())
