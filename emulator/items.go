@@ -105,7 +105,7 @@ func (p *partition) planWrite(op *itemOp, cur *item, res opResult, lsn, now int6
 	} else {
 		seq = cur.seq
 	}
-	res.item = p.c.build(doc, seq, lsn, now, meta)
+	res.item = p.c.build(doc, res.key, seq, lsn, now, meta)
 	if cur == nil {
 		res.charge = meta.createCharge(res.item.body)
 	} else {
@@ -114,10 +114,14 @@ func (p *partition) planWrite(op *itemOp, cur *item, res opResult, lsn, now int6
 	return res, nil
 }
 
-// build stamps a document into a stored version.
-func (c *container) build(d *document, seq, lsn, now int64, meta *containerMeta) *item {
+// build stamps a document into a stored version. Its id and partition key text are
+// slices of key (the item's map key), so a stored version allocates neither again.
+func (c *container) build(d *document, key string, seq, lsn, now int64, meta *containerMeta,
+) *item {
+	n := len(d.pk.key)
 	return &item{
-		body: d.stamped(c, seq, etagFor(lsn), now), id: d.id, pk: d.pk,
+		body: d.stamped(c, seq, etagFor(lsn), now), id: key[n+1:],
+		pk:  partitionKey{parts: d.pk.parts, key: key[:n]},
 		seq: seq, lsn: lsn, ts: now, expires: d.expiry(meta.defaultTTL, now),
 	}
 }
