@@ -142,10 +142,9 @@ func (rq *request) replaceOffer(id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := rq.s.tp.engine.ReplaceOffer(t.target, o, rq.s.now()); err != nil {
+	if err := rq.s.replaceOffer(t.target, o); err != nil {
 		return offerError(err)
 	}
-	rq.s.recordOffer(t.target, o)
 	rq.s.bumpOfferVersion(current.ID)
 	doc, info, _ := rq.s.offerDocument(t)
 	rq.charge = chargeMetadataWrite

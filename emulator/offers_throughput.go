@@ -213,6 +213,51 @@ func (s *Server) storedOffer(o *offerSettings) offerSettings {
 	return *o
 }
 
+// replaceOffer replaces t's offer in the engine and records it in the store's metadata,
+// under the throughput lock so that reconcileOffers never sees one without the other.
+func (s *Server) replaceOffer(t throughput.Target, o throughput.Offer) error {
+	s.tp.mu.Lock()
+	defer s.tp.mu.Unlock()
+	if _, err := s.tp.engine.ReplaceOffer(t, o, s.now()); err != nil {
+		return err
+	}
+	s.recordOffer(t, o)
+	return nil
+}
+
+// reconcileOffers applies to the engine the offers the store's metadata holds when they
+// differ from the engine's (in force or pending): offers another region mirrored in, or a
+// restart restored. Caller holds s.tp.mu.
+func (s *Server) reconcileOffers(now time.Time) {
+	tp := s.tp
+	targets := make(map[throughput.Target]*offerSettings)
+	for _, c := range tp.containers {
+		targets[throughput.Target{Database: c.db.id, Container: c.id}] = &c.offer
+	}
+	for _, d := range tp.databases {
+		targets[throughput.Target{Database: d.id}] = &d.offer
+	}
+	for t, settings := range targets {
+		stored := offerOf(s.storedOffer(settings))
+		info, err := tp.engine.Offer(t)
+		if stored == nil || err != nil {
+			continue
+		}
+		want := info.Offer
+		if info.Pending != nil {
+			want = *info.Pending
+		}
+		if *stored == want {
+			continue
+		}
+		if _, err := tp.engine.ReplaceOffer(t, *stored, now); err != nil {
+			s.log.Warn("recorded offer not applied", "target", t.String(), "offer",
+				stored.String(), "err", err)
+			s.recordOffer(t, want) // record what is in force, so this warns once
+		}
+	}
+}
+
 // recordOffer writes a replaced offer into the store's metadata, where the write-ahead
 // log and region mirroring pick it up with the rest of the metadata, and where a restart
 // registers it from.

@@ -209,6 +209,7 @@ func (s *Server) maintain(now time.Time) {
 			delete(tp.databases, name)
 		}
 	}
+	s.reconcileOffers(now)
 	for c, due := range tp.splits {
 		if !now.Before(due) {
 			delete(tp.splits, c)

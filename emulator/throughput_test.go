@@ -465,3 +465,27 @@ func TestThroughput_RecreatedContainerKeepsItsOffer(t *testing.T) {
 	require429(t, f.writeUntilThrottled(c, "x", "a"))
 	require.InDelta(t, 1_000, f.second("c", f.clock.now()).ConsumedRU, 50)
 }
+
+func TestThroughput_OfferRecordedInMetadataIsApplied(t *testing.T) {
+	f := newTPFixture(t, ThroughputConfig{MaintenanceInterval: time.Hour})
+	c := f.container("c", azcosmos.NewManualThroughputProperties(400))
+	ctx := context.Background()
+	// What region mirroring or a restart does: the store's metadata holds another offer.
+	f.srv.recordOffer(throughput.Target{Database: "db", Container: "c"},
+		throughput.Autoscale(6_000))
+	f.srv.maintainThroughput(f.clock.now())
+	read, err := c.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	tmax, ok := read.ThroughputProperties.AutoscaleMaxThroughput()
+	require.True(t, ok)
+	require.Equal(t, int32(6_000), tmax)
+
+	// A replacement through the SDK is recorded too, so reconciling keeps it.
+	_, err = c.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(800), nil)
+	require.NoError(t, err)
+	f.srv.maintainThroughput(f.clock.now())
+	read, err = c.ReadThroughput(ctx, nil)
+	require.NoError(t, err)
+	ru, _ := read.ThroughputProperties.ManualThroughput()
+	require.Equal(t, int32(800), ru)
+}
