@@ -39,13 +39,30 @@ type CompareConfig struct {
 	MinSamples int
 	// Catalog gives each metric's better direction; nil means DefaultCatalog().
 	Catalog *Catalog
+	// Pairing chooses the test: PairAuto (the zero value) pairs seconds when both runs
+	// follow the same timeline (same scenario, same phases), PairAlways and PairNever force
+	// the paired test or Welch's.
+	Pairing Pairing
 }
+
+// Pairing chooses between the paired and the unpaired test.
+type Pairing int
+
+// Pairings.
+const (
+	PairAuto Pairing = iota
+	PairAlways
+	PairNever
+)
 
 // Validate reports every problem with the configuration.
 func (c CompareConfig) Validate() error {
 	var errs []error
 	if c.Confidence < 0 || c.Confidence >= 1 {
 		errs = append(errs, fmt.Errorf("confidence %g: want 0 < c < 1", c.Confidence))
+	}
+	if c.Pairing < PairAuto || c.Pairing > PairNever {
+		errs = append(errs, fmt.Errorf("pairing %d: want auto, always or never", c.Pairing))
 	}
 	if c.MinSamples < 0 || c.MinSamples == 1 {
 		errs = append(errs, fmt.Errorf("min samples %d: want >= 2", c.MinSamples))
@@ -72,8 +89,11 @@ func (c CompareConfig) withDefaults() CompareConfig {
 
 // Comparison is the result of comparing a new run against a baseline.
 type Comparison struct {
-	Base       RunRef         `json:"base"`
-	New        RunRef         `json:"new"`
+	Base RunRef `json:"base"`
+	New  RunRef `json:"new"`
+	// Test is TestPaired when seconds were paired (both runs follow the same timeline),
+	// else TestWelch.
+	Test       string         `json:"test"`
 	Confidence float64        `json:"confidence"`
 	MinChange  float64        `json:"minChange"`
 	Metrics    []MetricChange `json:"metrics"`
@@ -99,7 +119,8 @@ type MetricChange struct {
 	Stat   string `json:"stat"`
 	Unit   string `json:"unit,omitempty"`
 	Better Better `json:"better"`
-	// Base and New are the means of the per-second statistic.
+	// Base and New are the means of the per-second statistic (geometric means when paired
+	// on log ratios).
 	Base float64 `json:"base"`
 	New  float64 `json:"new"`
 	// Diff is New - Base with its confidence interval [DiffLow, DiffHigh].
@@ -110,8 +131,10 @@ type MetricChange struct {
 	Change     *float64 `json:"change,omitempty"`
 	ChangeLow  *float64 `json:"changeLow,omitempty"`
 	ChangeHigh *float64 `json:"changeHigh,omitempty"`
-	// Samples is the smaller number of per-second samples of the two sides and
-	// EffectiveSamples the smaller effective size after autocorrelation.
+	// Test is TestPaired (second by second differences) or TestWelch.
+	Test string `json:"test"`
+	// Samples is the number of per-second samples (the smaller side, or the pairs) and
+	// EffectiveSamples the effective size after autocorrelation.
 	Samples          int     `json:"samples"`
 	EffectiveSamples float64 `json:"effectiveSamples"`
 	Verdict          string  `json:"verdict"`
@@ -122,9 +145,12 @@ type MetricChange struct {
 // level, trends by their per-second median and p(99). Label sets of a metric are combined
 // first (counters add, trend histograms merge), so the comparison is per metric.
 //
-// Neighbouring seconds are correlated (a GC pause or a throttled partition spans several),
-// so each side's sample size is reduced to its effective size (see effectiveSize) before
-// Welch's t-test gives the confidence interval of the difference of the means. A change is a regression or improvement only when the interval excludes zero
+// When both runs follow the same timeline (same scenario and phases), seconds are paired and
+// the interval comes from the mean of the per-second differences, so the scripted shape of
+// the run (a burst, a failover) is not mistaken for noise; otherwise Welch's t-test compares
+// the two sets of samples. Neighbouring seconds are correlated (a GC pause or a throttled
+// partition spans several), so sample sizes are reduced to their effective size (see
+// effectiveSize). A change is a regression or improvement only when the interval excludes zero
 // and the relative change is at least MinChange; metrics whose catalogue direction is
 // "none" get "changed" instead.
 func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
@@ -134,6 +160,11 @@ func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
 	cfg = cfg.withDefaults()
 	out := &Comparison{Base: runRef(base), New: runRef(cur), Confidence: cfg.Confidence,
 		MinChange: cfg.MinChange, Counts: map[string]int{}}
+	paired := cfg.Pairing == PairAlways || cfg.Pairing == PairAuto && sameTimeline(base, cur)
+	out.Test = TestWelch
+	if paired {
+		out.Test = TestPaired
+	}
 	for _, name := range commonMetricNames(base, cur) {
 		def, err := cfg.Catalog.Lookup(name)
 		if err != nil {
@@ -143,7 +174,7 @@ func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
 		st := statsFor(a[0].Kind)
 		sa, sb := st.samples(a), st.samples(b)
 		for i, stat := range st.names {
-			mc := compareSamples(sa[i], sb[i], cfg)
+			mc := compareSamples(sa[i], sb[i], paired, cfg)
 			mc.Metric, mc.Stat, mc.Unit, mc.Better = name, stat, string(a[0].Unit), def.Better
 			mc.Verdict = verdictFor(mc, cfg)
 			out.Metrics = append(out.Metrics, mc)
@@ -250,11 +281,31 @@ func trendPerSecond(pcts ...float64) func([]*Series) [][]float64 {
 	return func(ss []*Series) [][]float64 { return percentileSeries(ss, pcts, 1, seriesLen(ss)) }
 }
 
-// compareSamples runs Welch's t-test on a and b (NaN samples dropped), with each side's
-// sample size reduced to its effective size under lag-1 autocorrelation.
-func compareSamples(a, b []float64, cfg CompareConfig) MetricChange {
-	a, b = dropNaN(a), dropNaN(b)
-	mc := MetricChange{Samples: min(len(a), len(b))}
+// Tests a comparison may use.
+const (
+	TestPaired = "paired"
+	TestWelch  = "welch"
+)
+
+// compareSamples compares the per-second samples a and b (NaN samples dropped): paired
+// second by second when the runs follow the same timeline, otherwise with Welch's t-test.
+func compareSamples(a, b []float64, paired bool, cfg CompareConfig) MetricChange {
+	var mc MetricChange
+	if paired {
+		mc = pairedChange(a, b, cfg)
+	} else {
+		mc = welchChange(dropNaN(a), dropNaN(b), cfg)
+	}
+	if mc.Verdict == "" && mc.Change == nil && mc.Base != 0 {
+		rel := func(d float64) *float64 { v := d / math.Abs(mc.Base); return &v }
+		mc.Change, mc.ChangeLow, mc.ChangeHigh = rel(mc.Diff), rel(mc.DiffLow), rel(mc.DiffHigh)
+	}
+	return mc
+}
+
+// welchChange is Welch's t-test with each side's sample size reduced to its effective size.
+func welchChange(a, b []float64, cfg CompareConfig) MetricChange {
+	mc := MetricChange{Test: TestWelch, Samples: min(len(a), len(b))}
 	if mc.Samples < cfg.MinSamples {
 		mc.Verdict = ChangeInsufficient
 		return mc
@@ -263,23 +314,121 @@ func compareSamples(a, b []float64, cfg CompareConfig) MetricChange {
 	meanB, varB := stat.MeanVariance(b, nil)
 	na, nb := effectiveSize(a), effectiveSize(b)
 	mc.EffectiveSamples = min(na, nb)
-	mc.Base, mc.New = meanA, meanB
-	mc.Diff = meanB - meanA
+	mc.Base, mc.New, mc.Diff = meanA, meanB, meanB-meanA
 
 	se2a, se2b := varA/na, varB/nb
-	se := math.Sqrt(se2a + se2b)
-	half := 0.0
-	if se > 0 {
-		df := (se2a + se2b) * (se2a + se2b) / (se2a*se2a/max(na-1, 1) + se2b*se2b/max(nb-1, 1))
-		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1 - (1-cfg.Confidence)/2)
-		half = t * se
-	}
+	df := (se2a + se2b) * (se2a + se2b) / (se2a*se2a/max(na-1, 1) + se2b*se2b/max(nb-1, 1))
+	half := tHalfWidth(math.Sqrt(se2a+se2b), df, cfg.Confidence)
 	mc.DiffLow, mc.DiffHigh = mc.Diff-half, mc.Diff+half
-	if meanA != 0 {
-		rel := func(d float64) *float64 { v := d / math.Abs(meanA); return &v }
-		mc.Change, mc.ChangeLow, mc.ChangeHigh = rel(mc.Diff), rel(mc.DiffLow), rel(mc.DiffHigh)
-	}
 	return mc
+}
+
+// pairedChange compares the runs second by second over the seconds both have. When every
+// sample is positive it tests the per-second log ratios ln(b[i]/a[i]), so an effect
+// proportional to the load (10% slower in the burst and out of it) is one number; otherwise
+// the differences b[i]-a[i]. The sample size is reduced to its effective size. Pairing
+// removes what the scenario's timeline makes both runs do (a burst, a failover) from the
+// noise.
+func pairedChange(a, b []float64, cfg CompareConfig) MetricChange {
+	var xs, ys []float64
+	positive := true
+	for i := range min(len(a), len(b)) {
+		if isFinite(a[i]) && isFinite(b[i]) {
+			xs, ys = append(xs, a[i]), append(ys, b[i])
+			positive = positive && a[i] > 0 && b[i] > 0
+		}
+	}
+	mc := MetricChange{Test: TestPaired, Samples: len(xs)}
+	if mc.Samples < cfg.MinSamples {
+		mc.Verdict = ChangeInsufficient
+		return mc
+	}
+	mc.Base, mc.New = stat.Mean(xs, nil), stat.Mean(ys, nil)
+	ds := make([]float64, len(xs))
+	for i := range xs {
+		ds[i] = ys[i] - xs[i]
+		if positive {
+			ds[i] = math.Log(ys[i] / xs[i])
+		}
+	}
+	mean, variance := stat.MeanVariance(ds, nil)
+	n := effectiveSize(ds)
+	mc.EffectiveSamples = n
+	half := tHalfWidth(math.Sqrt(variance/n), max(n-1, 1), cfg.Confidence)
+	if !positive {
+		mc.Diff, mc.DiffLow, mc.DiffHigh = mean, mean-half, mean+half
+		return mc
+	}
+	// Base and New become geometric means, so that New/Base-1 is exactly Change.
+	mc.Base, mc.New = geometricMean(xs), geometricMean(ys)
+	ratio := func(x float64) *float64 { v := math.Expm1(x); return &v }
+	mc.Change, mc.ChangeLow, mc.ChangeHigh = ratio(mean), ratio(mean-half), ratio(mean+half)
+	mc.Diff, mc.DiffLow, mc.DiffHigh = mc.Base**mc.Change, mc.Base**mc.ChangeLow,
+		mc.Base**mc.ChangeHigh
+	return mc
+}
+
+func geometricMean(xs []float64) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += math.Log(x)
+	}
+	return math.Exp(sum / float64(len(xs)))
+}
+
+// tHalfWidth is the half width of a two-sided Student's t interval.
+func tHalfWidth(se, df, confidence float64) float64 {
+	if se == 0 || math.IsNaN(se) {
+		return 0
+	}
+	return se * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1-(1-confidence)/2)
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// sameTimeline reports whether two runs follow the same scenario timeline, so their seconds
+// can be paired: the same scenario and the same sequence of phases.
+func sameTimeline(a, b *Summary) bool {
+	if a.Scenario.Name != b.Scenario.Name || len(a.Phases) != len(b.Phases) {
+		return false
+	}
+	for i := range a.Phases {
+		pa, pb := a.Phases[i], b.Phases[i]
+		if pa.Name != pb.Name || abs(pa.StartSeconds-pb.StartSeconds) > 2 {
+			return false
+		}
+	}
+	return true
+}
+
+func abs(x int) int { return max(x, -x) }
+
+func verdictFor(mc MetricChange, cfg CompareConfig) string {
+	if mc.Verdict != "" {
+		return mc.Verdict
+	}
+	significant := mc.DiffLow > 0 || mc.DiffHigh < 0 || (mc.DiffLow == mc.DiffHigh && mc.Diff != 0)
+	large := mc.Change == nil || math.Abs(*mc.Change) >= cfg.MinChange
+	if !significant || !large {
+		return ChangeNone
+	}
+	switch {
+	case mc.Better == NeitherBetter:
+		return ChangeNeutral
+	case (mc.Diff > 0) == (mc.Better == HigherIsBetter):
+		return ChangeImprovement
+	}
+	return ChangeRegression
+}
+
+func dropNaN(xs []float64) []float64 {
+	out := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if isFinite(x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // effectiveSize is the number of independent samples xs is worth:
@@ -311,32 +460,4 @@ func autocorrelation(xs []float64, mean, variance float64, k int) float64 {
 		c += (xs[i] - mean) * (xs[i-k] - mean)
 	}
 	return c / (float64(len(xs)-1) * variance)
-}
-
-func verdictFor(mc MetricChange, cfg CompareConfig) string {
-	if mc.Verdict != "" {
-		return mc.Verdict
-	}
-	significant := mc.DiffLow > 0 || mc.DiffHigh < 0 || (mc.DiffLow == mc.DiffHigh && mc.Diff != 0)
-	large := mc.Change == nil || math.Abs(*mc.Change) >= cfg.MinChange
-	if !significant || !large {
-		return ChangeNone
-	}
-	switch {
-	case mc.Better == NeitherBetter:
-		return ChangeNeutral
-	case (mc.Diff > 0) == (mc.Better == HigherIsBetter):
-		return ChangeImprovement
-	}
-	return ChangeRegression
-}
-
-func dropNaN(xs []float64) []float64 {
-	out := make([]float64, 0, len(xs))
-	for _, x := range xs {
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			out = append(out, x)
-		}
-	}
-	return out
 }

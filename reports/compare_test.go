@@ -77,19 +77,19 @@ func TestCompareSmallShiftBelowFloorIsNoChange(t *testing.T) {
 func TestCompareSamplesStatistics(t *testing.T) {
 	// Constant, equal series: no change with a zero-width interval.
 	fives := []float64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}
-	mc := compareSamples(fives, fives, CompareConfig{}.withDefaults())
+	mc := compareSamples(fives, fives, false, CompareConfig{}.withDefaults())
 	require.Equal(t, 0.0, mc.Diff)
 	require.Equal(t, ChangeNone, verdictFor(mc, CompareConfig{}.withDefaults()))
 
 	// From zero to non-zero (events lost appearing) is a change even without a relative one.
 	mc = compareSamples(make([]float64, 20), []float64{0, 0, 1, 0, 2, 0, 0, 1, 0, 0, 3, 0, 0, 1,
-		0, 0, 2, 1, 0, 1}, CompareConfig{}.withDefaults())
+		0, 0, 2, 1, 0, 1}, true, CompareConfig{}.withDefaults())
 	mc.Better = LowerIsBetter
 	require.Nil(t, mc.Change)
 	require.Equal(t, ChangeRegression, verdictFor(mc, CompareConfig{}.withDefaults()))
 
 	// Too few samples.
-	mc = compareSamples([]float64{1, 2, 3}, []float64{2, 3, 4}, CompareConfig{}.withDefaults())
+	mc = compareSamples([]float64{1, 2, 3}, []float64{2, 3, 4}, false, CompareConfig{}.withDefaults())
 	require.Equal(t, ChangeInsufficient, mc.Verdict)
 }
 
@@ -115,7 +115,8 @@ func TestCompareConfigValidate(t *testing.T) {
 }
 
 // TestCompareFalsePositiveRate reproduces the figures in docs/reports.md: 30 pairs of runs
-// of the same build, at the defaults and at 95% confidence without a minimum change.
+// of the same build, paired and unpaired, at the defaults and at 95% confidence without a
+// minimum change.
 func TestCompareFalsePositiveRate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds 60 runs")
@@ -130,8 +131,11 @@ func TestCompareFalsePositiveRate(t *testing.T) {
 		cfg     CompareConfig
 		atLeast float64
 	}{
-		{"defaults", CompareConfig{}, 0.99},
-		{"95% confidence, no floor", CompareConfig{Confidence: 0.95, MinChange: -1}, 0.95},
+		{"paired, defaults", CompareConfig{}, 0.99},
+		{"paired, 95% confidence, no floor", CompareConfig{Confidence: 0.95, MinChange: -1}, 0.94},
+		{"welch, defaults", CompareConfig{Pairing: PairNever}, 0.99},
+		{"welch, 95% confidence, no floor",
+			CompareConfig{Pairing: PairNever, Confidence: 0.95, MinChange: -1}, 0.94},
 	} {
 		var total, unchanged int
 		for i := 0; i < len(runs); i += 2 {
@@ -143,4 +147,41 @@ func TestCompareFalsePositiveRate(t *testing.T) {
 		t.Logf("%s: %d of %d unchanged", tc.name, unchanged, total)
 		require.GreaterOrEqual(t, float64(unchanged)/float64(total), tc.atLeast, tc.name)
 	}
+}
+
+// TestPairingSeesThroughTheTimeline compares runs whose throughput follows a scripted step
+// (a burst): an 8% drop is hidden in the step's variance unpaired, and plain when paired.
+func TestPairingSeesThroughTheTimeline(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	run := func(factor float64) *Summary {
+		vals := make(Samples, 120)
+		for i := range vals {
+			level := 1000.0
+			if i >= 60 {
+				level = 10000
+			}
+			vals[i] = level * factor * (1 + rng.NormFloat64()*0.01)
+		}
+		return &Summary{Scenario: Scenario{Name: "step"}, Run: RunInfo{DurationSeconds: 120},
+			Phases: []Phase{{"steady", 0, 60}, {"burst", 60, 120}},
+			Metrics: []Series{{Name: MetricEventsAcked, Kind: KindCounter, Unit: UnitCount,
+				Values: vals}}}
+	}
+	base, slower := run(1), run(0.92)
+
+	paired, err := Compare(base, slower, CompareConfig{})
+	require.NoError(t, err)
+	require.Equal(t, TestPaired, paired.Test)
+	require.Equal(t, ChangeRegression, paired.Metrics[0].Verdict)
+
+	welch, err := Compare(base, slower, CompareConfig{Pairing: PairNever})
+	require.NoError(t, err)
+	require.Equal(t, TestWelch, welch.Test)
+	require.Equal(t, ChangeNone, welch.Metrics[0].Verdict)
+
+	other := run(1)
+	other.Phases[1].Name = "failover"
+	c, err := Compare(base, other, CompareConfig{})
+	require.NoError(t, err)
+	require.Equal(t, TestWelch, c.Test, "different timelines are not paired")
 }

@@ -53,10 +53,14 @@ func WriteComparison(w io.Writer, c *Comparison, format string) error {
 }
 
 func comparisonHeadline(c *Comparison) string {
+	test := "seconds paired (same timeline)"
+	if c.Test != TestPaired {
+		test = "unpaired (Welch)"
+	}
 	return fmt.Sprintf("%d regressions, %d improvements, %d unchanged of %d metrics "+
-		"(%.0f%% confidence, changes under %.0f%% ignored)", c.Counts[ChangeRegression],
+		"(%.0f%% confidence, %s, changes under %.0f%% ignored)", c.Counts[ChangeRegression],
 		c.Counts[ChangeImprovement], c.Counts[ChangeNone], len(c.Metrics), c.Confidence*100,
-		c.MinChange*100)
+		test, c.MinChange*100)
 }
 
 func writeComparisonText(w io.Writer, c *Comparison) error {

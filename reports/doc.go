@@ -57,8 +57,8 @@
 //
 // # Baselines
 //
-// [Compare] compares two summaries metric by metric with Welch's t-test on the per-second
-// samples, each side's sample size reduced to its effective size under the autocorrelation
-// of neighbouring seconds, and gives a change with a confidence interval and a
-// direction-aware verdict.
+// [Compare] compares two summaries metric by metric on their per-second samples: paired
+// second by second when both runs follow the same timeline, else with Welch's t-test; sample
+// sizes are reduced to their effective size under the autocorrelation of neighbouring
+// seconds. It gives a change with a confidence interval and a direction-aware verdict.
 package reports
