@@ -196,6 +196,11 @@ func (p *accountPart) Finish(_ context.Context, s *reports.Summary) {
 				}
 			}
 			s.Failovers = append(s.Failovers, f)
+			if e.How != "manual" { // manual failovers are timeline events already
+				s.Events = append(s.Events, reports.Event{AtSeconds: offset(e.At),
+					Kind: reports.EventFailover, Labels: reports.Labels{"target": e.Region},
+					Message: fmt.Sprintf("%s failover %s -> %s", e.How, e.From, e.Region)})
+			}
 			outage = time.Time{}
 		}
 	}

@@ -25,6 +25,7 @@ type backendPart struct {
 	b       *backend.Backend
 	url     string
 	policy  string
+	prefix  string // of its tenants' databases
 	tenants map[string]backend.TenantInfo
 	scaler  *scaler.Scaler // nil unless the policy is elastic
 }
@@ -33,7 +34,12 @@ type backendPart struct {
 // elastic scaler service when its policy is elastic, and onboards the tenants.
 func (st *startup) backends(ctx context.Context, endpoint, key string,
 	tenants []tenantPlan) (*backendGroup, error) {
-	g := &backendGroup{log: st.env.Logger, startVersion: st.s.Backend.SchemaVersion}
+	client, err := newCosmosClient(endpoint, key)
+	if err != nil {
+		return nil, err
+	}
+	g := &backendGroup{log: st.env.Logger, startVersion: st.s.Backend.SchemaVersion,
+		client: client}
 	for _, group := range byPolicy(tenants) {
 		p, err := st.backend(ctx, endpoint, key, group)
 		if err != nil {
@@ -54,7 +60,8 @@ func (st *startup) backend(ctx context.Context, endpoint, key string,
 		Scaling: scaling.Policy, ManualRU: int32(scaling.RU), AutoscaleMaxRU: int32(scaling.MaxRU),
 		Generation: s.Backend.SchemaVersion, DatabasePrefix: databasePrefix(scaling),
 		Now: st.env.Clock.Now, Logger: st.env.Logger}
-	p := &backendPart{policy: scaling.Policy, tenants: map[string]backend.TenantInfo{}}
+	p := &backendPart{policy: scaling.Policy, prefix: cfg.DatabasePrefix,
+		tenants: map[string]backend.TenantInfo{}}
 	if st.emu != nil {
 		st.emu.notePolicy(cfg.DatabasePrefix, scaling.Policy)
 	}
@@ -103,20 +110,9 @@ func databasePrefix(s scenarios.Scaling) string {
 // scaler starts the elastic scaler service with its own client and HTTP endpoint.
 func (st *startup) scaler(ctx context.Context, endpoint, key string,
 	s scenarios.Scaling) (*scaler.Scaler, string, error) {
-	cred, err := azcosmos.NewKeyCredential(key)
+	client, err := newCosmosClient(endpoint, key)
 	if err != nil {
-		return nil, "", fmt.Errorf("scaler credential: %w", err)
-	}
-	pol, err := throttle.New(throttle.Config{})
-	if err != nil {
-		return nil, "", err
-	}
-	opts := &azcosmos.ClientOptions{}
-	opts.Telemetry.Disabled = true
-	throttle.Install(opts, pol)
-	client, err := azcosmos.NewClientWithKey(endpoint, cred, opts)
-	if err != nil {
-		return nil, "", fmt.Errorf("scaler client: %w", err)
+		return nil, "", fmt.Errorf("scaler: %w", err)
 	}
 	sc, err := scaler.New(scaler.Config{Client: client, Window: s.Window.D(),
 		Ceiling: int32(s.MaxRU), Floor: int32(min(s.RU, 400)), Now: st.env.Clock.Now,
@@ -130,6 +126,26 @@ func (st *startup) scaler(ctx context.Context, endpoint, key string,
 	st.onClose(func(context.Context) error { stop(); <-done; return nil })
 	url, err := st.serve(sc.Handler())
 	return sc, url, err
+}
+
+// newCosmosClient returns a client with the backend's throttle policy installed.
+func newCosmosClient(endpoint, key string) (*azcosmos.Client, error) {
+	cred, err := azcosmos.NewKeyCredential(key)
+	if err != nil {
+		return nil, fmt.Errorf("cosmos credential: %w", err)
+	}
+	pol, err := throttle.New(throttle.Config{})
+	if err != nil {
+		return nil, err
+	}
+	opts := &azcosmos.ClientOptions{}
+	opts.Telemetry.Disabled = true
+	throttle.Install(opts, pol)
+	client, err := azcosmos.NewClientWithKey(endpoint, cred, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cosmos client: %w", err)
+	}
+	return client, nil
 }
 
 // serve serves h on a free loopback port until the parts close.
@@ -146,6 +162,7 @@ func (st *startup) serve(h http.Handler) (string, error) {
 
 // backendGroup drives every backend of the run as one.
 type backendGroup struct {
+	client       *azcosmos.Client // the runner's own, to read documents back
 	parts        []*backendPart
 	startVersion int // schema version before any upgrade
 	sensors      *sensorsPart

@@ -20,6 +20,8 @@ const (
 	DefaultAbortEvery    = 2 * time.Second
 	// closeTimeout bounds how long stopping the parts may take after a run.
 	closeTimeout = 30 * time.Second
+	// conservationTimeout is the least time given to reading every profile back.
+	conservationTimeout = 2 * time.Minute
 )
 
 // Options configure one run. Scenario and Starter are required; the rest have defaults.
@@ -158,6 +160,7 @@ type run struct {
 	skipped    []string // what this build could not run, when skipping was asked for
 	aborted    *reports.ThresholdResult
 	drainErr   error
+	rpo        *lossSplit // set when a failover lost acknowledged writes
 	conserved  []TenantConservation
 	actionErrs []string
 }
@@ -255,6 +258,32 @@ func (r *run) checkAbort(elapsed time.Duration) *reports.ThresholdResult {
 	return reports.CheckAbort(&sum, r.thresholds, elapsed)
 }
 
+// attributeLoss, after a failover that lost acknowledged writes, splits the events lost
+// into those carried by the lost writes (the RPO) and the rest.
+func (r *run) attributeLoss(ctx context.Context) {
+	reporter, ok := r.parts.Database.(LostWriteReporter)
+	attributor, ok2 := r.parts.Backend.(LossAttributor)
+	if !ok || !ok2 {
+		return
+	}
+	lost := reporter.LostProfileWrites()
+	if len(lost) == 0 {
+		return
+	}
+	rpo, other, err := attributor.AttributeLoss(ctx, lost)
+	if err != nil {
+		r.drainErr = errors.Join(r.drainErr, fmt.Errorf("attribute lost events: %w", err))
+		return
+	}
+	r.rpo = &lossSplit{rpo: rpo, other: other}
+}
+
+func (r *run) recordLost(labels reports.Labels, n int64) {
+	if c, err := r.rec.Counter(reports.MetricEventsLost, labels); err == nil {
+		c.Add(float64(n))
+	}
+}
+
 // drain lets the backend flush what it acknowledged, then checks conservation.
 func (r *run) drain(ctx context.Context) {
 	r.opts.Logger.Info("draining", "timeout", r.s.Drain)
@@ -267,17 +296,27 @@ func (r *run) drain(ctx context.Context) {
 	}
 	r.opts.Logger.Info("drained", "duration", time.Since(start).Round(time.Millisecond))
 
-	conserved, err := r.parts.Backend.Conservation(drainCtx)
+	// Reading every profile back gets its own time, so that a drain that used all of its
+	// time still gets its losses counted.
+	checkCtx, cancelCheck := context.WithTimeout(ctx, max(r.s.Drain.D(), conservationTimeout))
+	defer cancelCheck()
+	conserved, err := r.parts.Backend.Conservation(checkCtx)
 	if err != nil {
 		r.drainErr = errors.Join(r.drainErr, fmt.Errorf("conservation: %w", err))
 		return
 	}
 	r.conserved = conserved
-	for _, c := range conserved {
-		lost, err := r.rec.Counter(reports.MetricEventsLost, reports.Labels{"tenant": c.Tenant})
-		if err == nil {
-			lost.Add(float64(max(c.Lost(), 0)))
+	r.attributeLoss(checkCtx)
+	if r.rpo != nil {
+		r.recordLost(nil, r.rpo.other)
+	} else {
+		for _, c := range conserved {
+			r.recordLost(reports.Labels{"tenant": c.Tenant}, max(c.Lost(), 0))
 		}
 	}
 	r.sample()
 }
+
+// lossSplit is the events lost at drain, split into those carried by writes a forced
+// failover lost (rpo) and the rest.
+type lossSplit struct{ rpo, other int64 }

@@ -1,0 +1,90 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/stampede-load/stampede/backend/profile"
+	"github.com/stampede-load/stampede/backend/store"
+)
+
+// LossAttributor splits the events lost at drain into those carried by profile writes the
+// database reported lost to a forced failover (the measured RPO, which a scenario may
+// accept) and the rest (which no scenario accepts).
+type LossAttributor interface {
+	AttributeLoss(ctx context.Context, lostWrites map[string]map[string]bool) (rpo,
+		other int64, err error)
+}
+
+// LostWriteReporter is a database that reports the acknowledged writes a forced failover
+// lost, as database -> document id.
+type LostWriteReporter interface {
+	LostProfileWrites() map[string]map[string]bool
+}
+
+// LostProfileWrites returns the acknowledged UniqueEntityProfile writes the failovers lost.
+func (p *accountPart) LostProfileWrites() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, lw := range p.acct.Report().LostWrites {
+		if !lw.Acknowledged || lw.Container != store.UniqueEntityProfile {
+			continue
+		}
+		if out[lw.Database] == nil {
+			out[lw.Database] = map[string]bool{}
+		}
+		out[lw.Database][lw.ID] = true
+	}
+	return out
+}
+
+// AttributeLoss reads every stored profile back and compares it, entity by entity, with
+// what was acknowledged: a shortfall on an entity whose profile write was lost is RPO.
+func (g *backendGroup) AttributeLoss(ctx context.Context,
+	lostWrites map[string]map[string]bool) (rpo, other int64, err error) {
+	for _, p := range g.parts {
+		acked := p.b.Acknowledged()
+		for id := range p.tenants {
+			db := p.prefix + id
+			stored, err := storedCounts(ctx, g.client.NewContainer, db)
+			if err != nil {
+				return rpo, other, err
+			}
+			for entity, n := range acked[id] {
+				short := n - stored[entity]
+				switch {
+				case short <= 0:
+				case lostWrites[db][entity]:
+					rpo += short
+				default:
+					other += short
+				}
+			}
+		}
+	}
+	return rpo, other, nil
+}
+
+// storedCounts sums the stored counters of every profile of database db, per entity.
+func storedCounts(ctx context.Context,
+	container func(db, name string) (*azcosmos.ContainerClient, error),
+	db string) (map[string]int64, error) {
+	cc, err := container(db, store.UniqueEntityProfile)
+	if err != nil {
+		return nil, err
+	}
+	stored := map[string]int64{}
+	_, err = store.Scan(ctx, cc, "", nil, func(raw []byte) error {
+		doc, _, err := profile.Decode(raw)
+		if err != nil {
+			return nil // counted as a parse error by the backend's own check
+		}
+		stored[doc.ID] = doc.Total()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read profiles of %s: %w", db, err)
+	}
+	return stored, nil
+}
