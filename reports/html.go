@@ -13,11 +13,12 @@ import (
 var htmlTemplateText string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"seconds": FormatSeconds,
-	"value":   func(v float64, u string) string { return formatValue(v, Unit(u)) },
-	"pct":     func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) },
-	"scope":   scopeText,
-	"labels":  func(l Labels) string { return strings.Trim(l.String(), "{}") },
+	"seconds":  FormatSeconds,
+	"value":    func(v float64, u string) string { return formatValue(v, Unit(u)) },
+	"pct":      func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) },
+	"scope":    scopeText,
+	"labels":   func(l Labels) string { return strings.Trim(l.String(), "{}") },
+	"headline": comparisonHeadline,
 }).Parse(htmlTemplateText))
 
 type htmlChart struct {
@@ -27,6 +28,8 @@ type htmlChart struct {
 
 type htmlData struct {
 	S       *Summary
+	Cmp     *Comparison
+	Changes []htmlChange
 	Passed  bool
 	Failed  []ThresholdResult
 	FailedI []InvariantResult
@@ -39,8 +42,21 @@ type htmlData struct {
 // percentiles, RU/s consumed against provisioned with scale actions, 429s, replication lag
 // and region timeline, schema versions) and tables of gates, failovers, migrations, cost,
 // detections and events, and the effective scenario.
-func WriteHTML(w io.Writer, s *Summary) error {
-	d := htmlData{S: s, Passed: s.Run.Verdict == VerdictPass, Figures: KeyFigures(s)}
+func WriteHTML(w io.Writer, s *Summary) error { return writeHTML(w, s, nil) }
+
+// htmlChange is one row of the baseline comparison table.
+type htmlChange struct {
+	Metric, Stat, Base, New, Change, Interval, Verdict string
+}
+
+func writeHTML(w io.Writer, s *Summary, cmp *Comparison) error {
+	d := htmlData{S: s, Cmp: cmp, Passed: s.Run.Verdict == VerdictPass, Figures: KeyFigures(s)}
+	if cmp != nil {
+		for _, mc := range cmp.sortedChanges() {
+			d.Changes = append(d.Changes, htmlChange{mc.Metric, mc.Stat, mc.formatBase(),
+				mc.formatNew(), mc.formatChange(), mc.formatInterval(), mc.Verdict})
+		}
+	}
 	for _, t := range s.Thresholds {
 		if t.Verdict != VerdictPass {
 			d.Failed = append(d.Failed, t)

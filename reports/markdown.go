@@ -9,11 +9,14 @@ import (
 
 // WriteMarkdown writes summary.md for a pull-request comment: the verdict, failed gates
 // first, the key figures, then every gate, failovers, migrations, cost and detections.
-func WriteMarkdown(w io.Writer, s *Summary) error {
+func WriteMarkdown(w io.Writer, s *Summary) error { return writeMarkdown(w, s, nil) }
+
+func writeMarkdown(w io.Writer, s *Summary, cmp *Comparison) error {
 	bw := bufio.NewWriter(w)
 	m := mdWriter{w: bw}
 	m.header(s)
 	m.failedGates(s)
+	m.comparison(cmp)
 	m.figures(s)
 	m.gates(s)
 	m.failovers(s)
@@ -77,6 +80,32 @@ func scopeText(t ThresholdResult) string {
 		return " [phase " + t.Phase + "]"
 	}
 	return ""
+}
+
+// comparison lists what changed against the baseline, regressions first.
+func (m mdWriter) comparison(c *Comparison) {
+	if c == nil {
+		return
+	}
+	verdict := "no regression"
+	if c.Regressed() {
+		verdict = "❌ regression"
+	}
+	m.line("### Baseline: %s", verdict)
+	m.line("")
+	m.line("%s", comparisonHeadline(c))
+	m.line("")
+	var rows [][]string
+	for _, mc := range c.sortedChanges() {
+		if mc.Verdict == ChangeNone {
+			continue
+		}
+		rows = append(rows, []string{mdCode(mc.Metric), mc.Stat, mc.formatBase(),
+			mc.formatNew(), mc.formatChange(), mc.formatInterval(), mc.Verdict})
+	}
+	if len(rows) > 0 {
+		m.table([]string{"metric", "stat", "base", "new", "change", "interval", "verdict"}, rows)
+	}
 }
 
 func (m mdWriter) figures(s *Summary) {

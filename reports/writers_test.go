@@ -3,6 +3,8 @@ package reports
 import (
 	"bytes"
 	"encoding/xml"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,4 +78,30 @@ func TestWriteHTMLEscapesScenarioText(t *testing.T) {
 	require.NoError(t, WriteHTML(&buf, s))
 	require.NotContains(t, buf.String(), "<script>alert")
 	require.Contains(t, buf.String(), "&lt;script&gt;alert(1)&lt;/script&gt;")
+}
+
+func TestWriteRunFolderWithComparison(t *testing.T) {
+	base := finishedSynth(t, synthRun{seed: 31, seconds: 60})
+	slower := finishedSynth(t, synthRun{seed: 32, seconds: 60, latencyFactor: 1.5})
+	cmp, err := Compare(base, slower, CompareConfig{})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, WriteRunFolder(dir, slower, WithComparison(cmp)))
+
+	md, err := os.ReadFile(filepath.Join(dir, FileMarkdown))
+	require.NoError(t, err)
+	require.Contains(t, string(md), "### Baseline: ❌ regression")
+	require.Contains(t, string(md), "| `ingest_latency` | p(99) |")
+	require.NotContains(t, string(md), "no change |", "summary.md lists only what changed")
+
+	page, err := os.ReadFile(filepath.Join(dir, FileHTML))
+	require.NoError(t, err)
+	require.Contains(t, string(page), `id="comparison-table"`)
+
+	for _, name := range []string{FileSummaryJSON, FileJUnit, FileComparisonMarkdown,
+		FileComparisonJSON, "scenario.yaml"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o644), info.Mode().Perm(), name)
+	}
 }

@@ -21,7 +21,8 @@ func init() {
 }
 
 const reportUsage = `usage:
-  stampede report compare BASE.json NEW.json [--format text|md|json] [--confidence 0.99] [--min-change 0.05]
+  stampede report compare BASE.json NEW.json [--format text|md|json] [--confidence 0.99]
+                          [--min-change 0.05] [--pairing auto|always|never]
       per metric change with a confidence interval; exit 0 no regression, 99 regression
   stampede report merge --out MERGED.json SHARD.json...
       merge the summaries of the shards of one run exactly (histograms add)
@@ -74,6 +75,8 @@ func reportCompare(args []string, stdout, stderr io.Writer) error {
 		"confidence level of the intervals, between 0 and 1")
 	minChange := fs.Float64("min-change", reports.DefaultMinChange,
 		"smallest relative change that counts (0.05 = 5%); negative for none")
+	pairing := fs.String("pairing", "auto",
+		"auto (pair seconds when both runs follow the same timeline), always or never")
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -86,6 +89,13 @@ func reportCompare(args []string, stdout, stderr io.Writer) error {
 		return badInput(fmt.Errorf("report compare: --format %q: want one of %s", *format,
 			strings.Join(reports.ComparisonFormats, ", ")))
 	}
+	pairings := map[string]reports.Pairing{"auto": reports.PairAuto,
+		"always": reports.PairAlways, "never": reports.PairNever}
+	pair, ok := pairings[*pairing]
+	if !ok {
+		return badInput(fmt.Errorf("report compare: --pairing %q: want auto, always or never",
+			*pairing))
+	}
 	base, err := loadSummaryArg(files[0])
 	if err != nil {
 		return err
@@ -95,7 +105,7 @@ func reportCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cmp, err := reports.Compare(base, cur, reports.CompareConfig{Confidence: *confidence,
-		MinChange: *minChange})
+		MinChange: *minChange, Pairing: pair})
 	if err != nil {
 		return badInput(fmt.Errorf("report compare: %w", err))
 	}
