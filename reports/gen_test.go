@@ -144,9 +144,10 @@ func (c synthRun) handles(tb testing.TB, r *Recorder) synthHandles {
 		h.lag, h.up = append(h.lag, lg), append(h.up, up)
 	}
 	var err error
-	h.docsV1, err = r.Gauge(MetricDocsBySchema, Labels{"container": "UniqueEntityProfile", "version": "1"})
+	profile := "UniqueEntityProfile"
+	h.docsV1, err = r.Gauge(MetricDocsBySchema, Labels{"container": profile, "version": "1"})
 	must(err)
-	h.docsV2, err = r.Gauge(MetricDocsBySchema, Labels{"container": "UniqueEntityProfile", "version": "2"})
+	h.docsV2, err = r.Gauge(MetricDocsBySchema, Labels{"container": profile, "version": "2"})
 	must(err)
 	h.parseErrors, err = r.Counter(MetricParseErrors, nil)
 	must(err)

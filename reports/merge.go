@@ -46,7 +46,7 @@ func Merge(dst, src *Summary) error {
 	slices.SortFunc(dst.Metrics, compareSeries)
 
 	dst.Events = append(dst.Events, src.Events...)
-	slices.SortStableFunc(dst.Events, func(a, b Event) int { return cmp.Compare(a.AtSeconds, b.AtSeconds) })
+	sortEvents(dst.Events)
 	dst.Phases = mergePhases(dst.Phases, src.Phases)
 	dst.Failovers = append(dst.Failovers, src.Failovers...)
 	dst.Migrations = append(dst.Migrations, src.Migrations...)
@@ -124,7 +124,9 @@ func mergePhases(a, b []Phase) []Phase {
 			a = append(a, p)
 		}
 	}
-	slices.SortStableFunc(a, func(x, y Phase) int { return cmp.Compare(x.StartSeconds, y.StartSeconds) })
+	slices.SortStableFunc(a, func(x, y Phase) int {
+		return cmp.Compare(x.StartSeconds, y.StartSeconds)
+	})
 	return a
 }
 

@@ -252,7 +252,7 @@ func (s *Summary) Finalize() {
 		s.Run.Verdict = VerdictFail
 	}
 	slices.SortFunc(s.Metrics, compareSeries)
-	slices.SortStableFunc(s.Events, func(a, b Event) int { return cmp.Compare(a.AtSeconds, b.AtSeconds) })
+	sortEvents(s.Events)
 }
 
 // Find returns the series of metric name whose labels include every pair in sel (all series
@@ -266,6 +266,11 @@ func (s *Summary) Find(name string, sel Labels) []*Series {
 		}
 	}
 	return out
+}
+
+// sortEvents puts events in time order, keeping the order of simultaneous ones.
+func sortEvents(es []Event) {
+	slices.SortStableFunc(es, func(a, b Event) int { return cmp.Compare(a.AtSeconds, b.AtSeconds) })
 }
 
 // Labels are the dimensions of a series (tenant, container, region, op). Keep their values

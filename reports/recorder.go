@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -417,7 +416,7 @@ func (r *Recorder) fill(s *Summary, only map[string]bool, wholeRun bool) {
 	s.Phases = slices.Clone(r.phases)
 	r.mu.Unlock()
 	// Parts record events from their own goroutines; the timeline reads in time order.
-	slices.SortStableFunc(s.Events, func(a, b Event) int { return cmp.Compare(a.AtSeconds, b.AtSeconds) })
+	sortEvents(s.Events)
 
 	s.Metrics = make([]Series, 0, len(live))
 	for _, ls := range live {
