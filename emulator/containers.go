@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -58,6 +59,9 @@ func validateContainerProps(p *containerProps) error {
 	}
 	if len(p.IndexingPolicy) == 0 || bytes.Equal(p.IndexingPolicy, []byte("null")) {
 		p.IndexingPolicy = defaultIndexingPolicy
+	}
+	if _, err := parseUniqueKeys(p.UniqueKeyPolicy); err != nil {
+		return err
 	}
 	if p.DefaultTTL != nil && (*p.DefaultTTL == 0 || *p.DefaultTTL < -1) {
 		return badRequest("defaultTtl %d: want -1 (on, no default expiry) or a positive "+
@@ -148,6 +152,10 @@ func (rq *request) replaceContainer() error {
 			c.pk.Paths, props.PartitionKey.Paths)
 	}
 	props.PartitionKey = c.pk
+	if keys, _ := parseUniqueKeys(props.UniqueKeyPolicy); !reflect.DeepEqual(keys,
+		c.meta.Load().uniqueKeys) {
+		return badRequest("the unique key policy of a container cannot be changed")
+	}
 	st := rq.s.store
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -219,8 +227,11 @@ func newContainerMeta(c *container, props containerProps, etag string, now int64
 		UDFs      string `json:"_udfs"`
 		Conflicts string `json:"_conflicts"`
 	}{props, c.rid, now, c.self(), etag, "docs/", "sprocs/", "triggers/", "udfs/", "conflicts/"})
-	return &containerMeta{
+	meta := &containerMeta{
 		props: props, body: body, etag: etag, ts: now, defaultTTL: props.DefaultTTL,
 		index: parseIndexing(props.IndexingPolicy),
 	}
+	// The policy was validated when the request was read.
+	meta.uniqueKeys, _ = parseUniqueKeys(props.UniqueKeyPolicy)
+	return meta
 }

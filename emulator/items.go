@@ -106,6 +106,9 @@ func (p *partition) planWrite(op *itemOp, cur *item, res opResult, lsn, now int6
 		seq = cur.seq
 	}
 	res.item = p.c.build(doc, res.key, seq, lsn, now, meta)
+	if err := p.checkUnique(res.key, res.item, now); err != nil {
+		return res, err
+	}
 	if cur == nil {
 		res.charge = meta.createCharge(res.item.body)
 	} else {

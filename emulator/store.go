@@ -89,6 +89,9 @@ type containerMeta struct {
 	ts         int64
 	defaultTTL *int64
 	index      indexing
+	// uniqueKeys are the unique key policy's keys, each a list of split paths. The policy
+	// is fixed at creation, as the service does not let it change.
+	uniqueKeys [][][]string
 }
 
 func (c *container) self() string { return c.db.self() + "colls/" + c.rid + "/" }
@@ -193,6 +196,9 @@ type partition struct {
 	log       []logEntry
 	logDead   int
 	lsn       int64
+	// unique maps unique key entries to the item key holding them; nil until first needed
+	// (see uniqueIndex).
+	unique map[string]string
 	// storedBytes is the size of the live documents' stored bodies, kept by commit.
 	storedBytes int64
 	onCommit    func(logRecord)
@@ -230,8 +236,13 @@ func (it *item) expired(now int64) bool { return it.expires != 0 && now >= it.ex
 func (p *partition) commit(op opKind, key string, next *item) {
 	p.lsn++
 	s := p.items[key]
-	if s != nil && s.cur != nil {
-		p.storedBytes -= int64(len(s.cur.body))
+	var old *item
+	if s != nil {
+		old = s.cur
+	}
+	p.indexUnique(key, old, next)
+	if old != nil {
+		p.storedBytes -= int64(len(old.body))
 	}
 	if next != nil {
 		p.storedBytes += int64(len(next.body))

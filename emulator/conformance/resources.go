@@ -15,6 +15,7 @@ func init() {
 	register("Container/Lifecycle", testContainerLifecycle)
 	register("Container/HierarchicalKeyAndPolicies", testContainerPolicies)
 	register("Container/Query", testContainerQuery)
+	register("Container/UniqueKeys", testUniqueKeys)
 	register("Auth/WrongKeyIs401", testWrongKey)
 }
 
@@ -157,4 +158,33 @@ func testWrongKey(t *testing.T, e *env) {
 	requireStatus(t, err, http.StatusUnauthorized)
 	var re *azcore.ResponseError
 	require.ErrorAs(t, err, &re)
+}
+
+func testUniqueKeys(t *testing.T, e *env) {
+	ctx := testContext(t)
+	c := e.container(t, azcosmos.ContainerProperties{
+		UniqueKeyPolicy: &azcosmos.UniqueKeyPolicy{UniqueKeys: []azcosmos.UniqueKey{
+			{Paths: []string{"/email"}},
+			{Paths: []string{"/name/first", "/name/last"}},
+		}},
+	})
+	a, b := azcosmos.NewPartitionKeyString("a"), azcosmos.NewPartitionKeyString("b")
+	create := func(pk azcosmos.PartitionKey, body string) error {
+		_, err := c.CreateItem(ctx, pk, []byte(body), nil)
+		return err
+	}
+	require.NoError(t, create(a, `{"id":"1","pk":"a","email":"x@y","name":{"first":"A","last":"L"}}`))
+	requireStatus(t, create(a, `{"id":"2","pk":"a","email":"x@y"}`), http.StatusConflict)
+	requireStatus(t, create(a, `{"id":"3","pk":"a","email":"z@y","name":{"first":"A","last":"L"}}`),
+		http.StatusConflict)
+	require.NoError(t, create(b, `{"id":"2","pk":"b","email":"x@y"}`), "unique per partition key")
+	require.NoError(t, create(a, `{"id":"4","pk":"a","email":"w@y"}`), "a missing path is null")
+	requireStatus(t, create(a, `{"id":"5","pk":"a","email":"v@y"}`), http.StatusConflict)
+
+	_, err := c.ReplaceItem(ctx, a, "4", []byte(`{"id":"4","pk":"a","email":"x@y"}`), nil)
+	requireStatus(t, err, http.StatusConflict)
+	_, err = c.DeleteItem(ctx, a, "1", nil)
+	require.NoError(t, err)
+	_, err = c.ReplaceItem(ctx, a, "4", []byte(`{"id":"4","pk":"a","email":"x@y"}`), nil)
+	require.NoError(t, err, "a deleted document frees its values")
 }
