@@ -261,7 +261,7 @@ func restoreImage(st *store, img metaImage) error {
 			d = &database{id: di.ID, rid: di.RID, ridBytes: di.RIDBytes, ts: di.TS,
 				offer: di.Offer, colls: map[string]*container{}}
 		}
-		d.etag, d.nextColl = di.ETag, di.NextColl
+		d.etag, d.nextColl, d.offer = di.ETag, di.NextColl, di.Offer
 		colls := make(map[string]*container, len(di.Colls))
 		for _, ci := range di.Colls {
 			c, err := restoreContainer(d, d.colls[ci.ID], ci, st.onCommit)
@@ -299,6 +299,7 @@ func restoreContainer(d *database, have *container, ci collImage, hook func(logR
 		}
 		c.parts.Store(&parts)
 	}
+	c.offer = ci.Offer
 	c.rangesVersion.Store(ci.RangesVersion)
 	if ci.Seq > c.seq.Load() {
 		c.seq.Store(ci.Seq)

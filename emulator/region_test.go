@@ -14,6 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-load/stampede/emulator/throughput"
 )
 
 // startRegions starts an account on loopback for one test.
@@ -235,4 +237,44 @@ func mustKey(t testing.TB, key string) []byte {
 	b, err := base64.StdEncoding.DecodeString(key)
 	require.NoError(t, err)
 	return b
+}
+
+// TestOffersReachEveryRegion checks that throughput is provisioned per region: each
+// region's server enforces its own budget, and an offer replaced in the write region is
+// mirrored into the others.
+func TestOffersReachEveryRegion(t *testing.T) {
+	a, err := StartAccount(context.Background(), Config{Throughput: &ThroughputConfig{}},
+		RegionsConfig{Regions: []string{"A", "B"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	client := regionClient(t, a, "A")
+	ctx := testCtx(t)
+	_, err = client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, nil)
+	require.NoError(t, err)
+	db, err := client.NewDatabase("db")
+	require.NoError(t, err)
+	_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: "c",
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}},
+		&azcosmos.CreateContainerOptions{
+			ThroughputProperties: ptr(azcosmos.NewManualThroughputProperties(400))})
+	require.NoError(t, err)
+	c, err := client.NewContainer("db", "c")
+	require.NoError(t, err)
+	_, err = c.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(1000), nil)
+	require.NoError(t, err)
+
+	target := throughputTarget("db", "c")
+	for _, g := range a.regions {
+		if g != a.regions[0] {
+			require.NotSame(t, a.regions[0].srv.Throughput(), g.srv.Throughput(), "per region")
+		}
+		require.Eventually(t, func() bool {
+			info, err := g.srv.Throughput().Offer(target)
+			return err == nil && info.Offer.Throughput == 1000
+		}, 5*time.Second, 20*time.Millisecond, "region %s", g.name)
+	}
+}
+
+func throughputTarget(db, coll string) throughput.Target {
+	return throughput.Target{Database: db, Container: coll}
 }

@@ -48,7 +48,7 @@ func mirrorMetadata(dst, src *store) {
 			}
 			dst.dbs[id] = dd
 		}
-		dd.etag, dd.nextColl = sd.etag, sd.nextColl
+		dd.etag, dd.nextColl, dd.offer = sd.etag, sd.nextColl, sd.offer
 		mirrorContainers(dd, sd, dst.onCommit)
 	}
 }
@@ -74,6 +74,8 @@ func mirrorContainers(dd, sd *database, hook func(logRecord)) {
 			dd.colls[id] = dc
 		}
 		dc.meta.Store(sc.meta.Load())
+		// A replaced offer is recorded here; the region's throughput engine picks it up.
+		dc.offer = sc.offer
 	}
 }
 
