@@ -194,7 +194,7 @@ func executeRun(ctx context.Context, s *scenarios.Scenario, source []byte,
 	if errors.Is(err, runner.ErrUnsupported) {
 		return badInput(err)
 	}
-	if res != nil {
+	if res != nil { // also after an interruption: what was measured until then
 		printVerdict(stdout, res)
 	}
 	if err != nil {

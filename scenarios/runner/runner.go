@@ -20,6 +20,8 @@ const (
 	DefaultAbortEvery    = 2 * time.Second
 	// closeTimeout bounds how long stopping the parts may take after a run.
 	closeTimeout = 30 * time.Second
+	// summarizeTimeout bounds the figures read at the end of an interrupted run.
+	summarizeTimeout = 30 * time.Second
 	// conservationTimeout is the least time given to reading every profile back.
 	conservationTimeout = 2 * time.Minute
 )
@@ -87,7 +89,8 @@ type Result struct {
 // timeline while load runs, drains, checks conservation, evaluates thresholds and
 // invariants and writes the run folder. An error means the run could not be carried out
 // (ErrUnsupported, a part that failed); a run that completed but failed its thresholds
-// returns a Result with Passed false and no error.
+// returns a Result with Passed false and no error. A run that ctx ended early returns both
+// its partial Result (marked aborted, its folder written) and ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	s := opts.Scenario
@@ -131,20 +134,27 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	r.caps, r.skipped = caps, skipped
 	clock.Begin(r.rec.Start())
-	if err := r.execute(ctx); err != nil {
-		return nil, err
+	runErr := r.execute(ctx)
+	if runErr != nil && !r.interrupted {
+		return nil, runErr
 	}
-	sum, capacity := r.summarize(ctx)
+	// An interrupted run still reports what it measured, marked as aborted.
+	sumCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), summarizeTimeout)
+	defer cancel()
+	sum, capacity := r.summarize(sumCtx)
 	res := &Result{Summary: sum, Passed: sum.Run.Verdict == reports.VerdictPass,
 		Conservation: r.conserved, Capacity: capacity}
 	if opts.OutDir != "" {
 		res.Files, err = writeRunFolder(opts.OutDir, res, opts.Baseline)
 		if err != nil {
-			return res, fmt.Errorf("write run folder: %w", err)
+			return res, errors.Join(runErr, fmt.Errorf("write run folder: %w", err))
 		}
 	}
-	return res, nil
+	return res, runErr
 }
+
+// ErrInterrupted is returned, with the partial Result, when ctx ended the run early.
+var ErrInterrupted = errors.New("run interrupted")
 
 // run is the state of one executing scenario.
 type run struct {
@@ -156,13 +166,14 @@ type run struct {
 	plan       *LoadPlan
 	progress   *progress
 
-	caps       Capabilities
-	skipped    []string // what this build could not run, when skipping was asked for
-	aborted    *reports.ThresholdResult
-	drainErr   error
-	rpo        *lossSplit // set when a failover lost acknowledged writes
-	conserved  []TenantConservation
-	actionErrs []string
+	caps        Capabilities
+	skipped     []string // what this build could not run, when skipping was asked for
+	aborted     *reports.ThresholdResult
+	drainErr    error
+	rpo         *lossSplit // set when a failover lost acknowledged writes
+	interrupted bool       // ctx ended the run before its end
+	conserved   []TenantConservation
+	actionErrs  []string
 }
 
 func newRun(opts Options, parts *Parts, ths []reports.Threshold) (*run, error) {
@@ -200,7 +211,8 @@ func (r *run) execute(ctx context.Context) error {
 	wg.Wait()
 	r.progress.done()
 	if ctx.Err() != nil {
-		return fmt.Errorf("run interrupted: %w", context.Cause(ctx))
+		r.interrupted = true
+		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 	}
 	if err != nil && r.aborted == nil {
 		return fmt.Errorf("sensors: %w", err)

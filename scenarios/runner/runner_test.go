@@ -266,3 +266,19 @@ timeline:
 	require.InDelta(t, 2000, c.Limit, 400, "the limit is the second step's acked rate")
 	require.InDelta(t, 3000, c.Steps[2].Target, 1)
 }
+
+func TestRunInterruptedStillReports(t *testing.T) {
+	t.Parallel()
+	s := mustParse(t, testScenario)
+	s.Duration = scenarios.Duration(time.Minute)
+	parts, _, _ := newTestParts(s, 0, 0)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	out := t.TempDir()
+	res, err := Run(ctx, Options{Scenario: s, Starter: testStarter{parts}, OutDir: out})
+	require.ErrorIs(t, err, ErrInterrupted)
+	require.NotNil(t, res)
+	require.True(t, res.Summary.Run.Aborted)
+	require.False(t, res.Passed)
+	require.FileExists(t, filepath.Join(out, reports.FileSummaryJSON))
+}

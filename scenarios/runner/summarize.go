@@ -33,6 +33,9 @@ func (r *run) summarize(ctx context.Context) (*reports.Summary, *Capacity) {
 			f.Finish(ctx, sum)
 		}
 	}
+	if r.interrupted {
+		sum.Run.Aborted, sum.Run.AbortReason = true, "interrupted before the end of the run"
+	}
 	if r.aborted != nil {
 		sum.Run.Aborted = true
 		sum.Run.AbortReason = fmt.Sprintf("threshold %s %s failed: %s", r.aborted.Metric,
