@@ -119,7 +119,18 @@ func TestRecorderConcurrent(t *testing.T) {
 	require.NoError(t, err)
 	acked, err := r.Counter(MetricEventsAcked, nil)
 	require.NoError(t, err)
+	abort, err := ParseThreshold(DefaultCatalog(), MetricCosmosLatency,
+		ThresholdSpec{Threshold: "p(99)<1s", AbortOnFail: true})
+	require.NoError(t, err)
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Reading while recording, as the runner's abort checks and progress do.
+		for range 20 {
+			var s Summary
+			r.Fill(&s)
+			require.Nil(t, r.CheckAbort([]Threshold{abort}, time.Hour))
+		}
+	})
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range 1000 {
