@@ -120,14 +120,14 @@ func newStream(cfg Config, t *tenantPlan, profile pace.Profile, dc, index int) (
 		return nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
 	}
 	share := float64(len(o.UsersOf(dc))) / float64(len(o.Users))
-	if len(o.UsersOf(dc)) == 0 {
-		// More DCs than users: the idle ones still see a trickle of machine traffic.
-		share = 0.5 / float64(len(o.Users))
-	}
 	phase := rng.New(rng.Derive(cfg.Seed, "phase", o.Tenant, o.SensorIDs[dc])).Float64()
 	s := &stream{
 		index: index, tenant: o.Tenant, sensor: o.SensorIDs[dc], horizon: cfg.Duration,
 		sched: pace.NewSchedule(profile, share, phase), gen: gen,
+	}
+	if share == 0 {
+		// More domain controllers than users: the ones without users stay silent.
+		s.horizon = 0
 	}
 	for _, inj := range t.attacks {
 		if inj.Sensor == dc {

@@ -81,3 +81,28 @@ func TestPlanRejectsBadSpecs(t *testing.T) {
 	require.ErrorContains(t, err, `attack 0: attack kind "phishing": want one of brute-force`)
 	require.ErrorContains(t, err, "attack 1: attack brute-force: at and for must not be negative")
 }
+
+func TestPlanTinyOrganisations(t *testing.T) {
+	specs := make([]Spec, len(Kinds))
+	for i, k := range Kinds {
+		specs[i] = Spec{Kind: k}
+	}
+	for _, spec := range []org.Spec{
+		{Tenant: "one", Users: 1},
+		{Tenant: "more-dcs-than-users", Users: 2, Sensors: 9},
+		{Tenant: "two-computers", Users: 3, Computers: 2},
+	} {
+		o, err := org.New(1, spec)
+		require.NoError(t, err)
+		for seed := range uint64(10) {
+			plan, err := Plan(seed, o, specs, pace.Clock{})
+			require.NoError(t, err, spec.Tenant)
+			for _, inj := range plan {
+				require.NotEmpty(t, o.UsersOf(inj.Sensor), "%s: %s", spec.Tenant, inj.Attack.ID)
+				for _, te := range inj.Events {
+					require.NoError(t, te.Event.Validate(), "%s: %s", spec.Tenant, inj.Attack.ID)
+				}
+			}
+		}
+	}
+}

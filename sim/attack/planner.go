@@ -22,6 +22,10 @@ type planner struct {
 func (p *planner) plan() *Injection {
 	o := p.org
 	p.inj.Sensor = p.rng.IntN(len(o.DCs))
+	if len(o.UsersOf(p.inj.Sensor)) == 0 {
+		// More domain controllers than users: the first one always has users.
+		p.inj.Sensor = 0
+	}
 	// The attacker works from a workstation homed on the attacked DC's site.
 	p.host = o.Workstations[p.rng.IntN(len(o.Workstations))].Name
 	p.inj.Attack = Attack{Kind: p.spec.Kind, Tenant: o.Tenant, Sensor: o.SensorIDs[p.inj.Sensor],

@@ -57,11 +57,18 @@ func (o *Org) buildUsers(r *rng.Source, spec Spec) {
 }
 
 func (o *Org) buildServices() {
+	services := 0
+	for services < len(o.Users) && o.Users[services].Service {
+		services++
+	}
+	perRole := make([]int, len(serviceRoles))
 	for i, s := range o.Servers {
-		role := serviceRoles[roleOf(s.Name)]
+		r := roleOf(s.Name)
+		role := serviceRoles[r]
 		account := int32(-1)
 		if role.account {
-			account = o.serviceAccount(roleOf(s.Name))
+			account = serviceAccount(r, perRole[r], services)
+			perRole[r]++
 		}
 		o.Services = append(o.Services, Service{
 			SPN: role.class + "/" + s.FQDN + role.port, Server: int32(i), Account: account,
@@ -74,15 +81,17 @@ func (o *Org) buildServices() {
 	}
 }
 
-// serviceAccount returns the service account for role, or -1 when there is none.
-func (o *Org) serviceAccount(role int) int32 {
-	for i, u := range o.Users {
-		if !u.Service {
-			break
-		}
-		if i%len(serviceRoles) == role {
-			return int32(i)
-		}
+// serviceAccount returns the service account running the k-th service of role, given
+// that users [0, services) are the service accounts and account i serves role i modulo the
+// number of roles; -1 when the role has none.
+func serviceAccount(role, k, services int) int32 {
+	per := len(serviceRoles)
+	if i := role + per*k; i < services {
+		return int32(i)
+	}
+	if role < services {
+		// More servers than accounts: the role's accounts take turns.
+		return int32(role + per*(k%((services-1-role)/per+1)))
 	}
 	return -1
 }

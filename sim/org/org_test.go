@@ -78,6 +78,9 @@ func assertUnique(t *testing.T, o *Org) {
 		if s.Account >= 0 {
 			require.True(t, o.Users[s.Account].Service, "SPN %s run by a non-service account",
 				s.SPN)
+			role := roleOf(o.Servers[s.Server].Name)
+			require.Equal(t, role, int(s.Account)%len(serviceRoles),
+				"SPN %s run by %s, an account of another role", s.SPN, o.Users[s.Account].Name)
 		}
 	}
 }
@@ -107,5 +110,14 @@ func TestWorking(t *testing.T) {
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, o.Working(tt.at), tt.name)
+	}
+}
+
+// BenchmarkNew measures building the largest organisation the targets name.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := New(1, Spec{Tenant: "big", Users: 100_000}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
