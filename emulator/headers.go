@@ -12,6 +12,7 @@ const (
 	hdrPartitionKeyRange = "x-ms-documentdb-partitionkeyrangeid"
 	hdrIsQuery           = "x-ms-documentdb-query"
 	hdrIsUpsert          = "x-ms-documentdb-is-upsert"
+	hdrCrossPartition    = "x-ms-documentdb-query-enablecrosspartition"
 	hdrIsBatch           = "x-ms-cosmos-is-batch-request"
 	hdrMaxItemCount      = "x-ms-max-item-count"
 	hdrDate              = "x-ms-date"

@@ -198,6 +198,11 @@ func (rq *request) query(c *container) error {
 	if err != nil {
 		return err
 	}
+	if sc.pk == nil && rq.header(hdrPartitionKeyRange) == "" && !rq.isTrue(hdrCrossPartition) {
+		return badRequest("Cross partition query is required but disabled. Please set " +
+			"x-ms-documentdb-query-enablecrosspartition to true, specify " +
+			"x-ms-documentdb-partitionkey, or revise your query to avoid this exception.")
+	}
 	return rq.runQuery(c, pq, sc)
 }
 

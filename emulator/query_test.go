@@ -45,7 +45,8 @@ func TestQuery_PartitionKeyScopes(t *testing.T) {
 		{"cross partition", "", 3},
 	}
 	for _, tt := range tests {
-		hdrs := []string{"x-ms-documentdb-query", "True", "Content-Type", "application/query+json"}
+		hdrs := []string{"x-ms-documentdb-query", "True", "Content-Type", "application/query+json",
+			hdrCrossPartition, "true"}
 		if tt.pk != "" {
 			hdrs = append(hdrs, hdrPartitionKey, tt.pk)
 		}
@@ -77,7 +78,8 @@ func TestQuery_SeveralPhysicalPartitions(t *testing.T) {
 	for _, p := range c.partitions() {
 		require.NotEmpty(t, p.items, "keys hash to both ranges")
 	}
-	query := []string{"x-ms-documentdb-query", "True", "Content-Type", "application/query+json"}
+	query := []string{"x-ms-documentdb-query", "True", "Content-Type", "application/query+json",
+		hdrCrossPartition, "true"}
 
 	res := rc.do("POST", "/dbs/d/colls/c/docs", `{"query":"SELECT * FROM c ORDER BY c.n"}`, query...)
 	require.Equal(t, 400, res.StatusCode)
@@ -122,7 +124,7 @@ func TestQuery_ContinuationSurvivesSplit(t *testing.T) {
 	}
 	c := rc.s.mustContainer(t)
 	query := []string{"x-ms-documentdb-query", "True", "Content-Type", "application/query+json",
-		hdrMaxItemCount, "6"}
+		hdrMaxItemCount, "6", hdrCrossPartition, "true"}
 	seen := map[string]int{}
 	token := ""
 	for page := 0; page < 100; page++ {
@@ -150,4 +152,14 @@ func TestQuery_ContinuationSurvivesSplit(t *testing.T) {
 	for id, n := range seen {
 		require.Equal(t, 1, n, "document %s", id)
 	}
+}
+
+func TestQuery_CrossPartitionNeedsTheHeader(t *testing.T) {
+	rc := newRawClient(t, Config{})
+	rc.setup("")
+	query := []string{"x-ms-documentdb-query", "True", "Content-Type", "application/query+json"}
+	body := rc.mustDo(400, "POST", "/dbs/d/colls/c/docs", `{"query":"SELECT * FROM c"}`, query...)
+	require.Contains(t, body, "Cross partition query is required but disabled")
+	rc.mustDo(200, "POST", "/dbs/d/colls/c/docs", `{"query":"SELECT * FROM c"}`,
+		append(query, hdrPartitionKey, `["a"]`)...)
 }

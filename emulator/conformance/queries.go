@@ -150,6 +150,11 @@ func testQueryOrderAggregates(t *testing.T, e *env) {
 
 func testQueryErrors(t *testing.T, e *env) {
 	c := e.container(t, azcosmos.ContainerProperties{})
+	off := false
+	pager := c.NewQueryItemsPager("SELECT * FROM c", azcosmos.NewPartitionKey(),
+		&azcosmos.QueryOptions{EnableCrossPartitionQuery: &off})
+	_, err := pager.NextPage(testContext(t))
+	requireStatus(t, err, http.StatusBadRequest)
 	for _, q := range []string{"SELECT * FROM", "SELECT * FROM c WHERE udf.f(c.x)", "DELETE FROM c"} {
 		pager := c.NewQueryItemsPager(q, azcosmos.NewPartitionKey(), nil)
 		_, err := pager.NextPage(testContext(t))
