@@ -212,6 +212,13 @@ func ParseThreshold(c *Catalog, metric string, spec ThresholdSpec) (Threshold, e
 	if err != nil {
 		return fail("metric", metric, 1, err.Error(), err)
 	}
+	for k := range sel {
+		if def.Labels != nil && !slices.Contains(def.Labels, k) {
+			return fail("metric", metric, len(name)+2, fmt.Sprintf(
+				"label %q not recorded for %q; want one of %s", k, name,
+				strings.Join(def.Labels, ", ")), nil)
+		}
+	}
 	t.Metric, t.Selector, t.Def = name, sel, def
 
 	agg, op, limit, col, msg := parseExpression(spec.Threshold, def)

@@ -100,6 +100,8 @@ func TestParseThresholdErrors(t *testing.T) {
 			"metric", 16, "key:value"},
 		{"unclosed selector", "cosmos_latency{op:read", ThresholdSpec{Threshold: "avg<1s"},
 			"metric", 23, `missing "}"`},
+		{"label the metric does not have", "ingest_latency{region:x}",
+			ThresholdSpec{Threshold: "avg<1s"}, "metric", 16, "want one of tenant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
