@@ -26,30 +26,36 @@ func (s *Server) authorize(r *http.Request, rt route) error {
 	if err != nil {
 		return unauthorized("the Authorization header is not URL-encoded correctly: %v", err)
 	}
-	fields := authFields(auth)
-	if fields["ver"] != "1.0" {
-		return unauthorized("the Authorization header has ver=%q; want 1.0", fields["ver"])
+	kind, ver, sig := authFields(auth)
+	if ver != "1.0" {
+		return unauthorized("the Authorization header has ver=%q; want 1.0", ver)
 	}
-	switch fields["type"] {
+	switch kind {
 	case "master":
-		return s.checkMasterSignature(r, rt, fields["sig"])
+		return s.checkMasterSignature(r, rt, sig)
 	case "aad":
-		return checkAADToken(fields["sig"], time.Now())
+		return checkAADToken(sig, time.Now())
 	case "resource":
 		return unauthorized("resource tokens are not supported; use the master key or AAD")
 	}
-	return unauthorized("the Authorization header has type=%q; want master or aad", fields["type"])
+	return unauthorized("the Authorization header has type=%q; want master or aad", kind)
 }
 
 // authFields splits "type=master&ver=1.0&sig=…" into its fields. The signature is base64 and
 // may hold '=', so each part is split on its first '=' only.
-func authFields(auth string) map[string]string {
-	out := make(map[string]string, 3)
+func authFields(auth string) (kind, ver, sig string) {
 	for part := range strings.SplitSeq(auth, "&") {
 		k, v, _ := strings.Cut(part, "=")
-		out[k] = v
+		switch k {
+		case "type":
+			kind = v
+		case "ver":
+			ver = v
+		case "sig":
+			sig = v
+		}
 	}
-	return out
+	return kind, ver, sig
 }
 
 var macPool sync.Pool
