@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"github.com/stampede-load/stampede/sim/attack"
@@ -40,6 +39,10 @@ const (
 	BurstFor    = 10 * time.Second
 	// DiurnalNoise is the relative noise on the diurnal profile.
 	DiurnalNoise = 0.1
+	// MaxRate is the largest tenant rate, in events per second.
+	MaxRate = 1e7
+	// MaxCompression is the largest scenario clock compression.
+	MaxCompression = 1e6
 )
 
 // TenantSpec describes one organisation and its load.
@@ -158,8 +161,8 @@ func (c Config) Validate() error {
 	if c.BatchWait < 0 || c.QueueBatches < 0 || c.MaxAttempts < 0 || c.Workers < 0 {
 		add("batch wait, queue batches, max attempts and workers must not be negative")
 	}
-	if c.Clock.Compression < 0 || math.IsNaN(c.Clock.Compression) {
-		add("clock compression: want >= 0, got %v", c.Clock.Compression)
+	if !(c.Clock.Compression >= 0 && c.Clock.Compression <= MaxCompression) {
+		add("clock compression: want 0..%g, got %v", MaxCompression, c.Clock.Compression)
 	}
 	if err := c.Behavior.Validate(); err != nil {
 		add("behavior: %w", err)
@@ -172,8 +175,9 @@ func (t TenantSpec) validate() error {
 	if err := t.Org.WithDefaults().Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if t.Rate <= 0 || math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) {
-		errs = append(errs, fmt.Errorf("rate: want events per second > 0, got %v", t.Rate))
+	if !(t.Rate > 0 && t.Rate <= MaxRate) {
+		errs = append(errs, fmt.Errorf("rate: want events per second in (0, %g], got %v",
+			MaxRate, t.Rate))
 	}
 	known := t.Profile == ""
 	for _, p := range Profiles {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -273,7 +274,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	_, err := New(cfg, &sink.Discard{})
 	require.Error(t, err)
-	for _, want := range []string{"rate: want events per second > 0", `profile "wavy"`,
+	for _, want := range []string{"rate: want events per second in (0, 1e+07]", `profile "wavy"`,
 		`duplicate tenant "a"`, "users: want", `attack kind "phish"`, "duration: want > 0",
 		"shard 3/2", "batch size"} {
 		require.ErrorContains(t, err, want)
@@ -319,4 +320,27 @@ func TestMergeTotalsOfShards(t *testing.T) {
 		_, err = MergeTotals(Totals{Lag: []byte("junk")})
 		require.ErrorContains(t, err, "merge totals 0")
 	})
+}
+
+func TestConfigBounds(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"huge rate", func(c *Config) { c.Tenants[0].Rate = 1e12 }, "rate: want"},
+		{"NaN rate", func(c *Config) { c.Tenants[0].Rate = math.NaN() }, "rate: want"},
+		{"infinite compression", func(c *Config) { c.Clock.Compression = math.Inf(1) },
+			"clock compression"},
+		{"negative compression", func(c *Config) { c.Clock.Compression = -1 },
+			"clock compression"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			tt.mutate(&cfg)
+			_, err := New(cfg, &sink.Discard{})
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
 }
