@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -261,6 +262,7 @@ func (c *chart) svg(bucket, seconds int) (string, error) {
 	p.X.Label.Text = "seconds"
 	p.Y.Label.Text = c.YLabel
 	p.Y.Min = 0
+	p.Y.Tick.Marker = compactTicks{}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	p.Add(bandsPlotter(c.bands))
@@ -333,4 +335,18 @@ func (b bandsPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 		c.FillPolygon(bandColor, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y},
 			{X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
 	}
+}
+
+// compactTicks labels ticks as gonum/plot's default ticker places them, without trailing
+// zeros ("25000", not "25000.00").
+type compactTicks struct{}
+
+func (compactTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 6, 64)
+		}
+	}
+	return ticks
 }

@@ -104,3 +104,15 @@ func TestWriteRunFolderWithComparison(t *testing.T) {
 		require.Equal(t, os.FileMode(0o644), info.Mode().Perm(), name)
 	}
 }
+
+func TestWritersHandleAnEmptyRun(t *testing.T) {
+	s := &Summary{Scenario: Scenario{Name: "empty"}}
+	CheckInvariants(s)
+	s.Finalize()
+	dir := t.TempDir()
+	require.NoError(t, WriteRunFolder(dir, s))
+	page, err := os.ReadFile(filepath.Join(dir, FileHTML))
+	require.NoError(t, err)
+	require.Contains(t, string(page), "No time series were recorded.")
+	require.Contains(t, string(page), "No attacks were injected in this run.")
+}
