@@ -1,6 +1,7 @@
 package pace
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -107,4 +108,17 @@ func TestClock(t *testing.T) {
 	require.Equal(t, DefaultStart.Add(time.Second), Clock{}.At(time.Second))
 	start := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	require.Equal(t, start.Add(time.Hour), Clock{Start: start, Compression: 60}.At(time.Minute))
+}
+
+func TestTimelineValidate(t *testing.T) {
+	err := Timeline{Changes: []Change{
+		{At: -1, Multiplier: 1},
+		{Multiplier: math.Inf(1)},
+		{Multiplier: math.NaN()},
+		{At: time.Second, For: time.Second, Multiplier: 1000},
+	}}.Validate()
+	require.ErrorContains(t, err, "change 0: at and for must not be negative")
+	require.ErrorContains(t, err, "change 1: multiplier +Inf")
+	require.ErrorContains(t, err, "change 2: multiplier NaN")
+	require.NotContains(t, err.Error(), "change 3")
 }

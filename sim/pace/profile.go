@@ -1,6 +1,7 @@
 package pace
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -157,12 +158,20 @@ func (t Timeline) Rate(elapsed time.Duration) float64 {
 	return t.Base.Rate(elapsed) * m
 }
 
+// MaxMultiplier is the largest multiplier a Change may apply.
+const MaxMultiplier = 1000
+
 // Validate reports every problem with the changes.
 func (t Timeline) Validate() error {
+	var errs []error
 	for i, c := range t.Changes {
-		if c.At < 0 || c.For < 0 || c.Multiplier < 0 || math.IsNaN(c.Multiplier) {
-			return fmt.Errorf("change %d: want non-negative at, for and multiplier", i)
+		if c.At < 0 || c.For < 0 {
+			errs = append(errs, fmt.Errorf("change %d: at and for must not be negative", i))
+		}
+		if !(c.Multiplier >= 0 && c.Multiplier <= MaxMultiplier) {
+			errs = append(errs, fmt.Errorf("change %d: multiplier %v, want 0..%d", i,
+				c.Multiplier, MaxMultiplier))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
