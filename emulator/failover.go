@@ -115,7 +115,12 @@ func (a *Account) failoverLocked(ctx context.Context, g *region, how string) err
 	}
 	ev := DrillEvent{At: time.Now(), Kind: EventFailover, Region: g.name, From: old.name,
 		How: how}
-	if st := old.state.Load(); st.down {
+	if a.rc.MultiRegionWrites {
+		// Every region writes documents: only the hub moves. The down region's
+		// unreplicated writes stay queued and arrive when it is back.
+		ev.Forced = old.state.Load().down
+		a.writer.Store(g)
+	} else if st := old.state.Load(); st.down {
 		ev.Forced = true
 		ev.DownFor = millis(ev.At.Sub(st.since))
 		ev.Lost = a.forceWriter(g, old, st.since)
@@ -348,6 +353,8 @@ type DrillReport struct {
 	LostAcknowledged int         `json:"lostAcknowledged"`
 	LostWrites       []LostWrite `json:"lostWrites"`
 	Lag              []LagSample `json:"lag"`
+	// Conflicts are the writes multi-region writes resolved away (last-writer-wins).
+	Conflicts []Conflict `json:"conflicts"`
 }
 
 // Report returns the drill report so far.
@@ -355,6 +362,7 @@ func (a *Account) Report() DrillReport {
 	r := DrillReport{WriteRegion: a.WriteRegion(), Consistency: a.rc.Consistency,
 		Regions: a.Regions()}
 	r.Events, r.LostWrites, r.Lag = a.hist.snapshot()
+	r.Conflicts = a.hist.conflictList()
 	for _, lw := range r.LostWrites {
 		if lw.Acknowledged {
 			r.LostAcknowledged++
@@ -385,10 +393,37 @@ func (a *Account) Regions() []RegionStatus {
 
 // history is the record behind the drill report.
 type history struct {
-	mu     sync.Mutex
-	events []DrillEvent
-	lost   []LostWrite
-	lag    []LagSample
+	mu        sync.Mutex
+	events    []DrillEvent
+	lost      []LostWrite
+	lag       []LagSample
+	conflicts []Conflict
+	seen      map[string]bool // conflicts already recorded (resolved in several regions)
+}
+
+// maxConflicts bounds the conflicts kept (the oldest are dropped).
+const maxConflicts = 100_000
+
+func (h *history) addConflict(key string, c Conflict) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen[key] {
+		return
+	}
+	if h.seen == nil || len(h.seen) > 4*maxConflicts {
+		h.seen = map[string]bool{}
+	}
+	h.seen[key] = true
+	h.conflicts = append(h.conflicts, c)
+	if over := len(h.conflicts) - maxConflicts; over > 0 {
+		h.conflicts = append(h.conflicts[:0], h.conflicts[over:]...)
+	}
+}
+
+func (h *history) conflictList() []Conflict {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Conflict{}, h.conflicts...)
 }
 
 func (h *history) add(e DrillEvent) {

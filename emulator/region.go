@@ -44,6 +44,9 @@ type Account struct {
 	// durable is the data directory's log; nil keeps the account in memory.
 	durable *durableLog
 
+	// lwwPath is the conflict resolution path's segments; nil compares commit times.
+	lwwPath []string
+
 	backup    BackupConfig
 	backupMu  sync.Mutex
 	backupSeq int
@@ -71,6 +74,8 @@ type region struct {
 
 	// state is the region's availability; changed only under a.topo.
 	state atomic.Pointer[regionState]
+	// tombs are the tombstones of multi-region writes.
+	tombs tombstones
 	// diverged is set when the region holds writes the write region lost (after a forced
 	// failover away from it); it is resynchronised before it serves again.
 	diverged bool
@@ -134,13 +139,20 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 		if len(rc.Addrs) > 0 {
 			g.addr = rc.Addrs[i]
 		}
-		srv.store.replica = func() bool { return a.writer.Load() != g }
+		srv.store.replica = func() bool { return !rc.MultiRegionWrites && a.writer.Load() != g }
 		g.state.Store(&regionState{since: time.Now(), revoked: make(chan struct{})})
 		g.in.init(rc.Lag, uint64(i))
 		a.regions = append(a.regions, g)
 	}
 	a.writer.Store(a.regions[0])
 	a.repl.init()
+	if p := rc.ConflictResolutionPath; p != "" && p != "/_ts" {
+		segs, err := splitPath(p)
+		if err != nil {
+			return nil, fmt.Errorf("conflict resolution path %q: %w", p, err)
+		}
+		a.lwwPath = segs
+	}
 	if err := a.openDataDir(); err != nil {
 		for _, g := range a.regions {
 			_ = g.srv.Close()

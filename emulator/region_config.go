@@ -105,6 +105,13 @@ type RegionsConfig struct {
 	MaxStalenessInterval time.Duration
 	// Lag is the replication lag from a writing region to each other region.
 	Lag Lag
+	// MultiRegionWrites lets every region accept document writes; concurrent writes to
+	// one document are resolved last-writer-wins on ConflictResolutionPath. Database,
+	// container and offer writes still go to the write region (the hub).
+	MultiRegionWrites bool
+	// ConflictResolutionPath is the numeric property last-writer-wins compares, e.g.
+	// "/version". Zero means "/_ts" (the commit time).
+	ConflictResolutionPath string
 	// ServiceManagedFailover makes the emulator fail over by itself once the write region
 	// has been down for FailoverDelay, to the next region in priority order that is up.
 	ServiceManagedFailover bool
@@ -191,6 +198,14 @@ func (c RegionsConfig) Validate() error {
 	}
 	if err := c.Lag.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("lag: %w", err))
+	}
+	if c.MultiRegionWrites && c.Consistency == Strong {
+		errs = append(errs, errors.New("consistency Strong cannot be combined with "+
+			"multi-region writes"))
+	}
+	if p := c.ConflictResolutionPath; p != "" && (!strings.HasPrefix(p, "/") || p == "/") {
+		errs = append(errs, fmt.Errorf("conflict resolution path %q: want a path such as "+
+			"/_ts or /version", p))
 	}
 	if err := c.Backup.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("backup: %w", err))

@@ -88,7 +88,7 @@ func (g *region) serveUp(w http.ResponseWriter, r *http.Request) {
 	case rc.write:
 		g.inflight.Add(1)
 		defer g.inflight.Add(-1)
-		if !a.acceptsWrites(g) {
+		if !a.acceptsWrites(g) && !(a.rc.MultiRegionWrites && rc.items) {
 			frontError(w, r, writeForbidden(g.name, a.WriteRegion()))
 			return
 		}
@@ -343,12 +343,16 @@ func (a *Account) accountDoc(r *http.Request) map[string]any {
 			readable = append(readable, loc(g))
 		}
 	}
+	writable := readable[:1]
+	if a.rc.MultiRegionWrites {
+		writable = readable
+	}
 	return map[string]any{
 		"id": "localhost", "_rid": "localhost", "_self": "", "_dbs": "//dbs/",
 		"media": "//media/", "addresses": "//addresses/",
-		"writableLocations":            []accountLocation{loc(writer)},
+		"writableLocations":            writable,
 		"readableLocations":            readable,
-		"enableMultipleWriteLocations": false,
+		"enableMultipleWriteLocations": a.rc.MultiRegionWrites,
 		"userConsistencyPolicy":        a.consistencyPolicy(),
 		"systemReplicationPolicy":      map[string]any{"minReplicaSetSize": 1, "maxReplicasetSize": 1},
 		"readPolicy": map[string]any{

@@ -127,6 +127,12 @@ func (in *inbox) caughtUp(seq uint64) bool {
 func (g *region) onCommit(rec logRecord) {
 	a := g.a
 	now := time.Now()
+	if rec.item != nil {
+		rec.item.origin, rec.item.clock = uint8(g.index), now.UnixNano()
+	} else if a.rc.MultiRegionWrites {
+		g.tombs.put(tombKey(rec.ref.ContainerRID, rec.key),
+			a.deleteVersion(uint8(g.index), now.UnixNano()))
+	}
 	a.repl.mu.Lock()
 	seq := a.repl.seq.Add(1)
 	for _, d := range a.regions {
@@ -242,6 +248,11 @@ func (g *region) apply(e *replEntry) {
 			return
 		}
 	}
+	if g.a.rc.MultiRegionWrites {
+		g.applyMulti(c, p, e)
+		bumpSeq(c, e.rec.item)
+		return
+	}
 	p.mu.Lock()
 	switch {
 	case exact && e.rec.lsn <= p.lsn:
@@ -256,12 +267,19 @@ func (g *region) apply(e *replEntry) {
 	p.commit(e.rec.op, e.rec.key, e.rec.item)
 	p.onCommit = hook
 	p.mu.Unlock()
-	if it := e.rec.item; it != nil {
-		for {
-			cur := c.seq.Load()
-			if it.seq <= cur || c.seq.CompareAndSwap(cur, it.seq) {
-				break
-			}
+	bumpSeq(c, e.rec.item)
+}
+
+// bumpSeq keeps c's document sequence past a replicated version's, so documents created
+// here later get new positions.
+func bumpSeq(c *container, it *item) {
+	if it == nil {
+		return
+	}
+	for {
+		cur := c.seq.Load()
+		if it.seq <= cur || c.seq.CompareAndSwap(cur, it.seq) {
+			return
 		}
 	}
 }

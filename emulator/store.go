@@ -137,6 +137,11 @@ type item struct {
 	lsn     int64
 	ts      int64
 	expires int64 // unix seconds; 0 never
+	// origin is the index of the region that committed this version and clock its commit
+	// time (Unix ns), set by the region layer's commit hook; only multi-region write
+	// conflict resolution reads them.
+	origin uint8
+	clock  int64
 }
 
 func (it *item) etag() string { return etagFor(it.lsn) }
