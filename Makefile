@@ -4,15 +4,22 @@ BIN       := bin/stampede
 PKGS      := ./...
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-short vet fuzz bench clean
+.PHONY: all build run emulator test test-short vet fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/stampede
 
-# run: the main job. Starts the embedded emulator (and, as they land, backend and sensors).
+SCENARIO  ?= ci-gate
+
+# run: the main job. Runs a scenario (default ci-gate) end to end in one process: emulator,
+# backend and sensors; writes the run folder under runs/ and exits 0 / 99 / 2 / 1.
 run: build
+	./$(BIN) run $(SCENARIO)
+
+# emulator: the Cosmos DB emulator alone, on 127.0.0.1:8081 with the well-known key.
+emulator: build
 	./$(BIN) emulator
 
 vet:
