@@ -13,6 +13,9 @@ import (
 // upgrade, and checks what a user relies on: every acknowledged event is stored, the
 // sensors' count of acknowledged events matches the backend's, and the run passes.
 func TestEmbeddedEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded parts for a few seconds")
+	}
 	s := mustParse(t, `
 name: e2e
 duration: 4s
