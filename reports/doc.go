@@ -34,9 +34,10 @@
 //
 // Latency trends keep HdrHistogram counts, never pre-computed percentiles, so shards of one
 // run merge exactly with [Merge]. In summary.json the whole-run histogram is the standard
-// HdrHistogram V2 base64 encoding (readable by every HdrHistogram library) and the per-second
-// histograms use a sparse varint encoding of (bucket value, count) pairs that is cheap to
-// write and decodes to the same buckets.
+// HdrHistogram V2 base64 encoding after a two-character prefix naming its geometry ("u="),
+// readable by any HdrHistogram library once the prefix is dropped, and the per-second
+// histograms use a sparse varint encoding of (bucket value, count) pairs ("u:") that is
+// cheap to write and decodes to the same buckets.
 //
 // Labels (tenant, container, region, op, ...) are bounded: a [Recorder] keeps at most
 // [DefaultMaxLabelSets] label sets per metric and folds the rest into one set whose label
