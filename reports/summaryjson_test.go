@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 )
@@ -120,6 +121,11 @@ func TestHistogramEncodingsAgree(t *testing.T) {
 	standard, err := json.Marshal(h)
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(standard), `"u=HISTF`), string(standard[:12]))
+	// Without its prefix it is a standard V2 histogram any HdrHistogram library reads.
+	plain, err := hdr.Decode(standard[3 : len(standard)-1])
+	require.NoError(t, err)
+	require.Equal(t, h.Count(), plain.TotalCount())
+	require.Equal(t, h.Quantile(99), float64(plain.ValueAtPercentile(99))*1e-6)
 
 	var a, b Histogram
 	require.NoError(t, json.Unmarshal(sparse, &a))
