@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -419,6 +420,8 @@ type recoveryStats struct{ docs, replayed int }
 // returns the highest generation found.
 func recoverDir(dir string, st *store) (int, recoveryStats, error) {
 	var stats recoveryStats
+	// Recovery only grows the heap: collect less often while it runs.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	snaps, wals, err := listGenerations(dir)
 	if err != nil {
 		return 0, stats, err
@@ -498,6 +501,7 @@ func loadSnapshot(path string, st *store) (int, error) {
 
 // snapshotLoader inserts a snapshot's versions straight into their partitions.
 type snapshotLoader struct {
+	dec  itemDecoder
 	st   *store
 	c    *container
 	p    *partition
@@ -530,11 +534,11 @@ func (ld *snapshotLoader) frame(kind byte, payload []byte) error {
 		if ld.p == nil {
 			return nil
 		}
-		f, err := decodeItemFrame(payload)
+		f, err := ld.dec.decode(payload)
 		if err != nil {
 			return err
 		}
-		it, err := f.item()
+		it, err := ld.dec.item(&f)
 		if err != nil {
 			return err
 		}
@@ -565,16 +569,6 @@ func (ld *snapshotLoader) finish() {
 	ld.p = nil
 }
 
-// item rebuilds the stored version a frame carries.
-func (f *itemFrame) item() (*item, error) {
-	pk, err := parsePartitionKeyHeader(f.pk)
-	if err != nil {
-		return nil, fmt.Errorf("partition key of %q: %w", f.id, err)
-	}
-	return &item{body: f.body, id: f.id, pk: pk, seq: f.seq, lsn: f.lsn, ts: f.ts,
-		expires: f.expires}, nil
-}
-
 // replaySegment applies a log segment's writes to st, stopping at a torn frame.
 func replaySegment(path string, st *store) (int, error) {
 	f, err := os.Open(path)
@@ -583,6 +577,7 @@ func replaySegment(path string, st *store) (int, error) {
 	}
 	defer f.Close()
 	fr := &frameReader{r: bufio.NewReaderSize(f, 1<<20)}
+	var dec itemDecoder
 	n := 0
 	for {
 		kind, payload, err := fr.next()
@@ -592,14 +587,14 @@ func replaySegment(path string, st *store) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if err := replayFrame(st, kind, payload); err != nil {
+		if err := replayFrame(st, &dec, kind, payload); err != nil {
 			return n, fmt.Errorf("log %s at byte %d: %w", path, fr.off, err)
 		}
 		n++
 	}
 }
 
-func replayFrame(st *store, kind byte, payload []byte) error {
+func replayFrame(st *store, dec *itemDecoder, kind byte, payload []byte) error {
 	if kind == frameMetadata {
 		var img metaImage
 		if err := json.Unmarshal(payload, &img); err != nil {
@@ -610,7 +605,7 @@ func replayFrame(st *store, kind byte, payload []byte) error {
 	if kind != frameItem {
 		return nil
 	}
-	f, err := decodeItemFrame(payload)
+	f, err := dec.decode(payload)
 	if err != nil {
 		return err
 	}
@@ -629,7 +624,7 @@ func replayFrame(st *store, kind byte, payload []byte) error {
 	}
 	var it *item
 	if f.op != opDelete {
-		if it, err = f.item(); err != nil {
+		if it, err = dec.item(&f); err != nil {
 			return err
 		}
 		if it.seq > c.seq.Load() {

@@ -165,22 +165,75 @@ func (d *decoder) byte1() byte {
 
 // decodeItemFrame decodes a frameItem payload; the body is copied (payload is reused).
 func decodeItemFrame(p []byte) (itemFrame, error) {
+	var d itemDecoder
+	return d.decode(p)
+}
+
+// itemDecoder decodes many item frames cheaply: the names of the partition repeat from
+// frame to frame and are kept, partition keys are parsed once each, and bodies are copied
+// into large shared slabs instead of one allocation each.
+type itemDecoder struct {
+	names [4]string
+	pks   map[string]partitionKey
+	slab  []byte
+}
+
+const slabBytes = 4 << 20
+
+func (dec *itemDecoder) name(i int, b []byte) string {
+	if dec.names[i] != string(b) {
+		dec.names[i] = string(b)
+	}
+	return dec.names[i]
+}
+
+// body copies b into the current slab (a new one when it is full).
+func (dec *itemDecoder) body(b []byte) []byte {
+	if len(b) > slabBytes/4 {
+		return append([]byte(nil), b...)
+	}
+	if len(dec.slab)+len(b) > cap(dec.slab) {
+		dec.slab = make([]byte, 0, slabBytes)
+	}
+	start := len(dec.slab)
+	dec.slab = append(dec.slab, b...)
+	return dec.slab[start:len(dec.slab):len(dec.slab)]
+}
+
+func (dec *itemDecoder) decode(p []byte) (itemFrame, error) {
 	d := &decoder{b: p}
 	var f itemFrame
-	f.db, f.coll = string(d.bytes()), string(d.bytes())
-	f.rid, f.rangeID = string(d.bytes()), string(d.bytes())
+	f.db, f.coll = dec.name(0, d.bytes()), dec.name(1, d.bytes())
+	f.rid, f.rangeID = dec.name(2, d.bytes()), dec.name(3, d.bytes())
 	f.lsn = d.varint()
 	f.op = opKind(d.byte1())
 	f.key = string(d.bytes())
 	if f.op != opDelete && d.err == nil {
 		f.seq, f.ts, f.expires = d.varint(), d.varint(), d.varint()
 		f.id, f.pk = string(d.bytes()), string(d.bytes())
-		f.body = append([]byte(nil), d.bytes()...)
+		f.body = dec.body(d.bytes())
 	}
 	if d.err != nil {
 		return f, fmt.Errorf("decode write record: %w", d.err)
 	}
 	return f, nil
+}
+
+// item rebuilds the stored version a frame carries.
+func (dec *itemDecoder) item(f *itemFrame) (*item, error) {
+	pk, ok := dec.pks[f.pk]
+	if !ok {
+		var err error
+		if pk, err = parsePartitionKeyHeader(f.pk); err != nil {
+			return nil, fmt.Errorf("partition key of %q: %w", f.id, err)
+		}
+		if dec.pks == nil || len(dec.pks) > 1<<16 {
+			dec.pks = map[string]partitionKey{}
+		}
+		dec.pks[f.pk] = pk
+	}
+	return &item{body: f.body, id: f.id, pk: pk, seq: f.seq, lsn: f.lsn, ts: f.ts,
+		expires: f.expires}, nil
 }
 
 // metaImage is the whole metadata of a store, as a frameMetadata records it.

@@ -157,7 +157,8 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 	require.Equal(t, frameItem, kind)
 	f, err := decodeItemFrame(payload)
 	require.NoError(t, err)
-	got, err := f.item()
+	var dec itemDecoder
+	got, err := dec.item(&f)
 	require.NoError(t, err)
 	require.Equal(t, it, got)
 	require.Equal(t, opReplace, f.op)
