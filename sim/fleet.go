@@ -180,7 +180,7 @@ func (f *Fleet) Totals() Totals {
 		Generated: c.generated.Load(), Acked: c.acked.Load(), Duplicates: c.duplicates.Load(),
 		Dropped: c.dropped.Load(), Rejected: c.rejected.Load(), Failed: c.failed.Load(),
 		Unsent: c.unsent.Load(), Missed: c.missed.Load(), Batches: c.batches.Load(),
-		Retries: c.retries.Load(),
+		Retries:         c.retries.Load(),
 		TransportErrors: c.transportErrors.Load(), Statuses: map[int]int64{},
 		Attacks: f.GroundTruth(), Tenants: map[string]TenantTotals{},
 	}
