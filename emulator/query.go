@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-load/stampede/emulator/epk"
 	"github.com/stampede-load/stampede/emulator/query"
 )
 
@@ -175,9 +176,38 @@ func (rq *request) queryScope(c *container) (queryScope, error) {
 		sc.parts = []*partition{c.partitionFor(*sc.pk)}
 		return sc, nil
 	}
-	// TODO(#3): narrow a hierarchical prefix to the EPK ranges it hashes to.
 	sc.parts = c.partitions()
+	if sc.pk != nil {
+		sc.parts = c.partitionsForPrefix(*sc.pk)
+	}
 	return sc, nil
+}
+
+// partitionsForPrefix narrows a hierarchical partition key prefix to the partitions whose
+// EPK ranges its keys hash into: under MultiHash every component hashes to its own block,
+// so the keys sharing a prefix span [EPK(prefix), EPK(prefix)+FF…F).
+func (c *container) partitionsForPrefix(prefix partitionKey) []*partition {
+	parts := c.partitions()
+	if len(parts) == 1 || c.pk.Kind != string(epk.KindMultiHash) {
+		return parts
+	}
+	lo, err := epk.Compute(c.pk.scheme(), prefix.parts)
+	if err != nil {
+		return parts
+	}
+	hi := lo + strings.Repeat("F", 32*(len(c.pk.Paths)-len(prefix.parts)))
+	var out []*partition
+	for _, p := range parts {
+		startsBeforeHi := epk.Compare(p.min, hi) <= 0
+		endsAfterLo := p.max == epk.MaxExclusive || epk.Compare(lo, p.max) < 0
+		if startsBeforeHi && endsAfterLo {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return parts
+	}
+	return out
 }
 
 func (sc queryScope) matches(it *item, now int64) bool {

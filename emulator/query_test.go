@@ -163,3 +163,33 @@ func TestQuery_CrossPartitionNeedsTheHeader(t *testing.T) {
 	rc.mustDo(200, "POST", "/dbs/d/colls/c/docs", `{"query":"SELECT * FROM c"}`,
 		append(query, hdrPartitionKey, `["a"]`)...)
 }
+
+// TestQuery_HierarchicalPrefixAfterSplits checks that a prefix query reads only the ranges
+// its keys hash into, and still finds every matching document.
+func TestQuery_HierarchicalPrefixAfterSplits(t *testing.T) {
+	rc := newRawClient(t, Config{})
+	rc.setup(`{"id":"c","partitionKey":{"paths":["/t","/u"],"kind":"MultiHash","version":2}}`)
+	for i := range 60 {
+		id, tenant, user := strconv.Itoa(i), "t"+strconv.Itoa(i%3), "u"+strconv.Itoa(i)
+		rc.mustDo(201, "POST", "/dbs/d/colls/c/docs",
+			`{"id":"`+id+`","t":"`+tenant+`","u":"`+user+`"}`,
+			hdrPartitionKey, `["`+tenant+`","`+user+`"]`)
+	}
+	c := rc.s.mustContainer(t)
+	for len(c.partitions()) < 4 {
+		_, err := c.splitPartition(c.partitions()[len(c.partitions())-1])
+		require.NoError(t, err)
+	}
+	narrowed := false
+	for tenant := range 3 {
+		prefix := partitionKey{parts: []any{"t" + strconv.Itoa(tenant)}}
+		if len(c.partitionsForPrefix(prefix)) < len(c.partitions()) {
+			narrowed = true
+		}
+		body := rc.mustDo(200, "POST", "/dbs/d/colls/c/docs", `{"query":"SELECT c.id FROM c"}`,
+			"x-ms-documentdb-query", "True", "Content-Type", "application/query+json",
+			hdrPartitionKey, `["t`+strconv.Itoa(tenant)+`"]`)
+		require.Contains(t, body, `"_count":20`, "tenant %d", tenant)
+	}
+	require.True(t, narrowed, "a prefix reads fewer ranges than the whole container")
+}
