@@ -53,3 +53,27 @@ func TestExternalEndpoint(t *testing.T) {
 		return conformance.Target{Endpoint: endpoint, Key: key}
 	})
 }
+
+// startAccount starts a multi-region account (issue #4) for the whole run of a mode.
+func startAccount(t *testing.T, rc emulator.RegionsConfig) conformance.Target {
+	t.Helper()
+	acct, err := emulator.StartAccount(context.Background(), emulator.Config{}, rc)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = acct.Close() })
+	return conformance.Target{Endpoint: acct.Endpoint(), Key: acct.Key()}
+}
+
+func TestAccountTwoRegions(t *testing.T) {
+	target := startAccount(t, emulator.RegionsConfig{Regions: []string{"East US", "West US"}})
+	conformance.Run(t, func(*testing.T) conformance.Target { return target })
+}
+
+func TestAccountDurable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the in-memory modes cover the same cases; the durable mode runs without -short")
+	}
+	target := startAccount(t, emulator.RegionsConfig{
+		Regions: []string{"East US"}, DataDir: t.TempDir(),
+	})
+	conformance.Run(t, func(*testing.T) conformance.Target { return target })
+}
