@@ -19,14 +19,14 @@ import (
 var regionFlagNames = []string{"regions", "region-addrs", "consistency", "replication-lag",
 	"max-staleness-prefix", "max-staleness-interval", "service-managed-failover",
 	"failover-delay", "data-dir", "snapshot-bytes", "backup-dir", "backup-geo-dir",
-	"backup-interval", "backup-retention"}
+	"backup-interval", "backup-retention", "multi-region-writes", "conflict-resolution-path"}
 
 // regionFlags are the account flags of `stampede emulator`.
 type regionFlags struct {
 	addr, key, regions, addrs, consistency, lag, dataDir string
-	backupDir, backupGeoDir, restoreFrom                 string
+	backupDir, backupGeoDir, restoreFrom, lwwPath        string
 	backupInterval, backupRetention                      time.Duration
-	useTLS, serviceManaged                               bool
+	useTLS, serviceManaged, multiWrite                   bool
 	maxPrefix, snapshotBytes                             int64
 	maxInterval, failoverDelay                           time.Duration
 }
@@ -54,6 +54,10 @@ func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
 		"when the write region is down for --failover-delay")
 	fs.DurationVar(&f.failoverDelay, "failover-delay", emulator.DefaultFailoverDelay,
 		"outage detection delay of service-managed failover")
+	fs.BoolVar(&f.multiWrite, "multi-region-writes", false, "every region accepts document "+
+		"writes; conflicts resolve last-writer-wins")
+	fs.StringVar(&f.lwwPath, "conflict-resolution-path", "/_ts", "numeric property "+
+		"last-writer-wins compares (/_ts: commit time)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the account in this directory: every "+
 		"acknowledged write survives a crash and is recovered on start (default: memory only)")
 	fs.Int64Var(&f.snapshotBytes, "snapshot-bytes", emulator.DefaultSnapshotBytes,
@@ -130,6 +134,8 @@ func (f *regionFlags) config(stderr io.Writer) (emulator.Config, emulator.Region
 		MaxStalenessInterval:   f.maxInterval,
 		ServiceManagedFailover: f.serviceManaged,
 		FailoverDelay:          f.failoverDelay,
+		MultiRegionWrites:      f.multiWrite,
+		ConflictResolutionPath: f.lwwPath,
 		DataDir:                f.dataDir,
 		SnapshotBytes:          f.snapshotBytes,
 		RestoreFrom:            f.restoreFrom,
