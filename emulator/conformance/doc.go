@@ -8,7 +8,8 @@
 //	conformance.Run(t, func(t *testing.T) conformance.Target { … })
 //
 // This package's own tests run the suite against the in-process emulator over HTTP and
-// HTTPS, and against another endpoint (such as Microsoft's emulator) when
-// STAMPEDE_COSMOS_ENDPOINT and STAMPEDE_COSMOS_KEY are set. Cases that pin behaviour
+// HTTPS, against a two-region account and a durable one (a data directory), and against
+// another endpoint (such as Microsoft's emulator) when STAMPEDE_COSMOS_ENDPOINT and
+// STAMPEDE_COSMOS_KEY are set. Cases that pin behaviour
 // specific to this emulator (its RU model, its limits) say so in their names.
 package conformance
