@@ -49,13 +49,13 @@ func TestReportHTMLRendersInChromium(t *testing.T) {
 	page := "file://" + filepath.Join(dir, FileHTML)
 
 	dom := string(runChromium(t, bin, "--dump-dom", page))
-	require.Contains(t, dom, `id="verdict"`)
+	requireHas(t, dom, `id="verdict"`)
 	require.Equal(t, 6, strings.Count(dom, "<svg"), "every chart is parsed as SVG")
 	for _, id := range []string{"rate", "latency", "ru", "throttle", "regions", "schema"} {
-		require.Contains(t, dom, `id="chart-`+id+`"`)
+		requireHas(t, dom, `id="chart-`+id+`"`)
 	}
 	require.Greater(t, strings.Count(dom, "<path"), 30, "the charts draw lines")
-	require.Contains(t, dom, `id="detection-table"`)
+	requireHas(t, dom, `id="detection-table"`)
 
 	shot := filepath.Join(dir, "report.png")
 	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,4800", page)

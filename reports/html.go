@@ -35,6 +35,8 @@ type htmlData struct {
 	FailedI []InvariantResult
 	Figures []Figure
 	Charts  []htmlChart
+	Phases  breakdown
+	Tenants breakdown
 }
 
 // WriteHTML writes report.html: one self-contained file (inline CSS and SVG, no scripts,
@@ -50,7 +52,8 @@ type htmlChange struct {
 }
 
 func writeHTML(w io.Writer, s *Summary, cmp *Comparison) error {
-	d := htmlData{S: s, Cmp: cmp, Passed: s.Run.Verdict == VerdictPass, Figures: KeyFigures(s)}
+	d := htmlData{S: s, Cmp: cmp, Passed: s.Run.Verdict == VerdictPass, Figures: KeyFigures(s),
+		Phases: phaseBreakdown(s), Tenants: tenantBreakdown(s)}
 	if cmp != nil {
 		for _, mc := range cmp.sortedChanges() {
 			d.Changes = append(d.Changes, htmlChange{mc.Metric, mc.Stat, mc.formatBase(),

@@ -61,12 +61,14 @@ func TestWriteHTMLSelfContained(t *testing.T) {
 	require.NoError(t, WriteHTML(&buf, s))
 	page := buf.String()
 	for _, id := range []string{"rate", "latency", "ru", "throttle", "regions", "schema"} {
-		require.Contains(t, page, `id="chart-`+id+`"`)
+		requireHas(t, page, `id="chart-`+id+`"`)
 	}
 	require.Equal(t, 6, strings.Count(page, "<svg"))
-	require.Contains(t, page, `id="detection-table"`)
-	require.Contains(t, page, "<td>pass_the_hash</td>")
-	require.NotContains(t, page, "<script")
+	requireHas(t, page, `id="detection-table"`)
+	requireHas(t, page, "<td>pass_the_hash</td>")
+	requireHas(t, page, "<td>burst (30s-60s)</td>", "a row per phase")
+	requireHas(t, page, "<td>tenant-02</td>", "a row per tenant")
+	requireHasNot(t, page, "<script")
 	require.NotRegexp(t, `(src|href)="https?://`, page, "nothing may be fetched")
 }
 
@@ -75,8 +77,8 @@ func TestWriteHTMLEscapesScenarioText(t *testing.T) {
 	s.Scenario.Effective = "name: <script>alert(1)</script>"
 	var buf bytes.Buffer
 	require.NoError(t, WriteHTML(&buf, s))
-	require.NotContains(t, buf.String(), "<script>alert")
-	require.Contains(t, buf.String(), "&lt;script&gt;alert(1)&lt;/script&gt;")
+	requireHasNot(t, buf.String(), "<script>alert")
+	requireHas(t, buf.String(), "&lt;script&gt;alert(1)&lt;/script&gt;")
 }
 
 func TestWriteRunFolderWithComparison(t *testing.T) {
@@ -95,7 +97,7 @@ func TestWriteRunFolderWithComparison(t *testing.T) {
 
 	page, err := os.ReadFile(filepath.Join(dir, FileHTML))
 	require.NoError(t, err)
-	require.Contains(t, string(page), `id="comparison-table"`)
+	requireHas(t, string(page), `id="comparison-table"`)
 
 	for _, name := range []string{FileSummaryJSON, FileJUnit, FileComparisonMarkdown,
 		FileComparisonJSON, "scenario.yaml"} {
@@ -113,6 +115,21 @@ func TestWritersHandleAnEmptyRun(t *testing.T) {
 	require.NoError(t, WriteRunFolder(dir, s))
 	page, err := os.ReadFile(filepath.Join(dir, FileHTML))
 	require.NoError(t, err)
-	require.Contains(t, string(page), "No time series were recorded.")
-	require.Contains(t, string(page), "No attacks were injected in this run.")
+	requireHas(t, string(page), "No time series were recorded.")
+	requireHas(t, string(page), "No attacks were injected in this run.")
+}
+
+// requireHas checks a large document for a fragment without printing the document.
+func requireHas(t *testing.T, doc, fragment string, msg ...any) {
+	t.Helper()
+	if !strings.Contains(doc, fragment) {
+		t.Fatalf("document (%d bytes) lacks %q %v", len(doc), fragment, msg)
+	}
+}
+
+func requireHasNot(t *testing.T, doc, fragment string, msg ...any) {
+	t.Helper()
+	if strings.Contains(doc, fragment) {
+		t.Fatalf("document (%d bytes) has %q %v", len(doc), fragment, msg)
+	}
 }
