@@ -88,6 +88,10 @@ type Config struct {
 	// QueueBatches bounds each sensor's send buffer, in batches; a full buffer drops the
 	// new batch and counts its events as Dropped. 0 means DefaultQueueBatches.
 	QueueBatches int
+	// InFlight is how many batches each sensor may have in delivery at once; 0 means 1
+	// (batches then arrive in sequence order). More keeps a sensor's throughput up against
+	// a slow backend, at the price of batches arriving out of order.
+	InFlight int
 	// MaxAttempts bounds delivery attempts per batch; 0 means retry until the drain ends.
 	MaxAttempts int
 	// BackoffBase and BackoffMax bound the exponential backoff between attempts (with
@@ -114,6 +118,7 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.BatchSize, DefaultBatchSize)
 	setDefault(&c.BatchWait, DefaultBatchWait)
 	setDefault(&c.QueueBatches, DefaultQueueBatches)
+	setDefault(&c.InFlight, 1)
 	setDefault(&c.BackoffBase, DefaultBackoffBase)
 	setDefault(&c.BackoffMax, DefaultBackoffMax)
 	setDefault(&c.Drain, DefaultDrain)
@@ -160,6 +165,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchWait < 0 || c.QueueBatches < 0 || c.MaxAttempts < 0 || c.Workers < 0 {
 		add("batch wait, queue batches, max attempts and workers must not be negative")
+	}
+	if c.InFlight < 1 || c.InFlight > 64 {
+		add("in flight: want 1..64 batches per sensor, got %d", c.InFlight)
 	}
 	if !(c.Clock.Compression >= 0 && c.Clock.Compression <= MaxCompression) {
 		add("clock compression: want 0..%g, got %v", MaxCompression, c.Clock.Compression)

@@ -125,7 +125,9 @@ func (f *Fleet) Run(ctx context.Context) (Totals, error) {
 	defer stopSending()
 	var senders sync.WaitGroup
 	for _, s := range f.sensors {
-		senders.Go(func() { f.sendLoop(sendCtx, s) })
+		for range f.cfg.InFlight {
+			senders.Go(func() { f.sendLoop(sendCtx, s) })
+		}
 	}
 	genCtx, stopGenerating := context.WithDeadline(ctx, start.Add(f.cfg.Duration))
 	defer stopGenerating()

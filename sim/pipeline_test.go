@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -74,17 +75,19 @@ func TestPipelineBatchesBySizeAndAge(t *testing.T) {
 		size        int
 		wait        time.Duration
 		gzip        bool
+		inFlight    int
 		wantBatches int
 		wantMaxSize int
 	}{
-		{"by age", 100, 1000, 250 * time.Millisecond, false, 8, 26},
-		{"by size, gzip", 2000, 100, time.Second, true, 40, 100},
+		{"by age", 100, 1000, 250 * time.Millisecond, false, 1, 8, 26},
+		{"by size, gzip", 2000, 100, time.Second, true, 1, 40, 100},
+		{"in flight", 2000, 100, time.Second, false, 4, 40, 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				cfg := Config{Seed: 3, Duration: 2 * time.Second, BatchSize: tt.size,
-					BatchWait: tt.wait, Gzip: tt.gzip,
+					BatchWait: tt.wait, Gzip: tt.gzip, InFlight: tt.inFlight,
 					Tenants: []TenantSpec{{Org: org.Spec{Tenant: "t1", Users: 100},
 						Rate: tt.rate}}}
 				var c checkingSink
@@ -99,6 +102,10 @@ func TestPipelineBatchesBySizeAndAge(t *testing.T) {
 					require.LessOrEqual(t, n, tt.wantMaxSize)
 				}
 				for sensor, seqs := range c.seqs {
+					if tt.inFlight > 1 {
+						// Batches may overtake each other; each arrives once.
+						slices.Sort(seqs)
+					}
 					for i, seq := range seqs {
 						require.Equal(t, uint64(i+1), seq, "sensor %s", sensor)
 					}

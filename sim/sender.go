@@ -11,8 +11,8 @@ import (
 	"github.com/stampede-load/stampede/sim/sink"
 )
 
-// sendLoop delivers s's batches in order until its queue is closed and empty. After ctx is
-// done, what is left counts as unsent.
+// sendLoop delivers s's batches until its queue is closed and empty; Config.InFlight loops
+// share each queue. After ctx is done, what is left counts as unsent.
 func (f *Fleet) sendLoop(ctx context.Context, s *sensor) {
 	enc := &encoder{gzip: f.cfg.Gzip}
 	for ob := range s.queue {

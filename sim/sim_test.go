@@ -270,13 +270,13 @@ func TestConfigValidate(t *testing.T) {
 			{Org: org.Spec{Tenant: "a", Users: 0}, Rate: 1,
 				Attacks: []attack.Spec{{Kind: "phish"}}},
 		},
-		Shard: 3, Shards: 2, BatchSize: 20_000,
+		Shard: 3, Shards: 2, BatchSize: 20_000, InFlight: 100,
 	}
 	_, err := New(cfg, &sink.Discard{})
 	require.Error(t, err)
 	for _, want := range []string{"rate: want events per second in (0, 1e+07]", `profile "wavy"`,
 		`duplicate tenant "a"`, "users: want", `attack kind "phish"`, "duration: want > 0",
-		"shard 3/2", "batch size"} {
+		"shard 3/2", "batch size", "in flight"} {
 		require.ErrorContains(t, err, want)
 	}
 	_, err = New(testConfig(), nil)

@@ -28,13 +28,13 @@ func init() {
 
 // sensorFlags are the flags of `stampede sensors`.
 type sensorFlags struct {
-	target, record, shard, profile, start, attacks, token, tokensFile, mix string
-	tenants                                                                stringList
-	seed                                                                   uint64
-	duration, batchWait                                                    time.Duration
-	rate, compression                                                      float64
-	tenantCount, users, computers, sensors, batchSize, queue, attempts     int
-	gzip, seconds                                                          bool
+	target, record, shard, profile, start, attacks, token, tokensFile, mix       string
+	tenants                                                                      stringList
+	seed                                                                         uint64
+	duration, batchWait                                                          time.Duration
+	rate, compression                                                            float64
+	tenantCount, users, computers, sensors, batchSize, queue, attempts, inFlight int
+	gzip, seconds                                                                bool
 }
 
 // stringList is a repeatable string flag.
@@ -78,6 +78,8 @@ func (f *sensorFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gzip, "gzip", false, "gzip batch bodies")
 	fs.IntVar(&f.queue, "queue", sim.DefaultQueueBatches,
 		"batches buffered per sensor before dropping")
+	fs.IntVar(&f.inFlight, "in-flight", 1,
+		"batches each sensor may have in delivery at once (more: out of order)")
 	fs.IntVar(&f.attempts, "max-attempts", 0,
 		"delivery attempts per batch (0: retry until the drain ends)")
 	fs.BoolVar(&f.seconds, "seconds", false, "print each second's stats as a JSON line on stdout")
@@ -132,7 +134,7 @@ func (f *sensorFlags) config(logger *slog.Logger) (sim.Config, error) {
 		Seed: f.seed, Duration: f.duration, Shard: shard, Shards: shards,
 		Clock:     pace.Clock{Start: start, Compression: f.compression},
 		BatchSize: f.batchSize, BatchWait: f.batchWait, Gzip: f.gzip, QueueBatches: f.queue,
-		MaxAttempts: f.attempts, Logger: logger,
+		MaxAttempts: f.attempts, InFlight: f.inFlight, Logger: logger,
 	}
 	if f.mix != "" {
 		mix, err := behavior.ParseMix(f.mix)
