@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -166,7 +167,7 @@ type backendGroup struct {
 	parts        []*backendPart
 	startVersion int // schema version before any upgrade
 	sensors      *sensorsPart
-	log          interface{ Warn(string, ...any) }
+	log          *slog.Logger
 }
 
 var (

@@ -54,9 +54,9 @@ func (c TenantConservation) Lost() int64 { return c.Acked - c.Stored }
 
 // Sensors is the fleet of synthetic sensors.
 type Sensors interface {
-	// Run sends load until ctx ends, scaling each tenant's base rate by plan at every
-	// moment and recording sensor-side metrics into rec. It returns when every sensor
-	// stopped (after in-flight batches finished).
+	// Run generates load for the scenario's duration, scaling each tenant's base rate by
+	// plan, then delivers what the sensors still buffer, recording sensor-side metrics into
+	// rec. ctx ending aborts it. It returns when every sensor stopped.
 	Run(ctx context.Context, plan *LoadPlan, rec *reports.Recorder) error
 	// Totals returns the events sent, acknowledged and failed so far, for progress lines.
 	Totals() Totals

@@ -94,17 +94,9 @@ type Result struct {
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	s := opts.Scenario
-	caps := opts.Starter.Capabilities(s.Target)
-	var skipped []string
-	if err := Check(s, caps); err != nil {
-		var ue *UnsupportedError
-		if !opts.SkipUnsupported || caps.Missing != "" || !errors.As(err, &ue) {
-			return nil, err
-		}
-		for _, p := range ue.Problems {
-			skipped = append(skipped, p.Error())
-		}
-		fmt.Fprintf(opts.Progress, "warning: skipping what this build cannot run:\n%v\n", err)
+	caps, skipped, err := checkBuild(opts)
+	if err != nil {
+		return nil, err
 	}
 	thresholds, err := s.ReportThresholds(reports.DefaultCatalog())
 	if err != nil {
@@ -138,19 +130,44 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if runErr != nil && !r.interrupted {
 		return nil, runErr
 	}
-	// An interrupted run still reports what it measured, marked as aborted.
+	res, err := r.finish(ctx)
+	return res, errors.Join(runErr, err)
+}
+
+// checkBuild checks the build can run the scenario; with SkipUnsupported, it returns what
+// will be skipped instead of failing.
+func checkBuild(opts Options) (Capabilities, []string, error) {
+	caps := opts.Starter.Capabilities(opts.Scenario.Target)
+	err := Check(opts.Scenario, caps)
+	var ue *UnsupportedError
+	if err == nil || !opts.SkipUnsupported || caps.Missing != "" || !errors.As(err, &ue) {
+		return caps, nil, err
+	}
+	skipped := make([]string, 0, len(ue.Problems))
+	for _, p := range ue.Problems {
+		skipped = append(skipped, p.Error())
+	}
+	fmt.Fprintf(opts.Progress, "warning: skipping what this build cannot run:\n%v\n", err)
+	return caps, skipped, nil
+}
+
+// finish summarizes the run and writes its folder. An interrupted run still reports what
+// it measured, marked as aborted.
+func (r *run) finish(ctx context.Context) (*Result, error) {
 	sumCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), summarizeTimeout)
 	defer cancel()
 	sum, capacity := r.summarize(sumCtx)
 	res := &Result{Summary: sum, Passed: sum.Run.Verdict == reports.VerdictPass,
 		Conservation: r.conserved, Capacity: capacity}
-	if opts.OutDir != "" {
-		res.Files, err = writeRunFolder(opts.OutDir, res, opts.Baseline)
-		if err != nil {
-			return res, errors.Join(runErr, fmt.Errorf("write run folder: %w", err))
-		}
+	if r.opts.OutDir == "" {
+		return res, nil
 	}
-	return res, runErr
+	files, err := writeRunFolder(r.opts.OutDir, res, r.opts.Baseline)
+	res.Files = files
+	if err != nil {
+		return res, fmt.Errorf("write run folder: %w", err)
+	}
+	return res, nil
 }
 
 // ErrInterrupted is returned, with the partial Result, when ctx ended the run early.
