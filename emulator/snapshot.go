@@ -138,11 +138,12 @@ func (rq *request) snapshotPage(b *query.Bound, sc queryScope, pageItems int) (p
 	return pg, nil
 }
 
-// executeScope runs the whole query pipeline over every live document of the scope.
+// executeScope runs the whole query pipeline over every live document of the scope. The
+// documents are decoded one at a time as the engine asks for them, so an aggregate over a
+// large container holds one decoded document at a time, not all of them.
 func executeScope(b *query.Bound, sc queryScope, now int64) ([][]byte, int, error) {
-	var docs []any
+	var items []*item
 	for _, p := range sc.parts {
-		var items []*item
 		p.mu.RLock()
 		for _, s := range p.order {
 			if sc.matches(s.cur, now) {
@@ -150,21 +151,23 @@ func executeScope(b *query.Bound, sc queryScope, now int64) ([][]byte, int, erro
 			}
 		}
 		p.mu.RUnlock()
+	}
+	var decodeErr error
+	rows, err := b.Execute(func(yield func(any) bool) {
 		for _, it := range items {
 			d, err := decodeDoc(it.body)
 			if err != nil {
-				return nil, 0, err
+				decodeErr = err
+				return
 			}
-			docs = append(docs, d)
-		}
-	}
-	rows, err := b.Execute(func(yield func(any) bool) {
-		for _, d := range docs {
 			if !yield(d) {
 				return
 			}
 		}
 	})
+	if decodeErr != nil {
+		return nil, 0, decodeErr
+	}
 	if err != nil {
 		return nil, 0, queryError(err)
 	}
@@ -174,5 +177,5 @@ func executeScope(b *query.Bound, sc queryScope, now int64) ([][]byte, int, erro
 			return nil, 0, err
 		}
 	}
-	return out, len(docs), nil
+	return out, len(items), nil
 }
