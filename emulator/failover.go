@@ -208,11 +208,13 @@ func (in *inbox) dropFrom(src *region) []replEntry {
 }
 
 // autoFailover is the service-managed failover: if g is still the write region and still
-// in the outage st began, the next region up in priority order takes over.
+// in the outage st began (whatever its mode now), the next region up in priority order
+// takes over.
 func (a *Account) autoFailover(g *region, st *regionState) {
 	a.topo.Lock()
 	defer a.topo.Unlock()
-	if g.state.Load() != st || a.writer.Load() != g {
+	// A mode change keeps the outage (and its start); coming back up ends it.
+	if cur := g.state.Load(); !cur.down || !cur.since.Equal(st.since) || a.writer.Load() != g {
 		return
 	}
 	select {
