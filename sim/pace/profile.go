@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// NOTE: products added to or subtracted from something are converted with float64(...)
+// explicitly. Go may otherwise fuse them into one FMA instruction on some architectures
+// (arm64, ppc64, s390x) and not on others, and schedules must be identical everywhere so
+// that shards on mixed machines add up to the unsharded stream.
+
 // Profile is a target rate over time: events per real second at a real elapsed time since
 // the run start. Implementations are pure functions of elapsed (safe for concurrent use).
 type Profile interface {
@@ -76,7 +81,7 @@ type Diurnal struct {
 // Rate implements Profile.
 func (d Diurnal) Rate(elapsed time.Duration) float64 {
 	at := d.Clock.At(elapsed)
-	return d.Peak * Activity(d.Hours, at) * (1 + d.Noise*noise(d.NoiseSeed, at))
+	return d.Peak * Activity(d.Hours, at) * (1 + float64(d.Noise*noise(d.NoiseSeed, at)))
 }
 
 // Activity returns the relative activity (0..1) of an organisation at scenario time at.
@@ -97,9 +102,9 @@ func Activity(h WorkingHours, at time.Time) float64 {
 		}
 		return 1
 	case hour >= start-1 && hour < start:
-		return 0.08 + 0.92*(hour-(start-1))
+		return 0.08 + float64(0.92*(hour-(start-1)))
 	case hour >= end && hour < end+2:
-		return 1 - 0.46*(hour-end)
+		return 1 - float64(0.46*(hour-end))
 	}
 	return 0.08
 }
@@ -115,7 +120,7 @@ func noise(seed uint64, at time.Time) float64 {
 	a, b := hashUnit(seed, int64(bucket)), hashUnit(seed, int64(bucket)+1)
 	// Cosine interpolation keeps the rate continuous between buckets.
 	w := (1 - math.Cos(frac*math.Pi)) / 2
-	return a*(1-w) + b*w
+	return float64(a*(1-w)) + float64(b*w)
 }
 
 func hashUnit(seed uint64, n int64) float64 {
