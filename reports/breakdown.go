@@ -4,12 +4,15 @@ import (
 	"slices"
 )
 
-// breakdownColumns are the figures of the per-phase and per-tenant tables of report.html.
-var breakdownColumns = []struct {
+// breakdownColumn is one figure of a breakdown table.
+type breakdownColumn struct {
 	title, metric string
 	agg           Aggregation
 	unit          Unit
-}{
+}
+
+// breakdownColumns are the figures of the per-phase and per-tenant tables of report.html.
+var breakdownColumns = []breakdownColumn{
 	{"events acked/s", MetricEventsAcked, Aggregation{Name: "rate"}, UnitNone},
 	{"ingest p(50)", MetricIngestLatency, Aggregation{"p", 50}, UnitSeconds},
 	{"ingest p(99)", MetricIngestLatency, Aggregation{"p", 99}, UnitSeconds},
@@ -23,11 +26,21 @@ type breakdown struct {
 	Rows [][]string
 }
 
+// containerColumns are the figures of the per-container table of report.html.
+var containerColumns = []breakdownColumn{
+	{"RU/s consumed (mean)", MetricRUConsumed, Aggregation{Name: "rate"}, UnitNone},
+	{"RU/s provisioned (mean)", MetricRUProvisioned, Aggregation{Name: "avg"}, UnitNone},
+	{"RU/s provisioned (max)", MetricRUProvisioned, Aggregation{Name: "max"}, UnitNone},
+	{"429s", MetricCosmosThrottled, Aggregation{Name: "count"}, UnitCount},
+	{"scale actions", MetricScaleActions, Aggregation{Name: "count"}, UnitCount},
+	{"Cosmos DB p(99)", MetricCosmosLatency, Aggregation{"p", 99}, UnitSeconds},
+}
+
 // breakdownRow formats the columns for the series selected by sel over the span; a column
 // without data is "-".
-func breakdownRow(s *Summary, first string, sel Labels, sp Span) []string {
+func breakdownRow(s *Summary, cols []breakdownColumn, first string, sel Labels, sp Span) []string {
 	row := []string{first}
-	for _, c := range breakdownColumns {
+	for _, c := range cols {
 		series := s.Find(c.metric, sel)
 		v, ok := aggregate(series, c.agg, sp, s.Run.DurationSeconds)
 		if len(series) == 0 || !ok {
@@ -39,9 +52,9 @@ func breakdownRow(s *Summary, first string, sel Labels, sp Span) []string {
 	return row
 }
 
-func breakdownHead(first string) []string {
+func breakdownHead(cols []breakdownColumn, first string) []string {
 	head := []string{first}
-	for _, c := range breakdownColumns {
+	for _, c := range cols {
 		head = append(head, c.title)
 	}
 	return head
@@ -49,27 +62,38 @@ func breakdownHead(first string) []string {
 
 // phaseBreakdown has one row per phase occurrence, in time order.
 func phaseBreakdown(s *Summary) breakdown {
-	b := breakdown{Head: breakdownHead("phase")}
+	b := breakdown{Head: breakdownHead(breakdownColumns, "phase")}
 	for _, p := range s.Phases {
 		name := p.Name + " (" + FormatSeconds(float64(p.StartSeconds)) + "-" +
 			FormatSeconds(float64(p.EndSeconds)) + ")"
-		b.Rows = append(b.Rows, breakdownRow(s, name, nil, Span{{p.StartSeconds, p.EndSeconds}}))
+		b.Rows = append(b.Rows, breakdownRow(s, breakdownColumns, name, nil,
+			Span{{p.StartSeconds, p.EndSeconds}}))
 	}
 	return b
 }
 
-// tenantBreakdown has one row per tenant label value seen on any breakdown metric.
+// tenantBreakdown has one row per tenant label value seen on any metric.
 func tenantBreakdown(s *Summary) breakdown {
-	var tenants []string
+	return labelBreakdown(s, "tenant", breakdownColumns)
+}
+
+// containerBreakdown has one row per container label value seen on any metric.
+func containerBreakdown(s *Summary) breakdown {
+	return labelBreakdown(s, "container", containerColumns)
+}
+
+// labelBreakdown has one row per value of label over the whole run.
+func labelBreakdown(s *Summary, label string, cols []breakdownColumn) breakdown {
+	var values []string
 	for _, m := range s.Metrics {
-		if t, ok := m.Labels["tenant"]; ok && !slices.Contains(tenants, t) {
-			tenants = append(tenants, t)
+		if v, ok := m.Labels[label]; ok && !slices.Contains(values, v) {
+			values = append(values, v)
 		}
 	}
-	slices.Sort(tenants)
-	b := breakdown{Head: breakdownHead("tenant")}
-	for _, t := range tenants {
-		b.Rows = append(b.Rows, breakdownRow(s, t, Labels{"tenant": t},
+	slices.Sort(values)
+	b := breakdown{Head: breakdownHead(cols, label)}
+	for _, v := range values {
+		b.Rows = append(b.Rows, breakdownRow(s, cols, v, Labels{label: v},
 			Span{whole(s.Run.DurationSeconds)}))
 	}
 	return b

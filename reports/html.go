@@ -27,16 +27,17 @@ type htmlChart struct {
 }
 
 type htmlData struct {
-	S       *Summary
-	Cmp     *Comparison
-	Changes []htmlChange
-	Passed  bool
-	Failed  []ThresholdResult
-	FailedI []InvariantResult
-	Figures []Figure
-	Charts  []htmlChart
-	Phases  breakdown
-	Tenants breakdown
+	S          *Summary
+	Cmp        *Comparison
+	Changes    []htmlChange
+	Passed     bool
+	Failed     []ThresholdResult
+	FailedI    []InvariantResult
+	Figures    []Figure
+	Charts     []htmlChart
+	Phases     breakdown
+	Tenants    breakdown
+	Containers breakdown
 }
 
 // WriteHTML writes report.html: one self-contained file (inline CSS and SVG, no scripts,
@@ -53,7 +54,8 @@ type htmlChange struct {
 
 func writeHTML(w io.Writer, s *Summary, cmp *Comparison) error {
 	d := htmlData{S: s, Cmp: cmp, Passed: s.Run.Verdict == VerdictPass, Figures: KeyFigures(s),
-		Phases: phaseBreakdown(s), Tenants: tenantBreakdown(s)}
+		Phases: phaseBreakdown(s), Tenants: tenantBreakdown(s),
+		Containers: containerBreakdown(s)}
 	if cmp != nil {
 		for _, mc := range cmp.sortedChanges() {
 			d.Changes = append(d.Changes, htmlChange{mc.Metric, mc.Stat, mc.formatBase(),

@@ -68,6 +68,7 @@ func TestWriteHTMLSelfContained(t *testing.T) {
 	requireHas(t, page, "<td>pass_the_hash</td>")
 	requireHas(t, page, "<td>burst (30s-60s)</td>", "a row per phase")
 	requireHas(t, page, "<td>tenant-02</td>", "a row per tenant")
+	requireHas(t, page, "<td>SystemEntity</td>", "a row per container")
 	requireHasNot(t, page, "<script")
 	require.NotRegexp(t, `(src|href)="https?://`, page, "nothing may be fetched")
 }
