@@ -61,7 +61,7 @@ func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 // pickActor picks the account and the computer it acts from. Off hours belong mostly to
 // service accounts.
 func (g *Generator) pickActor(activity float64) (*org.User, string) {
-	if g.services > 0 && g.rng.Chance(0.03+0.5*(1-activity)) {
+	if g.services > 0 && g.rng.Chance(0.03+float64(0.5*(1-activity))) {
 		u := &g.org.Users[g.rng.IntN(g.services)]
 		return u, g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name
 	}
