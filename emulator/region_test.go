@@ -278,3 +278,37 @@ func TestOffersReachEveryRegion(t *testing.T) {
 func throughputTarget(db, coll string) throughput.Target {
 	return throughput.Target{Database: db, Container: coll}
 }
+
+// TestReplicaMirrorsSplits splits a partition in the write region and checks that the
+// replica splits the same way when the first write to a new range reaches it, so ranges
+// and LSNs (session tokens, etags) match across regions.
+func TestReplicaMirrorsSplits(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}})
+	c := regionContainer(t, regionClient(t, a, "A"))
+	ctx := testCtx(t)
+	for i := range 20 {
+		doc := []byte(`{"id":"d` + strconv.Itoa(i) + `","pk":"k` + strconv.Itoa(i) + `"}`)
+		_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("k"+strconv.Itoa(i)), doc, nil)
+		require.NoError(t, err)
+	}
+	src, err := a.regions[0].srv.store.container("db", "c")
+	require.NoError(t, err)
+	_, err = src.splitPartition(src.partitions()[0])
+	require.NoError(t, err)
+	for i := range 20 {
+		doc := []byte(`{"id":"e` + strconv.Itoa(i) + `","pk":"k` + strconv.Itoa(i) + `"}`)
+		_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("k"+strconv.Itoa(i)), doc, nil)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return a.replicatedEverywhere(a.repl.current()) },
+		5*time.Second, 5*time.Millisecond)
+	replica, err := a.regions[1].srv.store.container("db", "c")
+	require.NoError(t, err)
+	require.Len(t, replica.partitions(), 2)
+	for i, sp := range src.partitions() {
+		rp := replica.partitions()[i]
+		require.Equal(t, sp.rangeID, rp.rangeID)
+		require.Equal(t, sp.lsn, rp.lsn, "range %s", sp.rangeID)
+		require.Equal(t, len(sp.items), len(rp.items), "range %s", sp.rangeID)
+	}
+}

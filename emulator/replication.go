@@ -241,9 +241,11 @@ func (g *region) apply(e *replEntry) {
 	}
 	p, exact := c.partitionByRange(ref.RangeID), true
 	if p == nil {
-		// The replica's ranges differ from the source's (a split in one of them): route by
-		// key, and keep the replica's LSN increasing.
-		// TODO(#4): mirror the source's splits into replicas so ranges and LSNs match.
+		p = mirrorSplit(c, e.src.srv.store, ref)
+	}
+	if p == nil {
+		// The replica's ranges still differ from the source's (it split on its own): route
+		// by key, and keep the replica's LSN increasing.
 		if p, exact = replicaPartitionByKey(c, e.rec), false; p == nil {
 			return
 		}
@@ -282,6 +284,39 @@ func bumpSeq(c *container, it *item) {
 			return
 		}
 	}
+}
+
+// mirrorSplit splits the replica container c as the source split, until c has the range
+// ref names, and returns that partition (nil if the layouts cannot be matched). Splits
+// are deterministic (same midpoint, same new range ids), and replication is in commit
+// order, so the replica's parent holds exactly what the source's held when it split.
+func mirrorSplit(c *container, src *store, ref PartitionRef) *partition {
+	sc := src.containerByRID(ref.Database, ref.Container, ref.ContainerRID)
+	if sc == nil {
+		return nil
+	}
+	sp := sc.partitionByRange(ref.RangeID)
+	if sp == nil {
+		return nil
+	}
+	for range len(sp.parents) {
+		var parent *partition
+		for _, anc := range sp.parents {
+			if p := c.partitionByRange(anc); p != nil {
+				parent = p
+			}
+		}
+		if parent == nil {
+			return nil
+		}
+		if _, err := c.splitPartition(parent); err != nil {
+			return nil
+		}
+		if p := c.partitionByRange(ref.RangeID); p != nil {
+			return p
+		}
+	}
+	return nil
 }
 
 // replicaPartitionByKey finds the replica partition for a record by document key.
