@@ -19,6 +19,10 @@ const (
 	ChangeInsufficient = "insufficient data"
 )
 
+// maxLagSeconds bounds the autocorrelation lags effectiveSize sums: correlation longer than
+// five minutes is a trend of the run, not noise between neighbouring seconds.
+const maxLagSeconds = 300
+
 // Defaults of CompareConfig.
 const (
 	DefaultConfidence = 0.99
@@ -433,7 +437,8 @@ func dropNaN(xs []float64) []float64 {
 
 // effectiveSize is the number of independent samples xs is worth:
 // n / (1 + 2·Σ r_k), summing the autocorrelations r_k from lag 1 while they stay positive
-// (Geyer's initial positive sequence, up to lag n/4). Neighbouring seconds share GC pauses,
+// (Geyer's initial positive sequence, up to lag n/4 and at most maxLagSeconds, which keeps
+// the cost linear in long runs). Neighbouring seconds share GC pauses,
 // throttled partitions and queue build-ups, so n per-second samples carry less information
 // than n independent ones, and ignoring that makes every interval too narrow.
 func effectiveSize(xs []float64) float64 {
@@ -443,7 +448,7 @@ func effectiveSize(xs []float64) float64 {
 		return float64(n)
 	}
 	sum := 0.0
-	for k := 1; k <= n/4; k++ {
+	for k := 1; k <= min(n/4, maxLagSeconds); k++ {
 		r := autocorrelation(xs, m, v, k)
 		if r <= 0 {
 			break
