@@ -81,8 +81,10 @@ func TestCoalescingWritesPer1000Events(t *testing.T) {
 	writes, stored := end.CosmosWrites-base.CosmosWrites, end.EventsStored-base.EventsStored
 	perThousand := float64(writes) * 1000 / float64(stored)
 	t.Logf("steady state: %d writes for %d events stored: %.1f writes per 1,000 events "+
-		"(flush interval %v, %d events or %v per entity)", writes, stored, perThousand,
-		interval, b.cfg.FlushEvents, b.cfg.MaxFlushDelay)
+		"(flush interval %v, %d events or %v per entity), %.1f RU per write, %.0f RU per 1,000 events",
+		writes, stored, perThousand, interval, b.cfg.FlushEvents, b.cfg.MaxFlushDelay,
+		(end.RequestCharge-base.RequestCharge)/float64(writes),
+		(end.RequestCharge-base.RequestCharge)*1000/float64(stored))
 	require.LessOrEqual(t, perThousand, 20.0)
 	requireConserved(t, b, end.EventsAcked)
 }

@@ -39,6 +39,12 @@ func TestCreateTenantIsIdempotentAndDeletes(t *testing.T) {
 		props, err := cc.Read(ctx, nil)
 		require.NoError(t, err)
 		require.Equal(t, []string{spec.PartitionKeyPath}, props.ContainerProperties.PartitionKeyDefinition.Paths)
+		if spec.IndexedPaths != nil {
+			ip := props.ContainerProperties.IndexingPolicy
+			require.NotNil(t, ip, spec.Name)
+			require.Equal(t, []azcosmos.ExcludedPath{{Path: "/*"}}, ip.ExcludedPaths, spec.Name)
+			require.Equal(t, []azcosmos.IncludedPath{{Path: "/schemaVersion/?"}}, ip.IncludedPaths, spec.Name)
+		}
 	}
 	require.NoError(t, DeleteTenant(ctx, client, "t1"))
 	require.NoError(t, DeleteTenant(ctx, client, "t1"), "deleting twice is fine")

@@ -23,15 +23,35 @@ const (
 type ContainerSpec struct {
 	Name             string
 	PartitionKeyPath string
+	// IndexedPaths, when set, are the only paths indexed ("/*" is excluded). Every indexed
+	// term costs request units on each write, and the backend reads these containers by id,
+	// so it indexes only what its queries filter on. Nil indexes everything.
+	IndexedPaths []string
 }
+
+// versionOnly indexes just the schema version, which the batch migrator filters on.
+var versionOnly = []string{"/schemaVersion/?"}
 
 // Containers lists the five containers every tenant database has.
 var Containers = []ContainerSpec{
-	{UniqueEntity, "/id"},
-	{UniqueEntityProfile, "/id"},
-	{SystemProfile, "/kind"},
-	{SystemEntity, "/kind"},
-	{Alert, "/id"},
+	{UniqueEntity, "/id", versionOnly},
+	{UniqueEntityProfile, "/id", versionOnly},
+	{SystemProfile, "/kind", versionOnly},
+	{SystemEntity, "/kind", nil},
+	{Alert, "/id", versionOnly},
+}
+
+// indexingPolicy returns the container's indexing policy, nil for the service default.
+func (s ContainerSpec) indexingPolicy() *azcosmos.IndexingPolicy {
+	if s.IndexedPaths == nil {
+		return nil
+	}
+	p := &azcosmos.IndexingPolicy{Automatic: true, IndexingMode: azcosmos.IndexingModeConsistent,
+		ExcludedPaths: []azcosmos.ExcludedPath{{Path: "/*"}}}
+	for _, path := range s.IndexedPaths {
+		p.IncludedPaths = append(p.IncludedPaths, azcosmos.IncludedPath{Path: path})
+	}
+	return p
 }
 
 // Throughput modes.
@@ -87,7 +107,8 @@ func CreateTenant(ctx context.Context, client *azcosmos.Client, database string,
 	for _, spec := range Containers {
 		props := azcosmos.ContainerProperties{ID: spec.Name,
 			PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{
-				Paths: []string{spec.PartitionKeyPath}, Version: 2}}
+				Paths: []string{spec.PartitionKeyPath}, Version: 2},
+			IndexingPolicy: spec.indexingPolicy()}
 		tpp := tp.properties()
 		_, err := db.CreateContainer(ctx, props, &azcosmos.CreateContainerOptions{ThroughputProperties: &tpp})
 		if err != nil && StatusCode(err) != http.StatusConflict {
