@@ -51,7 +51,7 @@ func NewHTTPSink(base string, opts HTTPOptions) (*HTTPSink, error) {
 	client := opts.Client
 	if client == nil {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.MaxIdleConnsPerHost = 256
+		transport.MaxIdleConnsPerHost = 1024
 		client = &http.Client{Timeout: DefaultHTTPTimeout, Transport: transport}
 	}
 	tokens := opts.SensorTokens
