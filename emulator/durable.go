@@ -324,6 +324,10 @@ func (l *durableLog) snapshotNow(st *store) {
 func (l *durableLog) close() error {
 	close(l.stop)
 	l.wg.Wait()
+	// A write that still commits (a request outliving shutdown) is never acknowledged.
+	closed := errors.New("the data dir is closed")
+	l.failure.CompareAndSwap(nil, &closed)
+	l.advance(0)
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
 	return l.closeSegment()

@@ -392,17 +392,22 @@ func (a *Account) Shutdown(ctx context.Context) error {
 	var err error
 	a.closeOnce.Do(func() {
 		var errs []error
-		if a.httpSrv != nil {
-			errs = append(errs, a.httpSrv.Shutdown(ctx))
-		}
+		servers := []*http.Server{a.httpSrv}
 		for _, g := range a.regions {
 			g.lnMu.Lock()
-			srv := g.httpSrv
+			servers = append(servers, g.httpSrv)
 			g.lnMu.Unlock()
-			if srv != nil {
-				errs = append(errs, srv.Shutdown(ctx))
-			}
 			g.held.closeAll()
+		}
+		for _, srv := range servers {
+			if srv == nil {
+				continue
+			}
+			if err := srv.Shutdown(ctx); err != nil {
+				// Out of time: drop the connections; their requests see a canceled context.
+				errs = append(errs, err)
+				_ = srv.Close()
+			}
 		}
 		close(a.stop)
 		a.repl.wake()
