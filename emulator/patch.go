@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -71,11 +70,11 @@ func (op *patchOp) validate() error {
 		}
 	}
 	if len(op.Value) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(op.Value))
-		dec.UseNumber()
-		if err := dec.Decode(&op.value); err != nil {
+		v, err := decodeOrderedJSON(op.Value)
+		if err != nil {
 			return fmt.Errorf("value: %w", err)
 		}
+		op.value = v
 	}
 	if op.Op == "incr" {
 		if _, ok := op.value.(json.Number); !ok {
@@ -121,7 +120,7 @@ func (p *partition) patched(cur *item, op *itemOp, meta *containerMeta) (*docume
 		}
 	}
 	for k := range systemProperties {
-		delete(doc, k)
+		doc.del(k)
 	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
@@ -145,12 +144,14 @@ func (c *container) checkPatchable(path, op string) error {
 	return nil
 }
 
-func decodeWithNumbers(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
+func decodeWithNumbers(body []byte) (*object, error) {
+	v, err := decodeOrderedJSON(body)
+	if err != nil {
 		return nil, fmt.Errorf("decode stored document: %w", err)
+	}
+	doc, ok := v.(*object)
+	if !ok {
+		return nil, fmt.Errorf("decode stored document: not an object")
 	}
 	return doc, nil
 }
@@ -181,7 +182,7 @@ func checkCondition(cond string, body []byte) error {
 }
 
 // applyPatchOp applies one operation to doc in place.
-func applyPatchOp(doc map[string]any, o patchOp) error {
+func applyPatchOp(doc *object, o patchOp) error {
 	if o.Op == "move" {
 		from, _ := patchPath(o.From)
 		v, err := removeAt(doc, from)
@@ -198,12 +199,12 @@ func applyPatchOp(doc map[string]any, o patchOp) error {
 }
 
 // parentOf walks to the container (object or array) holding the last segment.
-func parentOf(doc map[string]any, segs []string) (any, error) {
+func parentOf(doc *object, segs []string) (any, error) {
 	var cur any = doc
 	for _, s := range segs[:len(segs)-1] {
 		switch c := cur.(type) {
-		case map[string]any:
-			next, ok := c[s]
+		case *object:
+			next, ok := c.get(s)
 			if !ok {
 				return nil, fmt.Errorf("the path segment %q does not exist", s)
 			}
@@ -236,15 +237,15 @@ func arrayIndex(s string, n int, insert bool) (int, error) {
 	return i, nil
 }
 
-func setAt(doc map[string]any, segs []string, op string, v any) error {
+func setAt(doc *object, segs []string, op string, v any) error {
 	parent, err := parentOf(doc, segs)
 	if err != nil {
 		return err
 	}
 	last := segs[len(segs)-1]
 	switch c := parent.(type) {
-	case map[string]any:
-		old, exists := c[last]
+	case *object:
+		old, exists := c.get(last)
 		if op == "replace" && !exists {
 			return fmt.Errorf("the property %q does not exist", last)
 		}
@@ -253,7 +254,7 @@ func setAt(doc map[string]any, segs []string, op string, v any) error {
 				return err
 			}
 		}
-		c[last] = v
+		c.set(last, v)
 		return nil
 	case []any:
 		return setInArray(doc, segs, c, last, op, v)
@@ -261,7 +262,7 @@ func setAt(doc map[string]any, segs []string, op string, v any) error {
 	return fmt.Errorf("the parent of %q is not an object or array", last)
 }
 
-func setInArray(doc map[string]any, segs []string, arr []any, last, op string, v any) error {
+func setInArray(doc *object, segs []string, arr []any, last, op string, v any) error {
 	i, err := arrayIndex(last, len(arr), op == "add")
 	if err != nil {
 		return err
@@ -281,26 +282,26 @@ func setInArray(doc map[string]any, segs []string, arr []any, last, op string, v
 }
 
 // replaceContainer stores a grown array back at its path.
-func replaceContainer(doc map[string]any, segs []string, arr []any) error {
+func replaceContainer(doc *object, segs []string, arr []any) error {
 	if len(segs) == 0 {
 		return fmt.Errorf("the document root is not an array")
 	}
 	return setAt(doc, segs, "set", arr)
 }
 
-func removeAt(doc map[string]any, segs []string) (any, error) {
+func removeAt(doc *object, segs []string) (any, error) {
 	parent, err := parentOf(doc, segs)
 	if err != nil {
 		return nil, err
 	}
 	last := segs[len(segs)-1]
 	switch c := parent.(type) {
-	case map[string]any:
-		v, ok := c[last]
+	case *object:
+		v, ok := c.get(last)
 		if !ok {
 			return nil, fmt.Errorf("the property %q does not exist", last)
 		}
-		delete(c, last)
+		c.del(last)
 		return v, nil
 	case []any:
 		i, err := arrayIndex(last, len(c), false)

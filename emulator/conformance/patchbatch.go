@@ -184,3 +184,24 @@ func testBatchLimits(t *testing.T, e *env) {
 	_, err = c.ExecuteTransactionalBatch(ctx, b, nil)
 	requireStatus(t, err, http.StatusRequestEntityTooLarge)
 }
+
+func init() {
+	register("Patch/KeepsPropertyOrder", testPatchOrder)
+}
+
+func testPatchOrder(t *testing.T, e *env) {
+	ctx := testContext(t)
+	c := e.container(t, azcosmos.ContainerProperties{})
+	pk := azcosmos.NewPartitionKeyString("a")
+	_, err := c.CreateItem(ctx, pk,
+		[]byte(`{"id":"1","pk":"a","z":1,"m":{"y":1,"b":2},"a":12345678901234567}`), nil)
+	require.NoError(t, err)
+	ops := azcosmos.PatchOperations{}
+	ops.AppendSet("/m/c", 3)
+	ops.AppendSet("/new", true)
+	res, err := c.PatchItem(ctx, pk, "1", ops, &azcosmos.ItemOptions{EnableContentResponseOnWrite: true})
+	require.NoError(t, err)
+	body := string(res.Value)
+	require.Contains(t, body,
+		`{"id":"1","pk":"a","z":1,"m":{"y":1,"b":2,"c":3},"a":12345678901234567,"new":true,`)
+}
