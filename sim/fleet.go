@@ -32,6 +32,8 @@ type Fleet struct {
 	counters counters
 	batches  sync.Pool
 	ran      atomic.Bool
+	// start is the wall-clock start of Run, set before any goroutine starts.
+	start time.Time
 
 	// lastSecond and lastElapsed belong to the stats loop.
 	lastSecond  snapshot
@@ -48,12 +50,13 @@ type Fleet struct {
 // sensor is one sensor's batching state (owned by its worker) and send queue.
 type sensor struct {
 	stream *stream
-	// open is the batch being filled; openDue is the due offset of its first event.
-	open    []api.Event
-	openDue time.Duration
-	seq     uint64
-	queue   chan outBatch
-	done    bool
+	// open is the batch being filled; openDue and lastDue are the due offsets of its first
+	// and last events.
+	open             []api.Event
+	openDue, lastDue time.Duration
+	seq              uint64
+	queue            chan outBatch
+	done             bool
 	// generated, acked and missed count this sensor's events for per-tenant totals.
 	generated, acked, missed atomic.Int64
 }
@@ -62,6 +65,8 @@ type sensor struct {
 type outBatch struct {
 	events []api.Event
 	seq    uint64
+	// lastDue is the due offset of the last event.
+	lastDue time.Duration
 }
 
 // New plans the fleet of cfg (defaults applied): organisations, attacks and this shard's
@@ -121,6 +126,7 @@ func (f *Fleet) Run(ctx context.Context) (Totals, error) {
 		"shard", fmt.Sprintf("%d/%d", f.cfg.Shard, f.cfg.Shards), "duration", f.cfg.Duration,
 		"seed", f.cfg.Seed)
 	start := time.Now()
+	f.start = start
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
 	var senders sync.WaitGroup

@@ -16,12 +16,16 @@ import (
 
 	"github.com/stampede-load/stampede/backend/api"
 	"github.com/stampede-load/stampede/sim/org"
+	"github.com/stampede-load/stampede/sim/pace"
 	"github.com/stampede-load/stampede/sim/sink"
 )
 
 // checkingSink decodes and validates every body as the backend would, and records the
 // sequence numbers and sizes it saw per sensor.
 type checkingSink struct {
+	// start is when the run started and wait its BatchWait, to check Batch.Due.
+	start time.Time
+	wait  time.Duration
 	mu    sync.Mutex
 	seqs  map[string][]uint64
 	sizes []int
@@ -65,6 +69,16 @@ func (c *checkingSink) check(b *sink.Batch) error {
 	if got.Tenant != b.Tenant || got.ID != b.ID || len(got.Events) != len(b.Events) {
 		return fmt.Errorf("batch %s: body does not match the batch", b.ID)
 	}
+	// Due is when the last event was due: its timestamp on the (uncompressed) scenario
+	// clock, to the millisecond, and at most one BatchWait before the batch was sent.
+	last := b.Events[len(b.Events)-1].Time.Sub(pace.DefaultStart)
+	if d := b.Due.Sub(c.start) - last; d < 0 || d >= time.Millisecond {
+		return fmt.Errorf("batch %s: due at %v, its last event at %v", b.ID, b.Due.Sub(c.start),
+			last)
+	}
+	if age := time.Since(b.Due); age < 0 || age > c.wait {
+		return fmt.Errorf("batch %s: sent %v after it was due", b.ID, age)
+	}
 	return nil
 }
 
@@ -90,7 +104,7 @@ func TestPipelineBatchesBySizeAndAge(t *testing.T) {
 					BatchWait: tt.wait, Gzip: tt.gzip, InFlight: tt.inFlight,
 					Tenants: []TenantSpec{{Org: org.Spec{Tenant: "t1", Users: 100},
 						Rate: tt.rate}}}
-				var c checkingSink
+				c := checkingSink{start: time.Now(), wait: tt.wait}
 				f, err := New(cfg, &c)
 				require.NoError(t, err)
 				tot, err := f.Run(t.Context())

@@ -113,6 +113,7 @@ func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.D
 		}
 		s.open = append(s.open, api.Event{})
 		s.stream.next(&s.open[len(s.open)-1])
+		s.lastDue = at
 		s.generated.Add(1)
 		if len(s.open) >= f.cfg.BatchSize {
 			f.closeBatch(s)
@@ -173,7 +174,7 @@ func (f *Fleet) closeBatch(s *sensor) {
 		return
 	}
 	select {
-	case s.queue <- outBatch{events: s.open, seq: s.seq + 1}:
+	case s.queue <- outBatch{events: s.open, seq: s.seq + 1, lastDue: s.lastDue}:
 		s.seq++
 	default:
 		f.counters.dropped.Add(int64(len(s.open)))

@@ -20,6 +20,10 @@ type Batch struct {
 	// Body is the encoded batch (api.AppendBatchJSON), gzip-compressed when Gzip is set.
 	Body []byte
 	Gzip bool
+	// Due is the wall-clock time the batch's last event was due on the open-model
+	// schedule. Latency measured from Due includes batching, queueing and retries, so it
+	// does not hide a slow receiver (no coordinated omission).
+	Due time.Time
 }
 
 // Result is the outcome of one delivery attempt that reached the receiver.
