@@ -17,6 +17,9 @@ var changedAttributes = []string{"title", "department", "manager", "telephoneNum
 // churn schedules directory sync reports: entities created, changed and disabled.
 // Creations add new names (users "<name>_n<k>", computers "ws9<k>"); the new entities do
 // not act in later events, which keeps each sensor's stream independent of the others.
+//
+// TODO(#5): let created accounts act and disabled ones fail, from a churn plan every
+// sensor can compute from the seed, so that detections see entities come and go.
 type churn struct {
 	org      *org.Org
 	rng      *rng.Source
