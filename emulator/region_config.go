@@ -249,6 +249,10 @@ func ParseLag(s string) (Lag, error) {
 	if l.Min, err = time.ParseDuration(strings.TrimSpace(lo)); err != nil {
 		return Lag{}, fmt.Errorf("lag %q: %q is not a duration such as 50ms", s, lo)
 	}
+	if ranged && (l.Distribution == LagFixed || l.Distribution == "") {
+		return Lag{}, fmt.Errorf("lag %q: a fixed lag takes one duration; use "+
+			"uniform:MIN-MAX for a range", s)
+	}
 	if ranged {
 		if l.Max, err = time.ParseDuration(strings.TrimSpace(hi)); err != nil {
 			return Lag{}, fmt.Errorf("lag %q: %q is not a duration such as 80ms", s, hi)
