@@ -15,6 +15,9 @@ import (
 // input, 1 anything else, and that bad input names the problem on stderr.
 func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	require.NoError(t, os.WriteFile(broken, []byte(`{"schemaVersion":1,`), 0o600))
+	summary := filepath.Join("testdata", "ci-gate-summary.json")
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("name: x\nduration: soon\n"), 0o600))
 
@@ -42,6 +45,10 @@ func TestExitCodes(t *testing.T) {
 		{name: "compare missing file", args: []string{"report", "compare",
 			filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")},
 			want: ExitBadInput, wantStderr: "a.json"},
+		{name: "compare truncated summary", args: []string{"report", "compare", broken, summary},
+			want: ExitBadInput, wantStderr: "broken.json"},
+		{name: "compare a run with itself", args: []string{"report", "compare", summary, summary},
+			want: ExitOK, wantStdout: "0 regressions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
