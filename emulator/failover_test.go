@@ -187,3 +187,38 @@ func TestControlAPI(t *testing.T) {
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }
+
+// TestTimeoutOutageHoldsRequests checks the timeout mode: a request is accepted and never
+// answered, so the client's own timeout ends it, and the held connection is closed when
+// the region comes back.
+func TestTimeoutOutageHoldsRequests(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}})
+	require.NoError(t, a.RegionDown(testCtx(t), "B", OutageTimeout))
+	hc := &http.Client{Timeout: 300 * time.Millisecond}
+	start := time.Now()
+	_, err := hc.Get(a.RegionEndpoint("B"))
+	require.ErrorContains(t, err, "Client.Timeout")
+	require.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+
+	// A request still held when the region comes back gets its connection closed.
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&http.Client{Timeout: 10 * time.Second}).Get(a.RegionEndpoint("B"))
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		a.regions[1].held.mu.Lock()
+		defer a.regions[1].held.mu.Unlock()
+		return len(a.regions[1].held.conns) == 1
+	}, 5*time.Second, 5*time.Millisecond)
+	require.NoError(t, a.RegionUp(testCtx(t), "B"))
+	select {
+	case <-done: // cut (or retried by the transport on a new connection, now answered)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held connection was not closed when the region came back")
+	}
+	resp, err := hc.Get(a.RegionEndpoint("B"))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "B answers again")
+}
