@@ -31,6 +31,18 @@ test: vet
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
+FUZZTIME  ?= 10s
+
+# fuzz: every Fuzz target in the tree for FUZZTIME each (go test -fuzz takes one at a time).
+fuzz:
+	@grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do \
+		dir=$$(dirname $$f); \
+		for fn in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "fuzz $$dir $$fn"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
+
 # bench: the benchmarks that measure the targets named in the issues; see README.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
