@@ -20,6 +20,8 @@ const (
 	DefaultAbortEvery    = 2 * time.Second
 	// closeTimeout bounds how long stopping the parts may take after a run.
 	closeTimeout = 30 * time.Second
+	// drainGrace is how long a backend's Drain may overrun its deadline.
+	drainGrace = 5 * time.Second
 	// summarizeTimeout bounds the figures read at the end of an interrupted run.
 	summarizeTimeout = 30 * time.Second
 	// conservationTimeout is the least time given to reading every profile back.
@@ -313,13 +315,33 @@ func (r *run) recordLost(labels reports.Labels, n int64) {
 	}
 }
 
+// drainWithin waits for the backend's drain at most until ctx ends (plus a grace period),
+// even if the backend does not return by then: the run goes on to check conservation, and
+// what was not stored counts as lost.
+func drainWithin(ctx context.Context, b Backend) error {
+	done := make(chan error, 1)
+	go func() { done <- b.Drain(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(drainGrace):
+		return fmt.Errorf("the backend's drain did not return within %s of its deadline: %w",
+			drainGrace, context.Cause(ctx))
+	}
+}
+
 // drain lets the backend flush what it acknowledged, then checks conservation.
 func (r *run) drain(ctx context.Context) {
 	r.opts.Logger.Info("draining", "timeout", r.s.Drain)
 	drainCtx, cancel := context.WithTimeout(ctx, r.s.Drain.D())
 	defer cancel()
 	start := time.Now()
-	if err := r.parts.Backend.Drain(drainCtx); err != nil {
+	if err := drainWithin(drainCtx, r.parts.Backend); err != nil {
 		r.drainErr = fmt.Errorf("drain: %w", err)
 		r.opts.Logger.Warn("drain incomplete", "err", err)
 	}

@@ -37,6 +37,7 @@ func (s *testSensors) Run(ctx context.Context, plan *LoadPlan, rec *reports.Reco
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
+	last := start
 	end := time.After(s.duration)
 	for {
 		select {
@@ -46,10 +47,14 @@ func (s *testSensors) Run(ctx context.Context, plan *LoadPlan, rec *reports.Reco
 			return nil
 		case <-tick.C:
 		}
-		n := int64(100 * plan.Multiplier("t", time.Since(start)))
+		// Amounts follow the time that really passed, so a late tick does not skew rates.
+		now := time.Now()
+		dt := now.Sub(last).Seconds()
+		last = now
+		n := int64(1000 * dt * plan.Multiplier("t", now.Sub(start)))
 		a := n
 		if s.maxAcked > 0 {
-			a = min(n, s.maxAcked)
+			a = min(n, int64(float64(s.maxAcked)*10*dt))
 		}
 		sent.Add(float64(n))
 		acked.Add(float64(a))
@@ -244,11 +249,11 @@ func TestRunCapacitySweep(t *testing.T) {
 	t.Parallel()
 	s := mustParse(t, `
 name: sweep
-duration: 8s
+duration: 12s
 drain: 1s
 tenants: [{name: t, rate: 1000}]
 timeline:
-  - {at: 0s, action: sweep, duration: 8s, multiplier: 4, steps: 4}
+  - {at: 0s, action: sweep, duration: 12s, multiplier: 4, steps: 4}
 `)
 	parts, _, _ := newTestParts(s, 0, 0)
 	parts.Sensors.(*testSensors).maxAcked = 250 // 2500 events/s: steps 1 and 2 keep up
