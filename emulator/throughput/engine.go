@@ -364,8 +364,8 @@ func (e *Engine) ownerLocked(t Target) (*owner, error) {
 // with shared throughput; ErrNotFound for anything else (as the service has no offer).
 func (e *Engine) Offer(t Target) (OfferInfo, error) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	o, err := e.ownerLocked(t)
-	e.mu.Unlock()
 	if err != nil {
 		return OfferInfo{}, err
 	}

@@ -119,7 +119,9 @@ func (c *Collector) collectContainer(ch chan<- prometheus.Metric, ct *container,
 		ch <- prometheus.MustNewConstMetric(descStorage, prometheus.GaugeValue,
 			float64(p.storage.Load()), lv...)
 	}
+	c.e.mu.Lock()
 	info := ct.owner.info(c.e.cfg.MaxThroughput)
+	c.e.mu.Unlock()
 	provisioned := float64(info.Offer.Max())
 	if info.Offer.IsAutoscale() {
 		provisioned = scaledRU(info.Offer, needs.of(ct.owner, now.Unix()-1))

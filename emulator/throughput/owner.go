@@ -158,6 +158,8 @@ type OfferInfo struct {
 	Changed time.Time
 }
 
+// info reads the owner's state; e.mu must be held, as the members' partition lists change
+// under it.
 func (o *owner) info(quota int) OfferInfo {
 	o.mu.Lock()
 	defer o.mu.Unlock()
