@@ -52,7 +52,7 @@ func (rq *request) changeFeed(c *container) error {
 	for _, d := range docs {
 		charge += queryResultCharge(len(d))
 	}
-	rq.charge = round2(charge)
+	rq.charge = round2(charge * rq.readFactor())
 	h.Set(hdrItemCount, strconv.Itoa(len(docs)))
 	rq.reply(http.StatusOK, feedBody(c.rid, "Documents", docs))
 	return nil

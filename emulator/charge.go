@@ -65,6 +65,29 @@ func (m *containerMeta) replaceCharge(body []byte) float64 {
 	return round2(replaceFactor * m.createCharge(body))
 }
 
+// strongReadFactor multiplies reads under Strong and Bounded Staleness, which read from two
+// replicas (a local minority) instead of one.
+const strongReadFactor = 2
+
+// readFactor is the multiplier of this request's read charges: 2 when the effective
+// consistency (the account's, or a weaker one the request asks for) is Strong or Bounded
+// Staleness, else 1.
+func (rq *request) readFactor() float64 {
+	level := rq.s.consistency
+	if level == "" {
+		level = Session
+	}
+	if v := rq.header(hdrConsistencyLevel); v != "" {
+		if asked, err := ParseConsistency(v); err == nil && asked.rank() > level.rank() {
+			level = asked
+		}
+	}
+	if level == Strong || level == BoundedStaleness {
+		return strongReadFactor
+	}
+	return 1
+}
+
 // queryResultCharge is the part of a query page charged for one result of n bytes.
 func queryResultCharge(n int) float64 { return queryResultCurve.at(kb(n)) }
 

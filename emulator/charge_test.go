@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -53,5 +54,32 @@ func TestCountScalars(t *testing.T) {
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, countScalars([]byte(tt.json)), tt.json)
+	}
+}
+
+func TestReadFactor_FollowsConsistency(t *testing.T) {
+	tests := []struct {
+		account Consistency
+		header  string
+		want    float64
+	}{
+		{"", "", 1},
+		{Session, "", 1},
+		{Strong, "", 2},
+		{BoundedStaleness, "", 2},
+		{Strong, "Session", 1},
+		{Strong, "Eventual", 1},
+		{Session, "Strong", 1}, // a request cannot strengthen the account's level
+		{Eventual, "", 1},
+	}
+	for _, tt := range tests {
+		rc := newRawClient(t, Config{})
+		rc.s.consistency = tt.account
+		r := httptest.NewRequest("GET", "http://127.0.0.1/", nil)
+		if tt.header != "" {
+			r.Header.Set(hdrConsistencyLevel, tt.header)
+		}
+		rq := &request{s: rc.s, r: r}
+		require.Equal(t, tt.want, rq.readFactor(), "account %q, header %q", tt.account, tt.header)
 	}
 }

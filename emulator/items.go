@@ -288,6 +288,9 @@ func (rq *request) runItemOp(c *container, op *itemOp) error {
 		return err
 	}
 	rq.charge = res.charge
+	if op.kind == itemRead {
+		rq.charge = round2(res.charge * rq.readFactor())
+	}
 	if res.item == nil {
 		rq.reply(res.status, nil)
 		return nil

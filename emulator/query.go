@@ -276,7 +276,7 @@ func (rq *request) replyPage(c *container, sc queryScope, pg page, took time.Dur
 	if pg.first && len(sc.parts) > 1 {
 		charge += queryPerPartitionRU * float64(len(sc.parts)-1)
 	}
-	rq.charge = round2(charge)
+	rq.charge = round2(charge * rq.readFactor())
 	h := rq.w.Header()
 	if pg.continuation != "" {
 		h.Set(hdrContinuation, pg.continuation)

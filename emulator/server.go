@@ -23,7 +23,10 @@ type Server struct {
 	store     *store
 	snapshots *snapshotCache
 	cert      *selfSigned
-	tp        *throughputState // offers, throughput engine, splits (offers_throughput.go)
+	// consistency is the account's default level, for the RU model (reads under Strong and
+	// Bounded Staleness cost double). Zero means Session; an Account sets its own.
+	consistency Consistency
+	tp          *throughputState // offers, throughput engine, splits (offers_throughput.go)
 
 	ln       net.Listener
 	httpSrv  *http.Server
