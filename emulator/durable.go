@@ -186,7 +186,8 @@ func (l *durableLog) flushLoop() {
 			return
 		}
 		l.flush()
-		if l.snapshotBytes > 0 && l.size.Load() > l.snapshotBytes && l.snapshotting.CompareAndSwap(false, true) {
+		due := l.snapshotBytes > 0 && l.size.Load() > l.snapshotBytes
+		if due && l.snapshotting.CompareAndSwap(false, true) {
 			l.wg.Add(1)
 			go func() {
 				defer l.wg.Done()
@@ -433,7 +434,8 @@ func recoverDir(dir string, st *store) (int, recoveryStats, error) {
 	base := 0
 	if len(snaps) > 0 {
 		base = snaps[len(snaps)-1]
-		if stats.docs, err = loadSnapshot(filepath.Join(dir, segmentName("snapshot", base)), st); err != nil {
+		path := filepath.Join(dir, segmentName("snapshot", base))
+		if stats.docs, err = loadSnapshot(path, st); err != nil {
 			return 0, stats, err
 		}
 	}

@@ -92,7 +92,9 @@ func appendString(b []byte, s string) []byte {
 }
 
 // appendItemFrame encodes a committed write as a frame appended to b.
-func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key string, it *item) []byte {
+func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key string,
+	it *item,
+) []byte {
 	// Reserve the frame header, then fill the length and checksum in place.
 	start := len(b)
 	b = append(b, 0, 0, 0, 0, frameItem)

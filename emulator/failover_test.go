@@ -62,7 +62,8 @@ func TestFailoverDrill503(t *testing.T) {
 	// East answers the write 403/3 now that it lost the write role; the SDK refreshes the
 	// account and retries in West.
 	start := time.Now()
-	_, err := c.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), docJSON("after", 9), nil)
+	pk := azcosmos.NewPartitionKeyString("p")
+	_, err := c.CreateItem(testCtx(t), pk, docJSON("after", 9), nil)
 	require.NoError(t, err)
 	require.Less(t, time.Since(start), 10*time.Second)
 

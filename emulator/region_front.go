@@ -354,7 +354,9 @@ func (a *Account) accountDoc(r *http.Request) map[string]any {
 		"readableLocations":            readable,
 		"enableMultipleWriteLocations": a.rc.MultiRegionWrites,
 		"userConsistencyPolicy":        a.consistencyPolicy(),
-		"systemReplicationPolicy":      map[string]any{"minReplicaSetSize": 1, "maxReplicasetSize": 1},
+		"systemReplicationPolicy": map[string]any{
+			"minReplicaSetSize": 1, "maxReplicasetSize": 1,
+		},
 		"readPolicy": map[string]any{
 			"primaryReadCoefficient": 1, "secondaryReadCoefficient": 1,
 		},

@@ -79,7 +79,8 @@ func FuzzSessionToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if _, lsn, ok := parseSessionToken(s); ok && lsn < 0 && !bytes.Contains([]byte(s), []byte("-")) {
+		_, lsn, ok := parseSessionToken(s)
+		if ok && lsn < 0 && !bytes.Contains([]byte(s), []byte("-")) {
 			t.Fatalf("parseSessionToken(%q) gave a negative LSN %d without a minus sign", s, lsn)
 		}
 	})

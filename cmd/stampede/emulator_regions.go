@@ -37,7 +37,8 @@ func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8081", "account endpoint listen address (host:port)")
 	fs.BoolVar(&f.useTLS, "tls", false, "serve HTTPS with a self-signed certificate")
-	fs.StringVar(&f.key, "key", emulator.DefaultKey, "base64 account key (also for the control API)")
+	fs.StringVar(&f.key, "key", emulator.DefaultKey, "base64 account key (also for the "+
+		"control API)")
 	fs.StringVar(&f.regions, "regions", "", "comma-separated regions, write region first, "+
 		"e.g. westus2,eastus2; each listens on its own port")
 	fs.StringVar(&f.addrs, "region-addrs", "", "comma-separated listen addresses, one per "+
