@@ -73,10 +73,17 @@ type entityDoc struct {
 }
 
 // flushEntity creates or updates the UniqueEntity document when the entity was first seen
-// (its profile was created) or directory sync reported news. On failure the news stays in s.
+// (its profile was created) or directory sync reported news. On failure the work stays in s.
 func (n *node) flushEntity(ctx context.Context, k entKey, s *slot, firstSight bool) error {
-	if !firstSight && s.dir == nil {
+	s.needEntity = s.needEntity || firstSight
+	if !s.needEntity && s.dir == nil {
 		return nil
+	}
+	// A first sight with no directory news only creates the document: try the create at
+	// once instead of reading first (a 409 means it exists, and then there is nothing to do).
+	var guess *store.Item
+	if s.dir == nil {
+		guess = &store.Item{}
 	}
 	dir := s.dir
 	if dir == nil {
@@ -112,15 +119,12 @@ func (n *node) flushEntity(ctx context.Context, k entKey, s *slot, firstSight bo
 		return json.Marshal(doc)
 	}
 	cc := n.container(k.t.database, store.UniqueEntity)
-	_, out, err := store.Mutate(ctx, cc, azcosmos.NewPartitionKeyString(id), id, nil, change)
+	_, out, err := store.Mutate(ctx, cc, azcosmos.NewPartitionKeyString(id), id, guess, change)
 	n.account(k.t.database, store.UniqueEntity, out)
 	if err != nil {
-		if s.dir == nil {
-			s.dir = &dirInfo{}
-		}
 		return err
 	}
-	s.dir = nil
+	s.dir, s.needEntity = nil, false
 	return nil
 }
 

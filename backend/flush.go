@@ -110,7 +110,7 @@ func (n *node) noteHealth(failed int, err error) {
 // flushSlot writes one entity's change: read (or cached) profile, migrate it if old, apply the
 // pending change unless its fence shows it landed, apply the new change, write with If-Match.
 func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
-	if s.delta.Events() == 0 && s.pending == nil {
+	if s.events == 0 && s.pending == nil {
 		return n.flushEntity(ctx, k, s, false)
 	}
 	b := n.b
@@ -164,7 +164,7 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 		b.migration.migratedOnTheFly(store.UniqueEntityProfile)
 		b.metrics.migratedOnTheFly.Inc()
 	}
-	s.pending, s.delta = nil, profile.Delta{}
+	s.pending, s.delta, s.events = nil, profile.Delta{}, 0
 	return n.flushEntity(ctx, k, s, created)
 }
 
@@ -176,7 +176,8 @@ func (n *node) takeDue(all bool) []takenSlot {
 	keep := n.dirty[:0]
 	for _, e := range n.dirty {
 		s := e.slot
-		if all || s.events >= cfg.FlushEvents || !s.since.After(oldest) || s.pending != nil || s.dir != nil {
+		if all || s.events >= cfg.FlushEvents || !s.since.After(oldest) || s.pending != nil ||
+			s.dir != nil || s.needEntity {
 			batch = append(batch, takenSlot{e, s})
 			e.slot = nil
 			continue
@@ -210,6 +211,7 @@ func (n *node) requeue(e *entity, s *slot) {
 	cur.events += s.events
 	cur.since = s.since
 	cur.pending = s.pending
+	cur.needEntity = cur.needEntity || s.needEntity
 	if s.dir != nil {
 		if cur.dir == nil {
 			cur.dir = s.dir

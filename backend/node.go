@@ -51,6 +51,8 @@ type slot struct {
 	delta   profile.Delta // folded since the last flush attempt
 	pending *flushUnit    // sent before, outcome unknown
 	dir     *dirInfo      // directory sync news for the UniqueEntity document
+	// needEntity is set while the UniqueEntity document of a first sight is not written.
+	needEntity bool
 }
 
 // baseline is a tenant-wide aggregate for the SystemProfile baseline document.

@@ -38,7 +38,9 @@ type Change func(current []byte) ([]byte, error)
 // Mutate reads (or takes from cached) the document id, lets change compute the new body and
 // writes it back with If-Match on the ETag read, or creates it if absent. When another writer
 // got there first (412, or 409 on create) it re-reads and calls change again, up to
-// MaxConflicts times. cached may be nil; a stale cache costs one conflict.
+// MaxConflicts times. cached may be nil (read first); a stale cache costs one conflict. A
+// cached Item with a nil Body means the caller believes the document absent: it is created
+// without a read, and a 409 falls back to reading.
 func Mutate(ctx context.Context, cc *azcosmos.ContainerClient, pk azcosmos.PartitionKey, id string,
 	cached *Item, change Change) (Item, Outcome, error) {
 	var out Outcome

@@ -105,3 +105,25 @@ func TestThroughputValidate(t *testing.T) {
 	require.Equal(t, 0, StatusCode(nil))
 	require.Equal(t, 0, StatusCode(http.ErrHandlerTimeout))
 }
+
+func TestMutateCreatesWithoutReadingWhenBelievedAbsent(t *testing.T) {
+	client := newClient(t)
+	ctx := context.Background()
+	require.NoError(t, CreateTenant(ctx, client, "t1", Throughput{Mode: ModeManual, RU: 400}))
+	cc, err := client.NewContainer("t1", UniqueEntity)
+	require.NoError(t, err)
+	pk := azcosmos.NewPartitionKeyString("e")
+	body := func(cur []byte) ([]byte, error) {
+		if cur != nil {
+			return nil, nil // exists: nothing to do
+		}
+		return []byte(`{"id":"e","schemaVersion":1}`), nil
+	}
+	_, out, err := Mutate(ctx, cc, pk, "e", &Item{}, body)
+	require.NoError(t, err)
+	require.Equal(t, Outcome{Writes: 1}, Outcome{Reads: out.Reads, Writes: out.Writes, Conflicts: out.Conflicts})
+	_, out, err = Mutate(ctx, cc, pk, "e", &Item{}, body)
+	require.NoError(t, err)
+	require.Equal(t, Outcome{Reads: 1, Conflicts: 1}, Outcome{Reads: out.Reads, Writes: out.Writes,
+		Conflicts: out.Conflicts}, "a wrong guess costs a 409 and a read")
+}
