@@ -372,6 +372,16 @@ func (a *Account) RegionEndpoint(name string) string {
 	return a.scheme() + "://" + g.addr + "/"
 }
 
+// Server is the server of one region (its store, its throughput engine: Throughput), or
+// nil for a name the account does not have. Serve the account through Endpoint, not
+// through a region's Server handler, which bypasses outages and replication rules.
+func (a *Account) Server(region string) *Server {
+	if g := a.region(region); g != nil {
+		return g.srv
+	}
+	return nil
+}
+
 // WriteRegion is the name of the current write region.
 func (a *Account) WriteRegion() string { return a.writer.Load().name }
 

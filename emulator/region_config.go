@@ -199,6 +199,10 @@ func (c RegionsConfig) Validate() error {
 	if err := c.Lag.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("lag: %w", err))
 	}
+	if c.MultiRegionWrites && c.DataDir != "" {
+		// TODO(#4): log multi-region writes per region; replay orders by one LSN sequence.
+		errs = append(errs, errors.New("data dir: not supported with multi-region writes yet"))
+	}
 	if c.MultiRegionWrites && c.Consistency == Strong {
 		errs = append(errs, errors.New("consistency Strong cannot be combined with "+
 			"multi-region writes"))
