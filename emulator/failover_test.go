@@ -1,7 +1,11 @@
 package emulator
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"testing"
@@ -222,4 +226,28 @@ func TestTimeoutOutageHoldsRequests(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "B answers again")
+}
+
+// TestControlAPIMasterKeySignature signs a control request like a Cosmos DB request:
+// resource type "control", resource link the path after ControlPath.
+func TestControlAPIMasterKeySignature(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}})
+	key := mustKey(t, a.Key())
+	get := func(link string) int {
+		req, err := http.NewRequest(http.MethodGet, a.Endpoint()+"_stampede/regions", nil)
+		require.NoError(t, err)
+		date := time.Now().UTC().Format(http.TimeFormat)
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(stringToSign(http.MethodGet, route{resType: "control", resLink: link},
+			date)))
+		sig := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		req.Header.Set(hdrDate, date)
+		req.Header.Set("Authorization", url.QueryEscape("type=master&ver=1.0&sig="+sig))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusOK, get("regions"))
+	require.Equal(t, http.StatusUnauthorized, get("report"), "signed for another resource")
 }
