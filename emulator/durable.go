@@ -688,3 +688,29 @@ func hookStore(st *store, hook func(logRecord)) {
 		}
 	}
 }
+
+// topologyFile records the write region in a data dir.
+const topologyFile = "topology.json"
+
+// saveTopology records the write region, atomically.
+func saveTopology(dir, writeRegion string) error {
+	body, _ := json.Marshal(map[string]string{"writeRegion": writeRegion})
+	_, err := writeFileAtomic(filepath.Join(dir, topologyFile), func(w io.Writer) error {
+		_, err := w.Write(body)
+		return err
+	})
+	return err
+}
+
+// loadTopology is the recorded write region, "" when none is.
+func loadTopology(dir string) string {
+	raw, err := os.ReadFile(filepath.Join(dir, topologyFile))
+	if err != nil {
+		return ""
+	}
+	var t struct {
+		WriteRegion string `json:"writeRegion"`
+	}
+	_ = json.Unmarshal(raw, &t)
+	return t.WriteRegion
+}

@@ -135,9 +135,10 @@ func TestDurableForcedFailoverDoesNotResurrectLostWrites(t *testing.T) {
 	require.NoError(t, a.Close())
 
 	a, err = StartAccount(context.Background(), Config{},
-		RegionsConfig{Regions: []string{"B", "A"}, DataDir: dir})
+		RegionsConfig{Regions: []string{"A", "B"}, DataDir: dir})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
+	require.Equal(t, "B", a.WriteRegion(), "the data dir remembers the write region")
 	c2, err := regionContainer2(t, a)
 	require.NoError(t, err)
 	require.Equal(t, 1, readN(t, c2, "kept-1", nil))

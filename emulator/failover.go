@@ -129,6 +129,12 @@ func (a *Account) failoverLocked(ctx context.Context, g *region, how string) err
 	}
 	ev.At = time.Now()
 	a.hist.add(ev)
+	if a.durable != nil {
+		if err := saveTopology(a.rc.DataDir, g.name); err != nil {
+			a.log.Warn("write region not saved; a restart starts with the first region",
+				"err", err)
+		}
+	}
 	a.wakeAll()
 	return nil
 }

@@ -179,6 +179,12 @@ func (a *Account) openDataDir() error {
 			return err
 		}
 	}
+	if a.durable != nil {
+		// The account remembers its write region across restarts, as the service does.
+		if g := a.region(loadTopology(a.rc.DataDir)); g != nil {
+			a.writer.Store(g)
+		}
+	}
 	for _, g := range a.regions {
 		hookStore(g.srv.store, g.onCommit)
 	}

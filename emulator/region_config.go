@@ -90,7 +90,7 @@ const (
 // Regions has a documented default.
 type RegionsConfig struct {
 	// Regions names the account's regions in failover priority order; the first is the write
-	// region. Names are compared as the SDK does (whitespace removed, case folded), so
+	// region (unless DataDir recorded another one at a failover). Names are compared as the SDK does (whitespace removed, case folded), so
 	// "West US 2" and "westus2" are the same region. At least one is required.
 	Regions []string
 	// Addrs are the regional listen addresses (host:port), one per region; empty means
