@@ -53,7 +53,61 @@ func Merge(dst, src *Summary) error {
 	dst.Costs = append(dst.Costs, src.Costs...)
 	dst.Detections = mergeDetections(dst.Detections, src.Detections)
 	dst.Thresholds, dst.Invariants = nil, nil
+	if src.Run.Aborted && !dst.Run.Aborted {
+		dst.Run.Aborted, dst.Run.AbortReason = true, src.Run.AbortReason
+	}
 	return errors.Join(errs...)
+}
+
+// MergeShards merges the summaries of the shards of one run into the first one and
+// concludes it: the thresholds any shard recorded are parsed again and evaluated on the
+// merged data, the invariants are checked and the summary is finalized. A shard's threshold
+// that no longer parses against cat is an error, never a gate dropped in silence.
+func MergeShards(cat *Catalog, shards ...*Summary) (*Summary, error) {
+	if len(shards) == 0 {
+		return nil, errors.New("merge summaries: no summary")
+	}
+	ths, err := RecordedThresholds(cat, shards...)
+	if err != nil {
+		return nil, err
+	}
+	merged := shards[0]
+	for i, s := range shards[1:] {
+		if err := Merge(merged, s); err != nil {
+			return nil, fmt.Errorf("summary %d: %w", i+2, err)
+		}
+	}
+	EvaluateAll(merged, ths)
+	CheckInvariants(merged)
+	merged.Finalize()
+	return merged, nil
+}
+
+// RecordedThresholds parses again the thresholds whose results the summaries hold (each
+// distinct metric, expression, window and phase once), so that a summary changed after its
+// run, such as merged shards, can be evaluated anew.
+func RecordedThresholds(cat *Catalog, summaries ...*Summary) ([]Threshold, error) {
+	type key struct{ metric, expr, window, phase string }
+	seen := map[key]bool{}
+	var out []Threshold
+	var errs []error
+	for _, s := range summaries {
+		for _, r := range s.Thresholds {
+			k := key{r.Metric, r.Expression, r.Window, r.Phase}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			t, err := ParseThreshold(cat, r.Metric, ThresholdSpec{Threshold: r.Expression,
+				Window: r.Window, Phase: r.Phase, AbortOnFail: r.AbortOnFail})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("recorded threshold: %w", err))
+				continue
+			}
+			out = append(out, t)
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 func cloneSeries(m *Series) Series {

@@ -82,3 +82,37 @@ func TestMergeDetections(t *testing.T) {
 	require.Equal(t, Detection{AttackKind: "dcsync", Injected: 4, TruePositives: 3,
 		FalseNegatives: 1, MeanDelaySeconds: 2}, a.Detections[0])
 }
+
+// TestMergeShardsEvaluatesRecordedThresholds checks that merging keeps every gate: a
+// threshold each shard passes on its own is evaluated again on the merged data, where it
+// fails, and an aborted shard makes the merged run aborted.
+func TestMergeShardsEvaluatesRecordedThresholds(t *testing.T) {
+	ths, err := ParseThresholds(DefaultCatalog(), map[string][]ThresholdSpec{
+		MetricEventsAcked: {{Threshold: "count<10000"}},
+	})
+	require.NoError(t, err)
+	shards := []*Summary{steppedRun(t), steppedRun(t)}
+	for _, s := range shards {
+		EvaluateAll(s, ths)
+		require.Equal(t, VerdictPass, s.Thresholds[0].Verdict, "6,000 events per shard")
+		s.Finalize()
+	}
+	shards[1].Run.Aborted, shards[1].Run.AbortReason = true, "p(99) over the limit"
+
+	merged, err := MergeShards(DefaultCatalog(), shards...)
+	require.NoError(t, err)
+	require.Len(t, merged.Thresholds, 1)
+	require.Equal(t, VerdictFail, merged.Thresholds[0].Verdict)
+	require.Equal(t, 12_000.0, merged.Thresholds[0].Observed)
+	require.Len(t, merged.Invariants, 3)
+	require.Equal(t, VerdictFail, merged.Run.Verdict)
+	require.True(t, merged.Run.Aborted)
+	require.Equal(t, "p(99) over the limit", merged.Run.AbortReason)
+}
+
+func TestRecordedThresholdsRejectsUnknownMetric(t *testing.T) {
+	s := &Summary{Thresholds: []ThresholdResult{{Metric: "no_such_metric",
+		Expression: "count==0"}}}
+	_, err := MergeShards(DefaultCatalog(), s, s)
+	require.ErrorContains(t, err, `unknown metric "no_such_metric"`)
+}

@@ -25,7 +25,8 @@ const reportUsage = `usage:
                           [--min-change 0.05] [--pairing auto|always|never]
       per metric change with a confidence interval; exit 0 no regression, 99 regression
   stampede report merge --out MERGED.json SHARD.json...
-      merge the summaries of the shards of one run exactly (histograms add)
+      merge the summaries of the shards of one run exactly (histograms add) and
+      evaluate their thresholds and invariants again on the merged data
   stampede report render SUMMARY.json --out DIR
       write summary.json, junit.xml, summary.md and report.html from a summary`
 
@@ -129,21 +130,16 @@ func reportMerge(args []string, stderr io.Writer) error {
 	if *out == "" || len(files) == 0 {
 		return badInput(errors.New("report merge: want --out MERGED.json and one or more summaries"))
 	}
-	merged, err := loadSummaryArg(files[0])
-	if err != nil {
-		return err
-	}
-	for _, f := range files[1:] {
-		s, err := loadSummaryArg(f)
-		if err != nil {
+	shards := make([]*reports.Summary, len(files))
+	for i, f := range files {
+		if shards[i], err = loadSummaryArg(f); err != nil {
 			return err
 		}
-		if err := reports.Merge(merged, s); err != nil {
-			return badInput(fmt.Errorf("report merge %s: %w", f, err))
-		}
 	}
-	reports.CheckInvariants(merged)
-	merged.Finalize()
+	merged, err := reports.MergeShards(reports.DefaultCatalog(), shards...)
+	if err != nil {
+		return badInput(fmt.Errorf("report merge: %w", err))
+	}
 	return writeSummaryFile(*out, merged)
 }
 
