@@ -214,6 +214,11 @@ func runEmulatorControl(ctx context.Context, args []string, stdout, stderr io.Wr
 		return badInput(err)
 	}
 	verb, rest := fs.Arg(0), fs.Args()[min(1, fs.NArg()):]
+	if verb == "" {
+		fs.Usage()
+		return badInput(errors.New("emulator control: name an operation: down, up, " +
+			"failover, regions or report"))
+	}
 	needRegion := verb == "down" || verb == "up" || verb == "failover"
 	if needRegion && len(rest) != 1 || !needRegion && len(rest) != 0 {
 		fs.Usage()
