@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -134,21 +135,30 @@ func TestLargeInListUsesParameters(t *testing.T) {
 	for i := range 2000 {
 		docs = append(docs, map[string]any{"id": fmt.Sprint(i)})
 	}
-	text := "SELECT VALUE c.id FROM c WHERE c.id IN ("
-	var params []Param
-	for i := range 1000 {
-		if i > 0 {
-			text += ", "
-		}
-		name := fmt.Sprintf("@param_id%d", i)
-		text += name
-		params = append(params, Param{Name: name, Value: fmt.Sprint(i * 3)})
-	}
-	got := runQuery(t, text+")", params, docs)
+	text, params := inParams("SELECT VALUE c.id FROM c WHERE c.id IN (", 1000,
+		func(i int) any { return fmt.Sprint(i * 3) })
+	got := runQuery(t, text, params, docs)
 	var ids []string
 	require.NoError(t, json.Unmarshal([]byte(got), &ids))
 	require.Len(t, ids, 667)
 	require.Equal(t, "1998", ids[len(ids)-1])
+}
+
+// inParams closes prefix with an IN list of n parameters @param_id0.. (as the SDK's
+// ReadMany writes them) whose values value gives.
+func inParams(prefix string, n int, value func(i int) any) (string, []Param) {
+	var text strings.Builder
+	text.WriteString(prefix)
+	params := make([]Param, n)
+	for i := range n {
+		if i > 0 {
+			text.WriteString(", ")
+		}
+		params[i] = Param{Name: fmt.Sprintf("@param_id%d", i), Value: value(i)}
+		text.WriteString(params[i].Name)
+	}
+	text.WriteString(")")
+	return text.String(), params
 }
 
 func TestBoundIsSafeForConcurrentUse(t *testing.T) {

@@ -58,17 +58,9 @@ func BenchmarkGroupBy100k(b *testing.B) {
 }
 
 func BenchmarkReadManyIn1000Over100k(b *testing.B) {
-	text := "SELECT * FROM c WHERE c.id IN ("
-	var params []Param
-	for i := range 1000 {
-		if i > 0 {
-			text += ", "
-		}
-		name := fmt.Sprintf("@param_id%d", i)
-		text += name
-		params = append(params, Param{Name: name, Value: fmt.Sprintf("entity-%06d", i*97)})
-	}
-	benchmarkQuery(b, text+")", params...)
+	text, params := inParams("SELECT * FROM c WHERE c.id IN (", 1000,
+		func(i int) any { return fmt.Sprintf("entity-%06d", i*97) })
+	benchmarkQuery(b, text, params...)
 }
 
 func BenchmarkParse(b *testing.B) {
