@@ -141,7 +141,7 @@ func accountDocument(t *testing.T, a *Account) accountDoc {
 
 func TestLaggingRegionReadsAsTheLevelAllows(t *testing.T) {
 	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"},
-		Lag: Lag{Distribution: LagFixed, Min: 400 * time.Millisecond}})
+		Lag: Lag{Distribution: LagFixed, Min: 2 * time.Second}}) // long enough under load
 	writer := regionContainer(t, regionClient(t, a, "A", "B"))
 	reader, err := regionClient(t, a, "B", "A").NewContainer("db", "c")
 	require.NoError(t, err)
@@ -155,7 +155,7 @@ func TestLaggingRegionReadsAsTheLevelAllows(t *testing.T) {
 	// With the session token, B answers 404/1002 and the SDK retries in the write region.
 	require.Equal(t, 1, readN(t, reader, "x", &azcosmos.ItemOptions{SessionToken: &token}))
 	require.Eventually(t, func() bool { return readN(t, reader, "x", eventual) == 1 },
-		5*time.Second, 20*time.Millisecond)
+		10*time.Second, 20*time.Millisecond)
 }
 
 func TestStrongWritesWaitForEveryRegion(t *testing.T) {
