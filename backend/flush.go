@@ -242,15 +242,18 @@ func (b *Backend) Drain(ctx context.Context) error {
 		}
 	}
 	for {
-		failed := 0
+		var failed atomic.Int64
+		var wg sync.WaitGroup
 		for _, n := range b.nodes {
-			failed += n.flush(ctx, true)
+			wg.Add(1)
+			go func() { defer wg.Done(); failed.Add(int64(n.flush(ctx, true))) }()
 		}
+		wg.Wait()
 		left := 0
 		for _, n := range b.nodes {
 			left += n.dirtyCount()
 		}
-		if failed == 0 && left == 0 {
+		if failed.Load() == 0 && left == 0 {
 			return nil
 		}
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
