@@ -1,44 +1,50 @@
 package runner
 
 import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampede-load/stampede/reports"
+	"github.com/stampede-load/stampede/scenarios"
 )
 
-// TestEmbeddedEndToEnd runs a few seconds of a scenario on the real parts: emulator with
-// throttling, two backends (manual and autoscale) and the sensor fleet, with a burst and an
-// upgrade, and checks what a user relies on: every acknowledged event is stored, the
-// sensors' count of acknowledged events matches the backend's, and the run passes.
+// TestEmbeddedEndToEnd runs each scenario of testdata/runs for a few seconds on the real
+// parts (emulator, backends, sensor fleet) and checks the "# expect:" lines at its top, plus
+// what every run must show: the sensors' count of acknowledged events matches the
+// backend's, and what the backend acknowledged is what it stored.
 func TestEmbeddedEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded parts for a few seconds")
 	}
-	s := mustParse(t, `
-name: e2e
-duration: 4s
-drain: 30s
-tenants:
-  - {name: manual, size: tiny, rate: 300}
-  - {name: auto, size: tiny, rate: 300, scaling: {policy: autoscale, maxRU: 10000}}
-backend:
-  flushInterval: 250ms
-  scaling: {policy: manual, ru: 4000}
-timeline:
-  - {at: 1s, action: burst, duration: 1s, multiplier: 2}
-  - {at: 2s, action: upgrade, schemaVersion: 2}
-thresholds:
-  events_acked: [count>0]
-  ingest_latency: [p(99)<10s]
-`)
-	res, err := Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
-		OutDir: t.TempDir()})
+	files, err := filepath.Glob("../testdata/runs/*.yaml")
 	require.NoError(t, err)
-	sum := res.Summary
-	require.True(t, res.Passed, "invariants %+v thresholds %+v", sum.Invariants, sum.Thresholds)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			s, err := scenarios.Parse(filepath.Base(file), data)
+			require.NoError(t, err)
+			res, err := Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
+				OutDir: t.TempDir()})
+			require.NoError(t, err)
+			checkAcks(t, res)
+			for _, want := range expectations(data) {
+				checkExpectation(t, res, want)
+			}
+		})
+	}
+}
 
+func checkAcks(t *testing.T, res *Result) {
+	sum := res.Summary
 	acked, _ := sum.Aggregate(reports.MetricEventsAcked, nil, reports.Aggregation{Name: "count"},
 		reports.Window{From: 0, To: sum.Run.DurationSeconds})
 	require.Positive(t, acked)
@@ -49,19 +55,59 @@ thresholds:
 	}
 	require.Equal(t, int64(acked), backendAcked, "sensors and backend disagree on acks")
 	require.Equal(t, backendAcked, stored, "acknowledged events must all be stored")
-	var conservation reports.InvariantResult
-	for _, inv := range sum.Invariants {
-		if inv.Name == InvariantConservation {
-			conservation = inv
+}
+
+// expectations returns the fields of each "# expect:" line.
+func expectations(data []byte) [][]string {
+	var out [][]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "# expect: "); ok {
+			out = append(out, strings.Fields(rest))
 		}
 	}
-	require.Equal(t, reports.VerdictPass, conservation.Verdict, conservation.Message)
+	return out
+}
 
-	var policies []string
-	for _, c := range sum.Costs {
-		policies = append(policies, c.Policy)
-		require.Positive(t, c.RUHours, "policy %s billed nothing", c.Policy)
+func checkExpectation(t *testing.T, res *Result, want []string) {
+	sum := res.Summary
+	switch want[0] {
+	case "verdict":
+		require.Equal(t, want[1], sum.Run.Verdict, "invariants %+v thresholds %+v",
+			sum.Invariants, sum.Thresholds)
+	case "invariant":
+		for _, inv := range sum.Invariants {
+			if inv.Name == want[1] {
+				require.Equal(t, want[2], inv.Verdict, inv.Message)
+				return
+			}
+		}
+		t.Fatalf("no invariant %s", want[1])
+	case "costs":
+		var policies []string
+		for _, c := range sum.Costs {
+			require.Positive(t, c.RUHours, "policy %s billed nothing", c.Policy)
+			policies = append(policies, c.Policy)
+		}
+		require.ElementsMatch(t, want[1:], policies)
+	case "migrations":
+		require.NotEmpty(t, sum.Migrations)
+	case "failovers":
+		n, err := strconv.Atoi(want[1])
+		require.NoError(t, err)
+		require.Len(t, sum.Failovers, n)
+		for _, f := range sum.Failovers {
+			require.GreaterOrEqual(t, f.RTOSeconds, 0.0, "the backend never stored again")
+		}
+	case "events":
+		kinds := map[string]bool{}
+		for _, e := range sum.Events {
+			kinds[e.Kind] = true
+		}
+		for _, k := range want[1:] {
+			require.True(t, kinds[k], "no %s event", k)
+		}
+	default:
+		t.Fatalf("unknown expectation %q", want)
 	}
-	require.ElementsMatch(t, []string{"manual", "autoscale"}, policies)
-	require.NotEmpty(t, sum.Migrations, "the upgrade must report migrations")
 }
