@@ -132,6 +132,7 @@ type UnknownMetricError struct {
 	Suggestions []string
 }
 
+// Error names the unknown metric and the closest known names.
 func (e *UnknownMetricError) Error() string {
 	if len(e.Suggestions) == 0 {
 		return fmt.Sprintf("unknown metric %q", e.Name)

@@ -102,6 +102,7 @@ type Aggregation struct {
 	Percentile float64
 }
 
+// String writes the aggregation as in a threshold: "p(99)", "avg", "rate".
 func (a Aggregation) String() string {
 	if a.Name == "p" {
 		return "p(" + strconv.FormatFloat(a.Percentile, 'g', -1, 64) + ")"
@@ -163,6 +164,7 @@ type ThresholdError struct {
 	Err error
 }
 
+// Error names the metric, the field and its input, the column and the problem.
 func (e *ThresholdError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "threshold on %q: %s %q", e.Metric, e.Field, e.Input)
@@ -174,6 +176,7 @@ func (e *ThresholdError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, if any.
 func (e *ThresholdError) Unwrap() error { return e.Err }
 
 // ParseThresholds parses every spec of a scenario's thresholds mapping, in metric order,

@@ -9,6 +9,7 @@ type Error struct {
 	Msg string
 }
 
+// Error returns the message, followed by the byte offset when the error has one.
 func (e *Error) Error() string {
 	if e.Pos < 0 {
 		return e.Msg

@@ -22,6 +22,7 @@ type Target struct {
 	Container string
 }
 
+// String names the target for messages: `container "c" in database "db"` or `database "db"`.
 func (t Target) String() string {
 	if t.Container == "" {
 		return fmt.Sprintf("database %q", t.Database)
