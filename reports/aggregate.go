@@ -2,9 +2,10 @@ package reports
 
 import (
 	"fmt"
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"math"
 	"strings"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func compareSeries(a, b Series) int { return strings.Compare(a.Key(), b.Key()) }

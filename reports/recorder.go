@@ -3,12 +3,13 @@ package reports
 import (
 	"errors"
 	"fmt"
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"maps"
 	"math"
 	"slices"
 	"sync"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // DefaultMaxLabelSets is how many label sets one metric may have before further label sets
