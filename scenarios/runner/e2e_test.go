@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/stampede-load/stampede/emulator"
 	"github.com/stampede-load/stampede/reports"
 	"github.com/stampede-load/stampede/scenarios"
 )
@@ -110,4 +111,42 @@ func checkExpectation(t *testing.T, res *Result, want []string) {
 	default:
 		t.Fatalf("unknown expectation %q", want)
 	}
+}
+
+// TestExternalCosmosTarget runs backend and sensors here against an account this process
+// did not start for the run, as with real Azure: an emulator started by the test, its key
+// given through the environment variable the scenario names.
+func TestExternalCosmosTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded parts for a few seconds")
+	}
+	srv, err := emulator.Start(t.Context(), emulator.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	s, err := scenarios.Parse("external.yaml", []byte(`
+name: external
+duration: 3s
+tenants: [{name: a, size: tiny, rate: 200}]
+backend: {flushInterval: 250ms}
+target:
+  kind: external
+  cosmos: {endpoint: "`+srv.Endpoint()+`", keyEnv: TEST_COSMOS_KEY}
+`))
+	require.NoError(t, err)
+	getenv := func(name string) string {
+		if name == "TEST_COSMOS_KEY" {
+			return srv.Key()
+		}
+		return ""
+	}
+	res, err := Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
+		Getenv: getenv})
+	require.NoError(t, err)
+	checkAcks(t, res)
+	require.True(t, res.Passed, "%+v", res.Summary.Invariants)
+	require.Contains(t, res.Summary.Environment.Target, srv.Endpoint())
+
+	_, err = Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
+		Getenv: func(string) string { return "" }})
+	require.ErrorContains(t, err, "TEST_COSMOS_KEY")
 }
