@@ -142,6 +142,7 @@ func (p *partition) runBatch(ops []*itemOp, opErrs []error, meta *containerMeta,
 			view.written[results[i].key] = results[i].item
 		}
 	}
+	p.txLeft = lsn - p.lsn
 	for _, r := range results {
 		if r.commit != 0 {
 			p.commit(r.commit, r.key, r.item)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,16 +85,27 @@ func TestDurableSurvivesKill9(t *testing.T) {
 	const writers = 8
 	created := make([][]string, writers)
 	counters := make([]int, writers)
+	var progress [writers]atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			created[w], counters[w] = crashLoad(ctx, c, w)
+			created[w], counters[w] = crashLoad(ctx, c, w, &progress[w])
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Kill mid-load: once every writer has had writes acknowledged (a loaded machine may
+	// take a while), and a little later.
+	require.Eventually(t, func() bool {
+		for w := range writers {
+			if progress[w].Load() == 0 {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 10*time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
 	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no flush, no shutdown
 	_ = cmd.Wait()
 	cancel()
@@ -117,7 +129,9 @@ func TestDurableSurvivesKill9(t *testing.T) {
 // crashLoad writes until ctx ends or a write fails (the process died): creates of new
 // documents and replaces of one counter document. It returns the acknowledged creates and
 // the last acknowledged counter value.
-func crashLoad(ctx context.Context, c *azcosmos.ContainerClient, w int) ([]string, int) {
+func crashLoad(ctx context.Context, c *azcosmos.ContainerClient, w int, progress *atomic.Int64) (
+	[]string, int,
+) {
 	pk := azcosmos.NewPartitionKeyString("p")
 	counterID := fmt.Sprintf("counter-%d", w)
 	if _, err := c.UpsertItem(ctx, pk, docJSON(counterID, 0), nil); err != nil {
@@ -135,6 +149,7 @@ func crashLoad(ctx context.Context, c *azcosmos.ContainerClient, w int) ([]strin
 			return created, counter
 		}
 		counter = i + 1
+		progress.Store(int64(counter))
 	}
 	return created, counter
 }

@@ -196,14 +196,13 @@ func (g *region) applyDue(now time.Time) time.Duration {
 		}
 		n++
 	}
+	n = wholeTransactions(p[:n])
 	batch := p[:n]
 	in.mu.Unlock()
 	if n == 0 {
 		return wait
 	}
-	for i := range batch {
-		g.apply(&batch[i])
-	}
+	g.applyInOrder(batch)
 	in.mu.Lock()
 	in.head += n
 	in.compact()
@@ -211,6 +210,64 @@ func (g *region) applyDue(now time.Time) time.Duration {
 	in.applied.Add(int64(n))
 	g.a.repl.wake()
 	return wait
+}
+
+// wholeTransactions is how many of entries can be applied without splitting a
+// transactional batch: up to the first batch whose last write has not arrived yet.
+func wholeTransactions(entries []replEntry) int {
+	var open map[PartitionRef]int
+	for i := range entries {
+		rec := &entries[i].rec
+		if _, ok := open[rec.ref]; ok {
+			if !rec.more {
+				delete(open, rec.ref)
+			}
+			continue
+		}
+		if rec.more {
+			if open == nil {
+				open = map[PartitionRef]int{}
+			}
+			open[rec.ref] = i
+		}
+	}
+	n := len(entries)
+	for _, start := range open {
+		n = min(n, start)
+	}
+	return n
+}
+
+// applyInOrder applies entries in order; a transactional batch is applied as one group
+// when its first write is reached (a batch's writes are the only writes of their
+// partition between its first and last, so the partition's order is kept).
+func (g *region) applyInOrder(entries []replEntry) {
+	var grouped map[int]bool
+	for i := range entries {
+		if grouped[i] {
+			continue
+		}
+		e := &entries[i]
+		if !e.rec.more {
+			g.apply(e)
+			continue
+		}
+		group := []*replEntry{e}
+		for j := i + 1; j < len(entries); j++ {
+			if entries[j].rec.ref != e.rec.ref {
+				continue
+			}
+			if grouped == nil {
+				grouped = map[int]bool{}
+			}
+			grouped[j] = true
+			group = append(group, &entries[j])
+			if !entries[j].rec.more {
+				break
+			}
+		}
+		g.apply(group...)
+	}
 }
 
 // compact drops applied entries once they are half the slice. Caller holds in.mu.
@@ -227,9 +284,11 @@ func (in *inbox) compact() {
 	}
 }
 
-// apply commits one replicated write into the region's replica of its partition, at the
-// source's LSN, sharing the immutable item version.
-func (g *region) apply(e *replEntry) {
+// apply commits replicated writes of one partition (one write, or a whole transactional
+// batch) into the region's replica of it, at the source's LSNs, sharing the immutable
+// versions. A batch's writes are committed under one lock hold, so readers see all or none.
+func (g *region) apply(es ...*replEntry) {
+	e := es[0]
 	ref := e.rec.ref
 	c := g.srv.store.containerByRID(ref.Database, ref.Container, ref.ContainerRID)
 	if c == nil {
@@ -239,37 +298,53 @@ func (g *region) apply(e *replEntry) {
 			return // deleted since
 		}
 	}
-	p, exact := c.partitionByRange(ref.RangeID), true
+	p := c.partitionByRange(ref.RangeID)
 	if p == nil {
 		p = mirrorSplit(c, e.src.srv.store, ref)
 	}
-	if p == nil {
+	defer func() {
+		for _, e := range es {
+			bumpSeq(c, e.rec.item)
+		}
+	}()
+	switch {
+	case p == nil:
 		// The replica's ranges still differ from the source's (it split on its own): route
 		// by key, and keep the replica's LSN increasing.
-		if p, exact = replicaPartitionByKey(c, e.rec), false; p == nil {
+		for _, e := range es {
+			if p := replicaPartitionByKey(c, e.rec); p != nil {
+				p.mu.Lock()
+				commitReplicated(p, false, e)
+				p.mu.Unlock()
+			}
+		}
+	case g.a.rc.MultiRegionWrites:
+		for _, e := range es {
+			g.applyMulti(c, p, e)
+		}
+	default:
+		p.mu.Lock()
+		for _, e := range es {
+			commitReplicated(p, true, e)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// commitReplicated commits one replicated write with the commit hook off. With exact, the
+// write keeps its source LSN and is skipped if the partition already has it (the region
+// was resynchronised after it was queued). Caller holds p.mu.
+func commitReplicated(p *partition, exact bool, e *replEntry) {
+	if exact {
+		if e.rec.lsn <= p.lsn {
 			return
 		}
-	}
-	if g.a.rc.MultiRegionWrites {
-		g.applyMulti(c, p, e)
-		bumpSeq(c, e.rec.item)
-		return
-	}
-	p.mu.Lock()
-	switch {
-	case exact && e.rec.lsn <= p.lsn:
-		// Already there: the region was resynchronised after this write was queued.
-		p.mu.Unlock()
-		return
-	case exact:
 		p.lsn = e.rec.lsn - 1
 	}
 	hook := p.onCommit
 	p.onCommit = nil
 	p.commit(e.rec.op, e.rec.key, e.rec.item)
 	p.onCommit = hook
-	p.mu.Unlock()
-	bumpSeq(c, e.rec.item)
 }
 
 // bumpSeq keeps c's document sequence past a replicated version's, so documents created

@@ -115,3 +115,39 @@ func TestMultiRegionWritesRejectStrong(t *testing.T) {
 		Consistency: Strong}.Validate()
 	require.ErrorContains(t, err, "cannot be combined with multi-region writes")
 }
+
+// TestReplicaAppliesTransactionalBatchWhole checks that a replica never shows part of a
+// transactional batch: with only some of the batch's writes due, none is applied.
+func TestReplicaAppliesTransactionalBatchWhole(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"},
+		Consistency: ConsistentPrefix})
+	c := regionContainer(t, regionClient(t, a, "A"))
+	holdReplication(a)
+	pk := azcosmos.NewPartitionKeyString("p")
+	batch := c.NewTransactionalBatch(pk)
+	for _, id := range []string{"t1", "t2", "t3"} {
+		batch.CreateItem(docJSON(id, 1), nil)
+	}
+	resp, err := c.ExecuteTransactionalBatch(testCtx(t), batch, nil)
+	require.NoError(t, err)
+	require.True(t, resp.Success)
+
+	b := a.regions[1]
+	b.in.mu.Lock()
+	pending := b.in.pending()
+	require.Len(t, pending, 3)
+	more := []bool{pending[0].rec.more, pending[1].rec.more, pending[2].rec.more}
+	pending[0].due, pending[1].due = time.Now(), time.Now() // the last write is not due
+	b.in.mu.Unlock()
+	require.Equal(t, []bool{true, true, false}, more)
+	b.applyDue(time.Now())
+	inB, err := regionClient(t, a, "B").NewContainer("db", "c")
+	require.NoError(t, err)
+	for _, id := range []string{"t1", "t2", "t3"} {
+		require.Equal(t, -1, readN(t, inB, id, nil), "%s visible before the batch is whole", id)
+	}
+	releaseReplication(t, a)
+	for _, id := range []string{"t1", "t2", "t3"} {
+		require.Equal(t, 1, readN(t, inB, id, nil), id)
+	}
+}

@@ -183,6 +183,9 @@ type logRecord struct {
 	// itself (nil for a delete), immutable, so a replica can hold the same pointer.
 	key  string
 	item *item
+	// more is set when more writes of the same transactional batch follow, so a replica
+	// can make the whole batch visible at once.
+	more bool
 }
 
 // partition is one physical partition: an EPK range with its own lock, items, LSN and log.
@@ -207,6 +210,9 @@ type partition struct {
 	// storedBytes is the size of the live documents' stored bodies, kept by commit.
 	storedBytes int64
 	onCommit    func(logRecord)
+	// txLeft counts the writes of the transactional batch being committed still to come
+	// (set by runBatch, counted down by commit).
+	txLeft int64
 }
 
 func newPartition(c *container, rangeID, min, max string) *partition {
@@ -278,8 +284,12 @@ func (p *partition) commit(op opKind, key string, next *item) {
 		p.log = append(p.log, logEntry{lsn: p.lsn, slot: s})
 	}
 	p.compact()
+	more := p.txLeft > 1
+	if p.txLeft > 0 {
+		p.txLeft--
+	}
 	if p.onCommit != nil {
-		rec := logRecord{ref: p.ref(), lsn: p.lsn, op: op, key: key, item: next}
+		rec := logRecord{ref: p.ref(), lsn: p.lsn, op: op, key: key, item: next, more: more}
 		if next != nil {
 			rec.id, rec.pk, rec.body = next.id, next.pk.key, next.body
 		}
