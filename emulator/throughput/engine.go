@@ -109,17 +109,52 @@ func (e *Engine) Admit(ref PartitionRef, now time.Time) (time.Duration, bool) {
 }
 
 // Consume charges ru request units, which a request admitted on ref cost, to the second of
-// now. Failed requests are charged as the service charges them: call it for them too.
+// now. Failed requests are charged as the service charges them: call it for them too. A
+// request that finishes after its container was deleted is charged to the deleted
+// container; it never registers the container again.
 func (e *Engine) Consume(ref PartitionRef, now time.Time, ru float64) {
 	if ru < 0 || ru != ru {
 		return
 	}
-	e.lookup(ref, now).consume(now, ru)
+	if p := e.existing(ref); p != nil {
+		p.consume(now, ru)
+	}
 }
 
-// ReportStorage records that partition ref now holds bytes of data.
+// ReportStorage records that partition ref now holds bytes of data. It is ignored for a
+// deleted container.
 func (e *Engine) ReportStorage(ref PartitionRef, now time.Time, bytes int64) {
-	e.lookup(ref, now).setStorage(now, bytes)
+	if p := e.existing(ref); p != nil {
+		p.setStorage(now, bytes)
+	}
+}
+
+// existing finds partition ref among live containers or, for a request that outlived its
+// container, among deleted ones; nil when the engine never saw it.
+func (e *Engine) existing(ref PartitionRef) *partition {
+	k := partKey{ref.Database, ref.Container, ref.RangeID}
+	if p, ok := (*e.parts.Load())[k]; ok && (ref.ContainerRID == "" ||
+		p.ref.ContainerRID == ref.ContainerRID) {
+		return p
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p, ok := (*e.parts.Load())[k]; ok && (ref.ContainerRID == "" ||
+		p.ref.ContainerRID == ref.ContainerRID) {
+		return p
+	}
+	for _, c := range slices.Backward(e.deleted) {
+		if c.db != ref.Database || c.name != ref.Container ||
+			(ref.ContainerRID != "" && c.rid != ref.ContainerRID) {
+			continue
+		}
+		for _, p := range c.parts {
+			if p.ref.RangeID == ref.RangeID {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 func (e *Engine) lookup(ref PartitionRef, now time.Time) *partition {

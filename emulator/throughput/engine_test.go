@@ -506,3 +506,44 @@ func TestBills_HourStraddlingSeconds(t *testing.T) {
 	require.Equal(t, 3_000, b.Hours[1].BilledRU)
 	require.Equal(t, 1.0, b.Hours[1].Hours)
 }
+
+// TestChargeAfterDeleteDoesNotResurrect finishes a request after its container was
+// deleted: the charge goes to the deleted container, which stays deleted and unbilled.
+func TestChargeAfterDeleteDoesNotResurrect(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	createContainer(t, e, "c", Manual(400))
+	r := ref("c", "0")
+	_, ok := e.Admit(r, t0)
+	require.True(t, ok)
+	e.DeleteContainer("db", "c", "rid-c", t0.Add(time.Second))
+	e.Consume(r, t0.Add(2*time.Second), 10)
+	e.ReportStorage(r, t0.Add(2*time.Second), 1024)
+
+	_, err := e.Offer(Target{"db", "c"})
+	require.ErrorIs(t, err, ErrNotFound, "the container stays deleted")
+	bills := e.Bills(t0.Add(3 * time.Hour))
+	require.Len(t, bills, 1)
+	require.Len(t, bills[0].Hours, 1, "billed until the delete only")
+	require.Equal(t, 10.0, math.Float64frombits(e.deleted[0].parts[0].totalRU.Load()),
+		"charged to the deleted container")
+}
+
+// TestLateChargeOfReplacedContainer finishes a request of a deleted container after a new
+// one was created under its name: the new container keeps its offer and budget.
+func TestLateChargeOfReplacedContainer(t *testing.T) {
+	e := newTestEngine(t, Config{})
+	createContainer(t, e, "c", Manual(400))
+	old := ref("c", "0")
+	_, ok := e.Admit(old, t0)
+	require.True(t, ok)
+	e.DeleteContainer("db", "c", "rid-c", t0)
+	o := Manual(1_000)
+	require.NoError(t, e.CreateContainer(ContainerSpec{Database: "db", Container: "c",
+		RID: "rid-new", Offer: &o}, t0))
+	e.Consume(old, t0, 10)
+
+	info, err := e.Offer(Target{"db", "c"})
+	require.NoError(t, err)
+	require.Equal(t, "rid-new", info.RID)
+	require.Equal(t, Manual(1_000), info.Offer)
+}
