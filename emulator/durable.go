@@ -51,7 +51,12 @@ type durableLog struct {
 	mu       sync.Mutex
 	buf      []byte
 	appended uint64
-	wake     chan struct{}
+	// safeLen and safePos mark the end of the last whole transactional batch in buf (and
+	// its position); openTx are the partitions with a batch still being appended.
+	safeLen int
+	safePos uint64
+	openTx  map[PartitionRef]bool
+	wake    chan struct{}
 
 	flushed  atomic.Uint64
 	notifyMu sync.Mutex
@@ -125,8 +130,36 @@ func (l *durableLog) append(rec logRecord) {
 	l.mu.Lock()
 	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item)
 	l.appended++
+	l.trackTransaction(rec)
 	l.mu.Unlock()
 	l.signal()
+}
+
+// trackTransaction keeps the point up to which the buffer may be written: never inside a
+// transactional batch, so a crash leaves a batch on disk whole or not at all. Caller holds
+// l.mu.
+func (l *durableLog) trackTransaction(rec logRecord) {
+	switch {
+	case rec.more && !l.openTx[rec.ref]:
+		if l.openTx == nil {
+			l.openTx = map[PartitionRef]bool{}
+		}
+		l.openTx[rec.ref] = true
+	case !rec.more && l.openTx[rec.ref]:
+		delete(l.openTx, rec.ref)
+	}
+	if len(l.openTx) == 0 {
+		l.safeLen, l.safePos = len(l.buf), l.appended
+	}
+}
+
+// takeSafe removes and returns the writable part of the buffer and the position it
+// reaches. Caller holds l.mu.
+func (l *durableLog) takeSafe() ([]byte, uint64) {
+	buf, pos := l.buf[:l.safeLen], l.safePos
+	l.buf = append([]byte(nil), l.buf[l.safeLen:]...)
+	l.safeLen = 0
+	return buf, pos
 }
 
 // appendMetadata logs the whole metadata of st and returns its position.
@@ -136,6 +169,9 @@ func (l *durableLog) appendMetadata(st *store) uint64 {
 	l.buf = appendFrame(l.buf, frameMetadata, payload)
 	l.appended++
 	pos := l.appended
+	if len(l.openTx) == 0 {
+		l.safeLen, l.safePos = len(l.buf), l.appended
+	}
 	l.mu.Unlock()
 	l.signal()
 	return pos
@@ -203,8 +239,7 @@ func (l *durableLog) flushLoop() {
 // flush writes and fsyncs everything appended so far.
 func (l *durableLog) flush() {
 	l.mu.Lock()
-	buf, pos := l.buf, l.appended
-	l.buf = nil
+	buf, pos := l.takeSafe()
 	l.mu.Unlock()
 	if len(buf) == 0 {
 		return
@@ -276,8 +311,7 @@ func (l *durableLog) fail(err error) {
 func (l *durableLog) rotate() (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	buf, pos := l.buf, l.appended
-	l.buf = nil
+	buf, pos := l.takeSafe()
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
 	if err := l.writeSync(buf); err != nil {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -171,3 +172,20 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// TestDurableNeverWritesHalfABatch checks that the flusher cuts the buffer only between
+// transactional batches, so a crash leaves a batch on disk whole or not at all.
+func TestDurableNeverWritesHalfABatch(t *testing.T) {
+	s := &Server{store: newStore()}
+	d, err := openDurable(t.TempDir(), -1, slog.New(slog.DiscardHandler), s.store)
+	require.NoError(t, err)
+	defer d.close()
+	batchRef := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
+	other := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "1"}
+	d.append(logRecord{ref: batchRef, lsn: 1, op: opDelete, key: "a", more: true})
+	d.append(logRecord{ref: other, lsn: 1, op: opDelete, key: "b"}) // interleaved single write
+	d.flush()
+	require.Zero(t, d.flushed.Load(), "nothing may be written while the batch is open")
+	d.append(logRecord{ref: batchRef, lsn: 2, op: opDelete, key: "c"})
+	require.NoError(t, d.wait(testCtx(t), 3), "the whole batch and the write between")
+}
