@@ -157,7 +157,9 @@ func (g *region) checkRead(r *http.Request) error {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), strongReadWait)
 		defer cancel()
-		if err := g.waitCaughtUp(ctx, a.repl.current()); err != nil {
+		// Every acknowledged write is in every region that was up; only a region that
+		// came back since has to catch up first.
+		if err := g.waitCaughtUp(ctx, a.repl.acked.Load()); err != nil {
 			return &Error{kind: kindServiceUnavailable, substatus: substatusServiceUnavailable,
 				msg: "region " + strconv.Quote(g.name) + " is catching up and cannot serve " +
 					"a strong read yet"}
