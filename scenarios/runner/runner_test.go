@@ -24,7 +24,7 @@ import (
 type testSensors struct {
 	duration  time.Duration
 	failRatio float64 // share of batches reported failed
-	maxAcked  int64   // most events acknowledged per tick; 0 means no limit
+	maxAcked  int64   // most events acknowledged per 100ms; 0 means no limit
 	acked     atomic.Int64
 	sent      atomic.Int64
 }
@@ -34,7 +34,7 @@ func (s *testSensors) Run(ctx context.Context, plan *LoadPlan, rec *reports.Reco
 	acked, _ := rec.Counter(reports.MetricEventsAcked, nil)
 	failed, _ := rec.Rate(reports.MetricBatchFailed, nil)
 	latency, _ := rec.Trend(reports.MetricIngestLatency, nil)
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
 	last := start
