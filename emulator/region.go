@@ -140,6 +140,7 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 			g.addr = rc.Addrs[i]
 		}
 		srv.store.replica = func() bool { return !rc.MultiRegionWrites && a.writer.Load() != g }
+		srv.consistency = rc.Consistency
 		g.state.Store(&regionState{since: time.Now(), revoked: make(chan struct{})})
 		g.in.init(rc.Lag, uint64(i))
 		a.regions = append(a.regions, g)

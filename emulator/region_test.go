@@ -315,3 +315,25 @@ func TestReplicaMirrorsSplits(t *testing.T) {
 		require.Equal(t, len(sp.items), len(rp.items), "range %s", sp.rangeID)
 	}
 }
+
+// TestAccountConsistencyPricesReads checks that an account's default consistency reaches
+// each region's RU model: a point read costs twice as much under Strong and Bounded
+// Staleness as under Session, and a request that relaxes the level pays the single rate.
+func TestAccountConsistencyPricesReads(t *testing.T) {
+	charge := func(t *testing.T, level Consistency, o *azcosmos.ItemOptions) float32 {
+		a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}, Consistency: level})
+		c := regionContainer(t, regionClient(t, a, "A"))
+		_, err := c.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), docJSON("d", 1),
+			nil)
+		require.NoError(t, err)
+		resp, err := c.ReadItem(testCtx(t), azcosmos.NewPartitionKeyString("p"), "d", o)
+		require.NoError(t, err)
+		return resp.RequestCharge
+	}
+	session := charge(t, Session, nil)
+	require.Positive(t, session)
+	require.InDelta(t, 2*session, charge(t, Strong, nil), 0.01, "strong")
+	require.InDelta(t, 2*session, charge(t, BoundedStaleness, nil), 0.01, "bounded staleness")
+	relaxed := &azcosmos.ItemOptions{ConsistencyLevel: azcosmos.ConsistencyLevelEventual.ToPtr()}
+	require.InDelta(t, session, charge(t, Strong, relaxed), 0.01, "strong account, eventual read")
+}
