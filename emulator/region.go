@@ -129,6 +129,13 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 		backup: rc.Backup.withDefaults(cfg.Clock)}
 	regionCfg := cfg
 	regionCfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Throughput != nil {
+		// Each region bills its own throughput, at the multi-region-write rate when every
+		// region takes writes.
+		tc := *cfg.Throughput
+		tc.Engine.MultiRegionWrites = tc.Engine.MultiRegionWrites || rc.MultiRegionWrites
+		regionCfg.Throughput = &tc
+	}
 	for i, name := range rc.Regions {
 		regionCfg.Region = name
 		srv, err := New(regionCfg)

@@ -32,6 +32,7 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate (as "+
 		"Microsoft's emulator does); its PEM is written to stderr")
 	key := fs.String("key", emulator.DefaultKey, "base64 account key clients sign with")
+	tf := addThroughputFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +43,9 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Addr: *addr, Key: *key, TLS: *useTLS,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)).With("component", "emulator"),
 	}
-	if err := cfg.Validate(); err != nil {
+	tc, err := tf.config(fs)
+	cfg.Throughput = tc
+	if err := errors.Join(err, cfg.Validate()); err != nil {
 		return badInput(err)
 	}
 	srv, err := emulator.Start(ctx, cfg)

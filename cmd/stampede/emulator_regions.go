@@ -29,6 +29,7 @@ type regionFlags struct {
 	useTLS, serviceManaged, multiWrite                   bool
 	maxPrefix, snapshotBytes                             int64
 	maxInterval, failoverDelay                           time.Duration
+	throughput                                           *throughputFlags
 }
 
 func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
@@ -71,6 +72,7 @@ func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
 		"time between backups")
 	fs.DurationVar(&f.backupRetention, "backup-retention", emulator.DefaultBackupRetention,
 		"how long a backup is kept")
+	f.throughput = addThroughputFlags(fs)
 	return fs, f
 }
 
@@ -106,7 +108,7 @@ func emulatorRegions(ctx context.Context, args []string, stdout, stderr io.Write
 	if fs.NArg() > 0 {
 		return true, badInput(fmt.Errorf("emulator: unexpected argument %q", fs.Arg(0)))
 	}
-	cfg, rc, err := f.config(stderr)
+	cfg, rc, err := f.config(fs, stderr)
 	if err != nil {
 		return true, badInput(err)
 	}
@@ -123,7 +125,9 @@ func mentionsRegionFlag(args []string) bool {
 	return false
 }
 
-func (f *regionFlags) config(stderr io.Writer) (emulator.Config, emulator.RegionsConfig, error) {
+func (f *regionFlags) config(fs *flag.FlagSet, stderr io.Writer) (emulator.Config,
+	emulator.RegionsConfig, error,
+) {
 	cfg := emulator.Config{
 		Addr: f.addr, Key: f.key, TLS: f.useTLS,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil)).With("component", "emulator"),
@@ -145,6 +149,9 @@ func (f *regionFlags) config(stderr io.Writer) (emulator.Config, emulator.Region
 	}
 	var errs []error
 	var err error
+	if cfg.Throughput, err = f.throughput.config(fs); err != nil {
+		errs = append(errs, err)
+	}
 	if rc.Consistency, err = emulator.ParseConsistency(f.consistency); err != nil {
 		errs = append(errs, fmt.Errorf("--consistency: %w", err))
 	}

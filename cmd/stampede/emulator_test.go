@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -13,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 	"github.com/stretchr/testify/require"
 )
@@ -109,4 +114,101 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestEmulatorCommandThrottle starts the standalone emulator with and without --throttle,
+// single- and multi-region, and writes to a 400 RU/s container through azcosmos (retries
+// off) faster than its budget: with --throttle the writes meet 429 with substatus 3200 and a
+// retry-after; without it they never do.
+func TestEmulatorCommandThrottle(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		want429s bool
+	}{
+		{"plain", nil, false},
+		{"throttle", []string{"--throttle", "--split-delay", "1s"}, true},
+		{"throttle with burst", []string{"--throttle", "--burst"}, true},
+		{"throttle two regions", []string{"--throttle", "--regions", "westus2,eastus2"}, true},
+		{"plain two regions", []string{"--regions", "westus2,eastus2"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			endpoint, key, stderr, stop := startEmulatorCommand(t,
+				append([]string{"--addr", "127.0.0.1:0"}, tt.args...)...)
+			defer func() { require.Equal(t, ExitOK, stop(), "stderr:\n%s", stderr.String()) }()
+			throttled := writeUntilThrottled(t, endpoint, key, 400)
+			require.Equal(t, tt.want429s, throttled)
+		})
+	}
+}
+
+// writeUntilThrottled creates a container of ru RU/s and writes 1 KB documents to one key
+// for up to 1,500 requests or 2 s; it reports whether a write was refused with 429.
+func writeUntilThrottled(t *testing.T, endpoint, key string, ru int32) bool {
+	t.Helper()
+	cred, err := azcosmos.NewKeyCredential(key)
+	require.NoError(t, err)
+	opts := &azcosmos.ClientOptions{}
+	opts.Retry = policy.RetryOptions{MaxRetries: -1}
+	client, err := azcosmos.NewClientWithKey(endpoint, cred, opts)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: "db"}, nil)
+	require.NoError(t, err)
+	db, err := client.NewDatabase("db")
+	require.NoError(t, err)
+	manual := azcosmos.NewManualThroughputProperties(ru)
+	_, err = db.CreateContainer(ctx, azcosmos.ContainerProperties{ID: "c",
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/pk"}}},
+		&azcosmos.CreateContainerOptions{ThroughputProperties: &manual})
+	require.NoError(t, err)
+	c, err := client.NewContainer("db", "c")
+	require.NoError(t, err)
+	pad := strings.Repeat("x", 1000)
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; i < 1500 && time.Now().Before(deadline); i++ {
+		doc := fmt.Sprintf(`{"id":"d%d","pk":"p","pad":%q}`, i, pad)
+		_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("p"), []byte(doc), nil)
+		var re *azcore.ResponseError
+		if errors.As(err, &re) && re.StatusCode == http.StatusTooManyRequests {
+			require.Equal(t, "3200", re.RawResponse.Header.Get("x-ms-substatus"))
+			require.NotEmpty(t, re.RawResponse.Header.Get("x-ms-retry-after-ms"))
+			return true
+		}
+		require.NoError(t, err)
+	}
+	return false
+}
+
+// TestEmulatorCommandThrottleFlagErrors checks that throughput flags without --throttle, or
+// with bad values, are bad input naming the flag, for single- and multi-region emulators.
+func TestEmulatorCommandThrottleFlagErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr []string
+	}{
+		{"burst without throttle", []string{"--burst", "--split-delay", "1s"},
+			[]string{"--burst needs --throttle", "--split-delay needs --throttle"}},
+		{"regions without throttle", []string{"--regions", "a,b", "--max-throughput", "9000"},
+			[]string{"--max-throughput needs --throttle"}},
+		{"default under minimum", []string{"--throttle", "--default-throughput", "350"},
+			[]string{"--throttle", "default throughput"}},
+		{"bad partition size", []string{"--throttle", "--regions", "a,b",
+			"--partition-max-bytes", "0", "--maintenance-interval", "-1s"},
+			[]string{"--partition-max-bytes 0", "--maintenance-interval -1s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := mainWithArgs(context.Background(), append([]string{"emulator", "--addr",
+				"127.0.0.1:0"}, tt.args...), &stdout, &stderr)
+			require.Equal(t, ExitBadInput, got, "stderr:\n%s", stderr.String())
+			for _, want := range tt.wantStderr {
+				require.Contains(t, stderr.String(), want)
+			}
+		})
+	}
 }
