@@ -237,6 +237,13 @@ func printVerdict(w io.Writer, res *runner.Result) {
 		}
 		fmt.Fprintln(w, c)
 	}
+	if c := res.Comparison; c != nil {
+		fmt.Fprintf(w, "against the baseline: %d regressions, %d improvements, %d unchanged, "+
+			"%d other (see comparison.json)\n", c.Counts[reports.ChangeRegression],
+			c.Counts[reports.ChangeImprovement], c.Counts[reports.ChangeNone],
+			len(c.Metrics)-c.Counts[reports.ChangeRegression]-
+				c.Counts[reports.ChangeImprovement]-c.Counts[reports.ChangeNone])
+	}
 	fmt.Fprintf(w, "%s: %s\n", sum.Scenario.Name, strings.ToUpper(sum.Run.Verdict))
 	for _, f := range res.Files {
 		fmt.Fprintf(w, "wrote %s\n", f)

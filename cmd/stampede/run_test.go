@@ -82,4 +82,5 @@ thresholds:
 	require.Equal(t, ExitThresholds, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	require.Contains(t, stdout, "failing: FAIL")
 	require.FileExists(t, filepath.Join(out, "comparison.json"))
+	require.Contains(t, stdout, "against the baseline:")
 }

@@ -36,6 +36,7 @@ func writeRunFolder(dir string, res *Result, baseline *reports.Summary) ([]strin
 		if err != nil {
 			return nil, fmt.Errorf("compare with baseline: %w", err)
 		}
+		res.Comparison = cmp
 		// TODO(#7): also comparison.md once reports' comparison writer is in.
 		if err := writeJSON(filepath.Join(dir, FileComparisonJSON), cmp); err != nil {
 			return nil, err

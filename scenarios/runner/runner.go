@@ -85,6 +85,9 @@ type Result struct {
 	Conservation []TenantConservation
 	// Capacity is what a sweep found; nil when the scenario has no sweep.
 	Capacity *Capacity
+	// Comparison is the comparison with Options.Baseline, when one was given and the run
+	// folder written.
+	Comparison *reports.Comparison
 }
 
 // Run executes the scenario: it checks the build can run it, starts the parts, applies the
