@@ -93,7 +93,10 @@ type throughputState struct {
 	offerOf    map[string]string     // resource _rid -> offer id
 	versions   map[string]int64      // offer id -> replacements, for the etag
 	splits     map[*container]time.Time
-	nextOffer  int64
+	// ranges is the rangesVersion of each container whose ranges a replica last gave the
+	// engine (replicas split only by mirroring the write region).
+	ranges    map[*container]int64
+	nextOffer int64
 	// keys holds each container's *keyStorage, read by writes without a lock.
 	keys sync.Map
 	// notifier tells subscribers about splits (split_notify.go).
@@ -125,6 +128,7 @@ func (s *Server) startThroughput() error {
 		containers: map[string]*container{}, databases: map[string]*database{},
 		offerIDs: map[string]string{}, offerOf: map[string]string{},
 		versions: map[string]int64{}, splits: map[*container]time.Time{},
+		ranges: map[*container]int64{},
 	}
 	if s.cfg.Throughput != nil {
 		s.cfg.Throttler = engineThrottler{s}
@@ -177,7 +181,7 @@ func (s *Server) register(c *container, now time.Time) {
 	s.registerDatabaseLocked(c.db, now)
 	tp.engine.DeleteContainer(c.db.id, c.id, "", now) // a container recreated under its name
 	offer := offerOf(s.storedOffer(&c.offer))
-	if offer != nil && len(c.partitions()) == 1 {
+	if offer != nil && len(c.partitions()) == 1 && !s.isReplica() {
 		s.splitInto(c, throughput.InitialPartitions(*offer, false))
 	}
 	err := tp.engine.CreateContainer(throughput.ContainerSpec{Database: c.db.id,

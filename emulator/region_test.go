@@ -337,3 +337,58 @@ func TestAccountConsistencyPricesReads(t *testing.T) {
 	relaxed := &azcosmos.ItemOptions{ConsistencyLevel: azcosmos.ConsistencyLevelEventual.ToPtr()}
 	require.InDelta(t, session, charge(t, Strong, relaxed), 0.01, "strong account, eventual read")
 }
+
+// TestReplicaDoesNotPlanItsOwnSplits raises a container's throughput past one partition in
+// a two-region account and runs the replica's maintenance first: the replica must keep its
+// layout until the write region splits, then mirror that split (same ranges, same
+// documents) and put the raised offer in force on its engine.
+func TestReplicaDoesNotPlanItsOwnSplits(t *testing.T) {
+	a, err := StartAccount(context.Background(), Config{Throughput: &ThroughputConfig{
+		SplitDelay: -1, MaintenanceInterval: time.Hour}}, RegionsConfig{Regions: []string{"A", "B"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	c := regionContainer(t, regionClient(t, a, "A"))
+	ctx := testCtx(t)
+	write := func(prefix string) {
+		for i := range 20 {
+			id, pk := prefix+strconv.Itoa(i), "k"+strconv.Itoa(i)
+			_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString(pk),
+				[]byte(`{"id":"`+id+`","pk":"`+pk+`"}`), nil)
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool { return a.replicatedEverywhere(a.repl.current()) },
+			5*time.Second, 5*time.Millisecond)
+	}
+	write("d")
+	writer, replica := a.regions[0].srv, a.regions[1].srv
+	replica.maintainThroughput(time.Now()) // the replica's engine knows the container
+	_, err = c.ReplaceThroughput(ctx, azcosmos.NewManualThroughputProperties(20_000), nil)
+	require.NoError(t, err)
+	for range 3 {
+		replica.maintainThroughput(time.Now())
+	}
+	rc, err := replica.store.container("db", "c")
+	require.NoError(t, err)
+	require.Len(t, rc.partitions(), 1, "the replica split on its own")
+
+	for range 3 {
+		writer.maintainThroughput(time.Now())
+	}
+	wc, err := writer.store.container("db", "c")
+	require.NoError(t, err)
+	require.Len(t, wc.partitions(), 2)
+	write("e")
+	replica.maintainThroughput(time.Now())
+	require.Len(t, rc.partitions(), 2)
+	for i, wp := range wc.partitions() {
+		rp := rc.partitions()[i]
+		require.Equal(t, wp.rangeID, rp.rangeID)
+		require.Equal(t, wp.lsn, rp.lsn, "range %s", wp.rangeID)
+		require.Equal(t, len(wp.items), len(rp.items), "range %s", wp.rangeID)
+	}
+	info, err := replica.Throughput().Offer(throughputTarget("db", "c"))
+	require.NoError(t, err)
+	require.Equal(t, 20_000, info.Offer.Throughput)
+	require.Nil(t, info.Pending)
+	require.Equal(t, 2, info.Partitions)
+}

@@ -35,6 +35,7 @@ func (s *Server) maintain(now time.Time) {
 		s.registerContainer(c, now)
 	}
 	dbs := s.allDatabases()
+	replica := s.isReplica()
 	tp := s.tp
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
@@ -46,11 +47,20 @@ func (s *Server) maintain(now time.Time) {
 			tp.engine.DeleteContainer(c.db.id, c.id, c.rid, now)
 			delete(tp.containers, rid)
 			delete(tp.splits, c)
+			delete(tp.ranges, c)
 			tp.registered.Delete(rid)
 			tp.keys.Delete(c)
 			continue
 		}
 		oversized := s.measureStorage(c, now)
+		if replica {
+			// A replica splits only as the write region did, when the first write to a new
+			// range reaches it (mirrorSplit); a split of its own would give it ranges the
+			// write region's log records do not name.
+			delete(tp.splits, c)
+			s.syncReplicaRanges(c, now)
+			continue
+		}
 		_, planned := tp.splits[c]
 		if !planned && (oversized || s.pendingPartitions(c) > len(c.partitions())) {
 			tp.splits[c] = now.Add(tp.cfg.SplitDelay)
@@ -68,6 +78,21 @@ func (s *Server) maintain(now time.Time) {
 			delete(tp.splits, c)
 			s.runSplits(c, now)
 		}
+	}
+}
+
+// isReplica reports whether the server is a read replica of an account now.
+func (s *Server) isReplica() bool { return s.store.replica != nil && s.store.replica() }
+
+// syncReplicaRanges gives the engine c's ranges after a mirrored split. Caller holds s.tp.mu.
+func (s *Server) syncReplicaRanges(c *container, now time.Time) {
+	v := c.rangesVersion.Load()
+	if seen, ok := s.tp.ranges[c]; ok && seen == v {
+		return
+	}
+	if err := s.tp.engine.SetRanges(c.db.id, c.id, rangeIDs(c), now); err == nil {
+		s.tp.ranges[c] = v
+		s.tp.keys.Delete(c) // measure the new partitions at the next pass
 	}
 }
 

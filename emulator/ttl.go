@@ -23,7 +23,7 @@ func (s *Server) sweepExpired() {
 }
 
 func (s *Server) sweepOnce(now int64) {
-	if s.store.replica != nil && s.store.replica() {
+	if s.isReplica() {
 		return
 	}
 	for _, c := range s.store.allContainers() {
