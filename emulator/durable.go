@@ -127,10 +127,30 @@ func (l *durableLog) openSegment(gen int) error {
 
 // append logs one committed write. Called by the commit hook under the partition lock.
 func (l *durableLog) append(rec logRecord) {
+	if rec.op == opSplit {
+		l.appendSplit(rec)
+		return
+	}
 	l.mu.Lock()
 	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item)
 	l.appended++
 	l.trackTransaction(rec)
+	l.mu.Unlock()
+	l.signal()
+}
+
+// appendSplit logs a partition split, ahead of every write to the new ranges (the split
+// hands it over before the children take writes).
+func (l *durableLog) appendSplit(rec logRecord) {
+	payload, _ := json.Marshal(splitImage{Database: rec.ref.Database,
+		Container: rec.ref.Container, RID: rec.ref.ContainerRID, RangeID: rec.ref.RangeID,
+		Children: rec.split})
+	l.mu.Lock()
+	l.buf = appendFrame(l.buf, frameSplit, payload)
+	l.appended++
+	if len(l.openTx) == 0 {
+		l.safeLen, l.safePos = len(l.buf), l.appended
+	}
 	l.mu.Unlock()
 	l.signal()
 }
@@ -635,14 +655,24 @@ func replaySegment(path string, st *store) (int, error) {
 }
 
 func replayFrame(st *store, dec *itemDecoder, kind byte, payload []byte) error {
-	if kind == frameMetadata {
+	switch kind {
+	case frameMetadata:
 		var img metaImage
 		if err := json.Unmarshal(payload, &img); err != nil {
 			return fmt.Errorf("metadata: %w", err)
 		}
 		return restoreImage(st, img)
-	}
-	if kind != frameItem {
+	case frameSplit:
+		var si splitImage
+		if err := json.Unmarshal(payload, &si); err != nil {
+			return fmt.Errorf("split: %w", err)
+		}
+		if c := st.containerByRID(si.Database, si.Container, si.RID); c != nil {
+			c.replaySplit(si.RangeID, si.Children)
+		}
+		return nil
+	case frameItem:
+	default:
 		return nil
 	}
 	f, err := dec.decode(payload)

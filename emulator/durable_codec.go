@@ -20,6 +20,7 @@ import (
 const (
 	frameItem     byte = 1 // one committed document write
 	frameMetadata byte = 2 // the full metadata (databases, containers) as JSON
+	frameSplit    byte = 3 // one partition split into new ranges, as JSON (splitImage)
 )
 
 // maxFrame bounds a frame's payload (a document is at most 2 MB).
@@ -276,6 +277,16 @@ type partImage struct {
 	Parents []string `json:"parents,omitempty"`
 	// LSN is the partition's LSN when a snapshot captured it (0 in log records).
 	LSN int64 `json:"lsn,omitempty"`
+}
+
+// splitImage is the payload of a frameSplit: the partition RangeID of a container was cut
+// into Children.
+type splitImage struct {
+	Database  string      `json:"db"`
+	Container string      `json:"coll"`
+	RID       string      `json:"rid"`
+	RangeID   string      `json:"rangeId"`
+	Children  []partImage `json:"children"`
 }
 
 // imageOf captures st's metadata (partition LSNs left 0).

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -23,11 +24,6 @@ func startDurableThroughput(t *testing.T, dir string) (*Account, *azcosmos.Clien
 }
 
 func TestOffers_ReplacedOfferSurvivesRestart(t *testing.T) {
-	// TODO(#4): the replaced offer reaches the store's metadata and the log's metadata
-	// frame, but replaying a later frame keeps the containers and databases an earlier
-	// frame restored without taking their offer (restoreContainer/restoreImage); remove
-	// this skip once they copy it.
-	t.Skip("durable replay does not yet update the offer of a restored container")
 	dir := t.TempDir()
 	ctx := context.Background()
 	a, client := startDurableThroughput(t, dir)
@@ -53,4 +49,63 @@ func TestOffers_ReplacedOfferSurvivesRestart(t *testing.T) {
 	tmax, ok := read.ThroughputProperties.AutoscaleMaxThroughput()
 	require.True(t, ok, "the replaced offer, not the creation one")
 	require.Equal(t, int32(5_000), tmax)
+}
+
+// TestDurableSplitThenRestartKeepsEveryDocument splits a container of a durable account,
+// writes to both new partitions, restarts from the data dir (log only, and with a snapshot
+// taken after the split) and reads every document back from the ranges it was written to.
+func TestDurableSplitThenRestartKeepsEveryDocument(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		snapshot bool
+	}{{"log only", false}, {"snapshot after split", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx := testCtx(t)
+			a, client := startDurableThroughput(t, dir)
+			c := regionContainer(t, client)
+			write := func(prefix string) {
+				for i := range 50 {
+					id := prefix + strconv.Itoa(i)
+					_, err := c.CreateItem(ctx, azcosmos.NewPartitionKeyString("k"+id),
+						[]byte(`{"id":"`+id+`","pk":"k`+id+`"}`), nil)
+					require.NoError(t, err)
+				}
+			}
+			write("before")
+			src, err := a.regions[0].srv.store.container("db", "c")
+			require.NoError(t, err)
+			_, err = src.splitPartition(src.partitions()[0])
+			require.NoError(t, err)
+			write("after")
+			if tc.snapshot {
+				a.durable.snapshotNow(a.regions[0].srv.store)
+				write("late")
+			}
+			require.NoError(t, a.Close())
+
+			a, client = startDurableThroughput(t, dir)
+			t.Cleanup(func() { _ = a.Close() })
+			restored, err := a.regions[0].srv.store.container("db", "c")
+			require.NoError(t, err)
+			require.Len(t, restored.partitions(), 2, "the split layout")
+			c, err = client.NewContainer("db", "c")
+			require.NoError(t, err)
+			prefixes := []string{"before", "after"}
+			if tc.snapshot {
+				prefixes = append(prefixes, "late")
+			}
+			missing := 0
+			for _, prefix := range prefixes {
+				for i := range 50 {
+					id := prefix + strconv.Itoa(i)
+					_, err := c.ReadItem(ctx, azcosmos.NewPartitionKeyString("k"+id), id, nil)
+					if err != nil {
+						missing++
+					}
+				}
+			}
+			require.Zero(t, missing, "documents missing after restart")
+		})
+	}
 }

@@ -126,6 +126,13 @@ func (in *inbox) caughtUp(seq uint64) bool {
 // the hook off, so they never travel further.
 func (g *region) onCommit(rec logRecord) {
 	a := g.a
+	if rec.op == opSplit {
+		// Replicas mirror splits from the writes they apply; the log records the writer's.
+		if a.durable != nil && a.writer.Load() == g {
+			a.durable.append(rec)
+		}
+		return
+	}
 	now := time.Now()
 	if rec.item != nil {
 		rec.item.origin, rec.item.clock = uint8(g.index), now.UnixNano()

@@ -35,21 +35,48 @@ func (c *container) splitLocked(p *partition) ([]*partition, error) {
 		return nil, errNotLive
 	}
 	ids := nextRangeIDs(parts, 2)
-	children := []*partition{
-		newPartition(c, ids[0], p.min, mid),
-		newPartition(c, ids[1], mid, p.max),
-	}
-	for _, ch := range children {
+	return c.cutLocked(p, at, []partImage{
+		{RangeID: ids[0], Min: p.min, Max: mid},
+		{RangeID: ids[1], Min: mid, Max: p.max},
+	}), nil
+}
+
+// cutLocked replaces p, the partition at index at of c's partitions, with children of the
+// given ranges, and hands the split to p's commit hook before any write can reach the
+// children, so that a write-ahead log records the new ranges ahead of their writes.
+// Caller holds p.mu.
+func (c *container) cutLocked(p *partition, at int, ranges []partImage) []*partition {
+	children := make([]*partition, len(ranges))
+	for i, r := range ranges {
+		ch := newPartition(c, r.RangeID, r.Min, r.Max)
 		ch.parents = append(slices.Clone(p.parents), p.rangeID)
 		ch.lsn = p.lsn
 		ch.onCommit = p.onCommit
+		children[i] = ch
 	}
 	moveDocuments(c, p, children)
-
+	if p.onCommit != nil {
+		p.onCommit(logRecord{ref: p.ref(), lsn: p.lsn, op: opSplit, split: ranges})
+	}
+	parts := c.partitions()
 	next := slices.Concat(parts[:at], children, parts[at+1:])
 	c.parts.Store(&next)
 	c.rangesVersion.Add(1)
-	return children, nil
+	return children
+}
+
+// replaySplit cuts the partition named rangeID into ranges, as a logged split did; a
+// partition already split (or unknown) is left alone.
+func (c *container) replaySplit(rangeID string, ranges []partImage) {
+	p := c.partitionByRange(rangeID)
+	if p == nil || len(ranges) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if at := slices.Index(c.partitions(), p); at >= 0 {
+		c.cutLocked(p, at, ranges)
+	}
 }
 
 // moveDocuments copies p's live slots and their latest log entries into the children by

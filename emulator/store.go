@@ -168,6 +168,9 @@ const (
 	opCreate opKind = iota + 1
 	opReplace
 	opDelete
+	// opSplit records a partition split (logRecord.split): no document changes, but a
+	// write-ahead log must know the new ranges before the writes that go to them.
+	opSplit
 )
 
 // logRecord is what one committed mutation produces, in LSN order per partition: the unit a
@@ -186,6 +189,8 @@ type logRecord struct {
 	// more is set when more writes of the same transactional batch follow, so a replica
 	// can make the whole batch visible at once.
 	more bool
+	// split holds the ranges the partition ref names was cut into (op == opSplit).
+	split []partImage
 }
 
 // partition is one physical partition: an EPK range with its own lock, items, LSN and log.
