@@ -307,7 +307,14 @@ func TestReplicaMirrorsSplits(t *testing.T) {
 		5*time.Second, 5*time.Millisecond)
 	replica, err := a.regions[1].srv.store.container("db", "c")
 	require.NoError(t, err)
-	require.Len(t, replica.partitions(), 2)
+	requireSameLayout(t, src, replica, 2)
+}
+
+// requireSameLayout checks that replica has n partitions with src's ranges, LSNs and
+// document counts.
+func requireSameLayout(t *testing.T, src, replica *container, n int) {
+	t.Helper()
+	require.Len(t, replica.partitions(), n)
 	for i, sp := range src.partitions() {
 		rp := replica.partitions()[i]
 		require.Equal(t, sp.rangeID, rp.rangeID)
@@ -379,13 +386,7 @@ func TestReplicaDoesNotPlanItsOwnSplits(t *testing.T) {
 	require.Len(t, wc.partitions(), 2)
 	write("e")
 	replica.maintainThroughput(time.Now())
-	require.Len(t, rc.partitions(), 2)
-	for i, wp := range wc.partitions() {
-		rp := rc.partitions()[i]
-		require.Equal(t, wp.rangeID, rp.rangeID)
-		require.Equal(t, wp.lsn, rp.lsn, "range %s", wp.rangeID)
-		require.Equal(t, len(wp.items), len(rp.items), "range %s", wp.rangeID)
-	}
+	requireSameLayout(t, wc, rc, 2)
 	info, err := replica.Throughput().Offer(throughputTarget("db", "c"))
 	require.NoError(t, err)
 	require.Equal(t, 20_000, info.Offer.Throughput)
