@@ -26,6 +26,7 @@ const (
 	kindTooManyRequests
 	kindServiceUnavailable
 	kindGone
+	kindLocked
 )
 
 // Error is a failure of one request, carried from the store to the HTTP layer. Handlers and
@@ -92,6 +93,7 @@ var errorStatuses = map[errorKind]errorStatus{
 	kindTooManyRequests:    {http.StatusTooManyRequests, "TooManyRequests"},
 	kindServiceUnavailable: {http.StatusServiceUnavailable, "ServiceUnavailable"},
 	kindGone:               {http.StatusGone, "Gone"},
+	kindLocked:             {http.StatusLocked, "Locked"},
 }
 
 // errorResponse maps any error to what the service answers: status, substatus, JSON code and

@@ -157,8 +157,9 @@ func offerError(err error) error {
 	case errors.Is(err, throughput.ErrInvalidOffer):
 		return badRequest("%v", err)
 	case errors.Is(err, throughput.ErrConflict):
-		// The service refuses a throughput change while a previous one is in progress.
-		return conflict("%v", err)
+		// The service refuses a throughput change while a previous one is in progress
+		// with 423 Locked ("another scaling operation is in progress").
+		return newError(kindLocked, "another scaling operation is in progress: %v", err)
 	case errors.Is(err, throughput.ErrNotFound):
 		return notFound("%v", err)
 	}

@@ -111,6 +111,8 @@ func TestSplit_RaiseSplitsAfterDelayAndKeepsEverything(t *testing.T) {
 	resp, err := c.ReplaceThroughput(ctx, azcosmos.NewAutoscaleThroughputProperties(30_000), nil)
 	require.NoError(t, err)
 	require.True(t, resp.IsReplacePending, "30,000 RU/s need 3 partitions, the container has 1")
+	_, err = c.ReplaceThroughput(ctx, azcosmos.NewAutoscaleThroughputProperties(20_000), nil)
+	require.Equal(t, http.StatusLocked, status(err), "a change while one is pending: %v", err)
 	f.srv.maintainThroughput(f.clock.now())
 	require.Equal(t, 1, f.srv.partitionCount(t, "c"), "the split takes its delay")
 	info, err := c.ReadThroughput(ctx, nil)
