@@ -81,8 +81,8 @@ func New(cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-// newClient creates one Cosmos DB client with the throttle policy installed.
-func (b *Backend) newClient() (*azcosmos.Client, *throttle.Policy, error) {
+// newPolicy creates a node's throttle policy, wired to the metrics and the scaler.
+func (b *Backend) newPolicy() (*throttle.Policy, error) {
 	tcfg := b.cfg.Throttle
 	user := tcfg.OnThrottle
 	tcfg.OnThrottle = func(t throttle.Throttled) {
@@ -94,10 +94,12 @@ func (b *Backend) newClient() (*azcosmos.Client, *throttle.Policy, error) {
 			user(t)
 		}
 	}
-	pol, err := throttle.New(tcfg)
-	if err != nil {
-		return nil, nil, err
-	}
+	return throttle.New(tcfg)
+}
+
+// newClient creates one Cosmos DB client with the throttle policy pol installed.
+func (b *Backend) newClient(pol *throttle.Policy) (*azcosmos.Client, error) {
+	var err error
 	opts := &azcosmos.ClientOptions{PreferredRegions: b.cfg.PreferredRegions}
 	opts.Transport = b.cfg.Transport
 	opts.Telemetry.Disabled = true
@@ -109,14 +111,14 @@ func (b *Backend) newClient() (*azcosmos.Client, *throttle.Policy, error) {
 		var cred azcosmos.KeyCredential
 		cred, err = azcosmos.NewKeyCredential(b.cfg.Key)
 		if err != nil {
-			return nil, nil, fmt.Errorf("backend: Key: %w", err)
+			return nil, fmt.Errorf("backend: Key: %w", err)
 		}
 		client, err = azcosmos.NewClientWithKey(b.cfg.Endpoint, cred, opts)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("backend: cosmos client: %w", err)
+		return nil, fmt.Errorf("backend: cosmos client: %w", err)
 	}
-	return client, pol, nil
+	return client, nil
 }
 
 // Start loads the tenants already onboarded in the account (so their sensors' tokens keep
@@ -164,7 +166,7 @@ func (b *Backend) Close() error {
 
 func (b *Backend) closeClients() {
 	for _, n := range b.nodes {
-		n.client.Close()
+		n.cosmos().Close()
 	}
 	if b.mirror != nil {
 		b.mirror.Close()
@@ -178,7 +180,7 @@ func (b *Backend) Ready() bool { return b.ready.Load() }
 func (b *Backend) Generation() int { return int(b.generation.Load()) }
 
 // client returns node 0's client, used for control operations.
-func (b *Backend) client() *azcosmos.Client { return b.nodes[0].client }
+func (b *Backend) client() *azcosmos.Client { return b.nodes[0].cosmos() }
 
 func (b *Backend) database(tenantID string) string { return b.cfg.DatabasePrefix + tenantID }
 

@@ -92,14 +92,27 @@ func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 	return int(failed.Load()), nil
 }
 
-// noteHealth logs once when a node's writes start failing and once when they recover;
-// nothing is logged per write.
+// clientResetAfter is how long a node's writes fail before it replaces its client, and the
+// least time between two replacements.
+const clientResetAfter = 10 * time.Second
+
+// noteHealth logs once when a node's writes start failing and once when they recover
+// (nothing per write), and replaces the node's client when failures last: after a regional
+// failover the SDK may keep sending writes to the lost region for minutes.
 func (n *node) noteHealth(failed int, err error) {
 	switch {
 	case failed > 0 && n.failingSince.IsZero():
-		n.failingSince = time.Now()
+		n.failingSince, n.lastReset = time.Now(), time.Now()
 		n.b.log.Warn("cosmos writes failing; holding changes in memory", "node", n.name,
 			"failed", failed, "err", err)
+	case failed > 0 && time.Since(n.lastReset) >= clientResetAfter:
+		n.lastReset = time.Now()
+		if rerr := n.resetClient(); rerr != nil {
+			n.b.log.Error("replace cosmos client", "node", n.name, "err", rerr)
+			return
+		}
+		n.b.log.Warn("cosmos writes still failing; replaced the client to rediscover regions",
+			"node", n.name, "since", time.Since(n.failingSince).Round(time.Second), "err", err)
 	case failed == 0 && !n.failingSince.IsZero():
 		n.b.log.Info("cosmos writes recovered", "node", n.name,
 			"duration", time.Since(n.failingSince).Round(time.Millisecond))
@@ -117,16 +130,23 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	id := profile.DocumentID(k.ref)
 	seq := n.seq.Add(1)
 	target := generations[b.generation.Load()].Profile
-	cached := n.cacheGet(k)
-	if s.pending != nil {
-		cached = nil // the outcome of the last write is unknown: read the truth
+	var cached *store.Item
+	entry, hit := n.cacheGet(k)
+	if hit && s.pending == nil { // with a pending write the outcome is unknown: read the truth
+		cached = &store.Item{Body: cachedBody, ETag: entry.etag}
 	}
 	var called, withPending, created bool
 	var from, wrote int
+	var doc *profile.Document
 	change := func(cur []byte) ([]byte, error) {
 		called, withPending, created, from = true, false, cur == nil, 0
-		doc := profile.NewDocument(id, k.ref.Type.String()+":"+k.ref.Name)
-		if cur != nil {
+		doc = profile.NewDocument(id, k.ref.Type.String()+":"+k.ref.Name)
+		switch {
+		case isCachedBody(cur):
+			// Only the first attempt sees the cache; the entry is dropped if the write fails,
+			// so applying to the cached document in place is safe.
+			doc, from = entry.doc, entry.version
+		case cur != nil:
 			var err error
 			if doc, from, err = profile.Decode(cur); err != nil {
 				b.metrics.parseErrors.Inc()
@@ -143,6 +163,9 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	cc := n.container(k.t.database, store.UniqueEntityProfile)
 	item, out, err := store.Mutate(ctx, cc, azcosmos.NewPartitionKeyString(id), id, cached, change)
 	n.account(k.t.database, store.UniqueEntityProfile, out)
+	if err == nil && out.Writes == 0 {
+		err = errors.New("profile write skipped") // cannot happen: change always writes
+	}
 	if err != nil {
 		n.cacheDrop(k)
 		if called {
@@ -154,7 +177,7 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 		}
 		return err
 	}
-	n.cachePut(k, item)
+	n.cachePut(k, cacheEntry{etag: item.ETag, doc: doc, version: wrote})
 	flushedEvents := s.delta.Events()
 	if withPending {
 		flushedEvents += s.pending.delta.Events()

@@ -16,14 +16,14 @@ import (
 	"github.com/stampede-load/stampede/emulator"
 )
 
-// ingestQuietly posts batches 1..batches of every sensor in info once, for use off the test
+// ingestQuietly posts batches firstSeq.. of every sensor in info once, for use off the test
 // goroutine: it reports failures as an error instead of failing the test.
-func ingestQuietly(b *Backend, info TenantInfo, batches, perBatch int) (int64, error) {
+func ingestQuietly(b *Backend, info TenantInfo, batches, perBatch int, firstSeq uint64) (int64, error) {
 	h := b.Handler()
 	var acked int64
 	for sensor, token := range info.Tokens {
 		for s := range batches {
-			body := api.AppendBatchJSON(nil, makeBatch(info.ID, sensor, uint64(1+s), perBatch))
+			body := api.AppendBatchJSON(nil, makeBatch(info.ID, sensor, firstSeq+uint64(s), perBatch))
 			req := httptest.NewRequest(http.MethodPost, api.IngestPath, bytes.NewReader(body))
 			req.Header.Set("Content-Type", api.ContentTypeJSON)
 			req.Header.Set("Authorization", api.Bearer(token))
@@ -52,20 +52,26 @@ func TestTwoProcessesShareTenant(t *testing.T) {
 
 	one := TenantInfo{ID: info.ID, Tokens: map[string]string{"dc1": info.Tokens["dc1"]}}
 	two := TenantInfo{ID: info.ID, Tokens: map[string]string{"dc2": info.Tokens["dc2"]}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// Both processes take load at once and flush concurrently.
 	type result struct {
 		acked int64
 		err   error
 	}
 	done := make(chan result)
-	go func() { n, err := ingestQuietly(b1, one, 20, 30); done <- result{n, err} }()
+	go func() { n, err := ingestQuietly(b1, one, 20, 30, 1); done <- result{n, err} }()
 	acked2 := ingestSome(t, b2, two, 20, 30, 1)
 	r := <-done
 	require.NoError(t, r.err)
 	acked1 := r.acked
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	require.NoError(t, b1.Drain(ctx))
+	require.NoError(t, b2.Drain(ctx))
+	// Each now caches ETags the other made stale: the next writes must conflict and merge.
+	acked1 += ingestSome(t, b1, one, 5, 30, 100)
+	require.NoError(t, b1.Drain(ctx))
+	acked2 += ingestSome(t, b2, two, 5, 30, 100)
 	require.NoError(t, b2.Drain(ctx))
 	rep, err := b1.VerifyConservation(ctx)
 	require.NoError(t, err)

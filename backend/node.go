@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/stampede-load/stampede/backend/api"
@@ -67,7 +68,7 @@ type node struct {
 	b      *Backend
 	idx    int
 	name   string
-	client *azcosmos.Client
+	client atomic.Pointer[azcosmos.Client] // replaced by resetClient
 	policy *throttle.Policy
 	kick   chan struct{} // flush everything early (memory pressure)
 
@@ -82,22 +83,46 @@ type node struct {
 
 	flushMu      sync.Mutex // one flush cycle at a time
 	failingSince time.Time  // when writes started failing; zero when healthy (flushMu)
+	lastReset    time.Time  // when failures last replaced the client (flushMu)
 	cacheMu      sync.Mutex
-	cache        map[entKey]store.Item
+	cache        map[entKey]cacheEntry
 	containers   sync.Map // "db/container" -> *azcosmos.ContainerClient
 	seq          atomic.Uint64
 	usage        store.Usage
 }
 
 func (b *Backend) newNode(idx int, name string) (*node, error) {
-	client, pol, err := b.newClient()
+	pol, err := b.newPolicy()
 	if err != nil {
 		return nil, err
 	}
-	return &node{b: b, idx: idx, name: name, client: client, policy: pol,
+	client, err := b.newClient(pol)
+	if err != nil {
+		return nil, err
+	}
+	n := &node{b: b, idx: idx, name: name, policy: pol,
 		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1),
 		entities: map[entKey]*entity{}, baselines: map[*tenant]*baseline{},
-		cache: map[entKey]store.Item{}}, nil
+		cache: map[entKey]cacheEntry{}}
+	n.client.Store(client)
+	return n, nil
+}
+
+// cosmos returns the node's current Cosmos DB client.
+func (n *node) cosmos() *azcosmos.Client { return n.client.Load() }
+
+// resetClient replaces the node's client with a new one. The SDK keeps the account's
+// topology per client and, after an endpoint failed, re-reads it only every five minutes;
+// a client made after a failover learns the new write region at once. The old client is
+// left to in-flight requests and the garbage collector.
+func (n *node) resetClient() error {
+	client, err := n.b.newClient(n.policy)
+	if err != nil {
+		return err
+	}
+	n.client.Store(client)
+	n.b.metrics.clientResets.Inc()
+	return nil
 }
 
 // nodeOf returns the index of the node that owns ref: FNV-1a of type and name, stable across
@@ -222,27 +247,46 @@ func (n *node) forget(t *tenant) {
 	n.cacheMu.Unlock()
 }
 
+// containerKey names a container client of one Cosmos DB client.
+type containerKey struct {
+	client         *azcosmos.Client
+	database, name string
+}
+
 func (n *node) container(database, name string) *azcosmos.ContainerClient {
-	key := database + "/" + name
+	client := n.cosmos()
+	key := containerKey{client, database, name}
 	if cc, ok := n.containers.Load(key); ok {
 		return cc.(*azcosmos.ContainerClient)
 	}
 	// NewContainer only fails on an empty id, which tenant validation rules out.
-	cc, _ := n.client.NewContainer(database, name)
+	cc, _ := client.NewContainer(database, name)
 	n.containers.Store(key, cc)
 	return cc
 }
 
-func (n *node) cacheGet(k entKey) *store.Item {
-	n.cacheMu.Lock()
-	defer n.cacheMu.Unlock()
-	if it, ok := n.cache[k]; ok {
-		return &it
-	}
-	return nil
+// cacheEntry is a node's last written version of a profile: its ETag and the decoded
+// document, so the next flush neither reads nor parses it.
+type cacheEntry struct {
+	etag    azcore.ETag
+	doc     *profile.Document
+	version int // schema version it was written in
 }
 
-func (n *node) cachePut(k entKey, it store.Item) {
+// cachedBody stands for a cached document in store.Mutate, which needs a non-nil body to
+// replace rather than create; the change function recognises it and uses the decoded entry.
+var cachedBody = []byte("{}")
+
+func isCachedBody(b []byte) bool { return len(b) > 0 && &b[0] == &cachedBody[0] }
+
+func (n *node) cacheGet(k entKey) (cacheEntry, bool) {
+	n.cacheMu.Lock()
+	defer n.cacheMu.Unlock()
+	e, ok := n.cache[k]
+	return e, ok
+}
+
+func (n *node) cachePut(k entKey, e cacheEntry) {
 	n.cacheMu.Lock()
 	defer n.cacheMu.Unlock()
 	if _, ok := n.cache[k]; !ok && len(n.cache) >= n.b.cfg.MaxCachedDocs {
@@ -251,7 +295,7 @@ func (n *node) cachePut(k entKey, it store.Item) {
 			break
 		}
 	}
-	n.cache[k] = it
+	n.cache[k] = e
 }
 
 func (n *node) cacheDrop(k entKey) {

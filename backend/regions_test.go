@@ -40,7 +40,9 @@ func TestWriteBehindHoldsThroughFailover(t *testing.T) {
 
 			require.NoError(t, acct.RegionDown(ctx, "East US", mode))
 			acked += ingestSome(t, b, a, 3, 20, 10) // every post must still be acknowledged
-			time.Sleep(300 * time.Millisecond)      // flush cycles fail meanwhile
+			outage, cancelOutage := context.WithTimeout(ctx, 500*time.Millisecond)
+			require.Error(t, b.Drain(outage), "nothing can be stored while the write region is down")
+			cancelOutage()
 			require.NoError(t, acct.Failover(ctx, "West US"))
 			acked += ingestSome(t, b, a, 3, 20, 20)
 
