@@ -65,7 +65,9 @@
 // default). With ScalingElastic, every 429 becomes a scale-up request to the scaler (at most
 // one per container per second per process) and nodes report consumed RU every 5 s.
 // Config.PreferredRegions is passed to the SDK; during an outage flushes fail and are
-// retried each interval while ingest keeps acknowledging (up to the MaxDirty bound).
+// retried each interval while ingest keeps acknowledging (up to the MaxDirty bound). A node
+// whose writes keep failing for 10 s replaces its client, because the SDK may not re-read the
+// account's write region for minutes after a failover it noticed too early.
 //
 // # Limits
 //
