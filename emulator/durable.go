@@ -606,6 +606,7 @@ func (ld *snapshotLoader) frame(kind byte, payload []byte) error {
 		// The server's background work (TTL, throughput) may already look at partitions.
 		ld.p.mu.Lock()
 		ld.p.items[f.key] = s
+		ld.p.storedBytes += int64(len(it.body))
 		ld.p.order = append(ld.p.order, s)
 		ld.p.log = append(ld.p.log, logEntry{lsn: it.lsn, slot: s})
 		ld.p.mu.Unlock()

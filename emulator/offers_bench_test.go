@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkThrottlerAdmission16Callers measures what throughput enforcement adds to a
@@ -38,4 +40,25 @@ func BenchmarkThrottlerAdmission16Callers(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMeasureStorage1M measures one storage measurement pass of the throughput
+// maintenance over a container of a million 1 KB documents in four partitions (the pass
+// runs once a second per container):
+//
+//	go test ./emulator/ -run '^$' -bench BenchmarkMeasureStorage1M -benchtime 20x
+func BenchmarkMeasureStorage1M(b *testing.B) {
+	s := startBenchEmulator(b)
+	c, err := s.store.container("db", "c")
+	require.NoError(b, err)
+	s.splitInto(c, 4)
+	seedDirect(b, s, "db", "c", 1_000_000, 10_000)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.tp.keys.Delete(c) // measure again, as a second later
+		s.tp.mu.Lock()
+		s.measureStorage(c, now)
+		s.tp.mu.Unlock()
+	}
 }

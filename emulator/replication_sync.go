@@ -125,11 +125,13 @@ func copyPartition(dst, src *partition) {
 	slots := make(map[*slot]*slot, len(src.items))
 	items := make(map[string]*slot, len(src.items))
 	order := make([]*slot, 0, len(src.items))
+	var stored int64
 	for _, s := range src.order {
 		if s.cur == nil {
 			continue
 		}
 		ns := &slot{seq: s.seq, key: s.key, cur: s.cur}
+		stored += int64(len(s.cur.body))
 		slots[s] = ns
 		items[s.key] = ns
 		order = append(order, ns)
@@ -140,6 +142,6 @@ func copyPartition(dst, src *partition) {
 			log = append(log, logEntry{lsn: e.lsn, slot: ns})
 		}
 	}
-	dst.items, dst.order, dst.log = items, order, log
+	dst.items, dst.order, dst.log, dst.storedBytes = items, order, log, stored
 	dst.orderDead, dst.logDead, dst.lsn = 0, 0, src.lsn
 }

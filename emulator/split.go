@@ -93,6 +93,7 @@ func moveDocuments(c *container, p *partition, children []*partition) {
 		ns := &slot{seq: s.seq, key: s.key, cur: s.cur}
 		ch.items[s.key] = ns
 		ch.order = append(ch.order, ns)
+		ch.storedBytes += int64(len(s.cur.body))
 		moved[s], owner[ns] = ns, ch
 	}
 	for _, e := range p.log {

@@ -19,13 +19,13 @@ type keyStorage struct {
 	nearFull map[string]int64 // partition key (canonical form) -> bytes
 }
 
-// storageMeasureInterval bounds how often a container's documents are walked to measure
-// storage (every pass would be wasteful for large containers).
+// storageMeasureInterval bounds how often a container's storage is measured.
 const storageMeasureInterval = time.Second
 
-// measureStorage walks c's documents (at most once per storageMeasureInterval), reports
-// per-partition storage to the engine, refreshes the near-full keys, and says whether a
-// partition is past the per-partition limit. Caller holds s.tp.mu.
+// measureStorage reads the stored bytes each partition of c keeps (at most once per
+// storageMeasureInterval), reports them to the engine, refreshes the near-full keys (the
+// only walk over documents, and only of partitions holding as much as a key may), and says
+// whether a partition is past the per-partition limit. Caller holds s.tp.mu.
 func (s *Server) measureStorage(c *container, now time.Time) bool {
 	tp := s.tp
 	prev, _ := tp.keys.Load(c)
@@ -52,17 +52,13 @@ func (s *Server) measureStorage(c *container, now time.Time) bool {
 	return oversized
 }
 
-// partitionStorage is the bytes of p's live documents in total and, when the total
-// reaches keyThreshold (no key can hold more than its partition), per partition key.
+// partitionStorage is the bytes of p's live documents in total (kept by commit) and, when
+// the total reaches keyThreshold (no key can hold more than its partition), per partition
+// key.
 func partitionStorage(p *partition, keyThreshold int64) (int64, map[string]int64) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	var total int64
-	for _, sl := range p.items {
-		if sl.cur != nil {
-			total += int64(len(sl.cur.body))
-		}
-	}
+	total := p.storedBytes
 	if total < keyThreshold {
 		return total, nil
 	}
