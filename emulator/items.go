@@ -81,10 +81,10 @@ func (p *partition) plan(v itemView, op *itemOp, lsn, now int64, meta *container
 				"from the document's current etag (%s)", op.ifMatch, cur.etag())
 		}
 	}
-	return p.planWrite(op, cur, res, lsn, now, meta)
+	return p.planWrite(v, op, cur, res, lsn, now, meta)
 }
 
-func (p *partition) planWrite(op *itemOp, cur *item, res opResult, lsn, now int64,
+func (p *partition) planWrite(v itemView, op *itemOp, cur *item, res opResult, lsn, now int64,
 	meta *containerMeta,
 ) (opResult, error) {
 	if op.kind == itemDelete {
@@ -106,7 +106,7 @@ func (p *partition) planWrite(op *itemOp, cur *item, res opResult, lsn, now int6
 		seq = cur.seq
 	}
 	res.item = p.c.build(doc, res.key, seq, lsn, now, meta)
-	if err := p.checkUnique(res.key, res.item, now); err != nil {
+	if err := p.checkUnique(v, res.key, res.item, now); err != nil {
 		return res, err
 	}
 	if cur == nil {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -97,19 +98,48 @@ func (p *partition) uniqueIndex(now int64) map[string]string {
 }
 
 // checkUnique answers 409 when next would take a unique key value another document of its
-// logical partition holds. Caller holds p.mu.
-func (p *partition) checkUnique(key string, next *item, now int64) error {
+// logical partition holds in v: the committed documents, and in a transactional batch the
+// versions its earlier operations wrote. Caller holds p.mu.
+func (p *partition) checkUnique(v itemView, key string, next *item, now int64) error {
 	if len(p.c.meta.Load().uniqueKeys) == 0 || next == nil {
 		return nil
 	}
 	idx := p.uniqueIndex(now)
+	batch, _ := v.(*batchView)
 	for _, e := range p.c.uniqueEntries(next) {
-		if owner, ok := idx[e]; ok && owner != key && p.get(owner, now) != nil {
+		if p.holdsUnique(batch, e, idx[e], key, now) {
 			return conflict("unique index constraint violation: another document in partition "+
 				"key %s already has these values for a unique key of the container", next.pk.key)
 		}
 	}
 	return nil
+}
+
+// holdsUnique reports whether a document other than key holds unique entry e: owner, its
+// committed holder ("" if none), unless the batch rewrote or deleted it, or a version the
+// batch wrote.
+func (p *partition) holdsUnique(batch *batchView, e, owner, key string, now int64) bool {
+	if owner != "" && owner != key {
+		if batch == nil {
+			if p.get(owner, now) != nil {
+				return true
+			}
+		} else if it := batch.current(owner, now); it != nil {
+			if _, rewritten := batch.written[owner]; !rewritten ||
+				slices.Contains(p.c.uniqueEntries(it), e) {
+				return true
+			}
+		}
+	}
+	if batch == nil {
+		return false
+	}
+	for k, it := range batch.written {
+		if k != key && it != nil && slices.Contains(p.c.uniqueEntries(it), e) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexUnique moves key's unique index entries from the old version to next (nil: deleted).
