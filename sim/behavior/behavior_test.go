@@ -1,6 +1,7 @@
 package behavior
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +149,85 @@ func BenchmarkGenerate(b *testing.B) {
 		g.Fill(&e, at)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestChurnTakesEffect checks that the directory churn the first sensor reports is what
+// every sensor's accounts do: created users act only after their creation, disabled ones
+// only fail as disabled afterwards, promoted ones log on as admins.
+func TestChurnTakesEffect(t *testing.T) {
+	o := newOrg(t, 2000)
+	require.Len(t, o.DCs, 4)
+	clock := pace.Clock{Compression: 36_000} // 10 real seconds are 100 scenario hours
+	streams := make([][]api.Event, len(o.DCs))
+	for dc := range streams {
+		streams[dc] = generate(t, o, dc, Config{}, clock, 20_000, 500*time.Microsecond)
+	}
+	created, disabled, promoted := map[string]time.Time{}, map[string]time.Time{},
+		map[string]time.Time{}
+	for _, e := range streams[0] {
+		switch {
+		case e.Kind == api.KindDirectoryCreate && e.Target.Type == api.EntityUser:
+			created[e.Target.Name] = e.Time
+		case e.Kind == api.KindDirectoryDisable:
+			disabled[e.Target.Name] = e.Time
+		case e.Kind == api.KindDirectoryChange && e.Admin && e.Attribute == "memberOf" &&
+			!strings.HasPrefix(e.Target.Name, "adm_"):
+			promoted[e.Target.Name] = e.Time
+		}
+	}
+	require.Greater(t, len(created), 20)
+	require.Greater(t, len(disabled), 5)
+	acting, failedDisabled, adminLogons := map[string]int{}, 0, 0
+	for dc, events := range streams {
+		for _, e := range events {
+			if e.Kind.IsDirectorySync() || e.Source.Type != api.EntityUser {
+				continue
+			}
+			name := e.Source.Name
+			if at, ok := created[name]; ok {
+				require.False(t, e.Time.Before(at), "sensor %d: %s acts before creation", dc, name)
+				acting[name]++
+			}
+			if at, ok := disabled[name]; ok && e.Time.After(at) {
+				require.Equal(t, api.ResultDisabled, e.Result, "sensor %d: disabled %s: %+v",
+					dc, name, e)
+				failedDisabled++
+			}
+			if at, ok := promoted[name]; ok && e.Time.After(at) &&
+				e.Kind == api.KindLogonSuccess {
+				require.True(t, e.Admin, "promoted %s logs on without admin rights", name)
+				adminLogons++
+			}
+		}
+	}
+	require.Greater(t, len(acting), len(created)/2, "created users that act")
+	require.Positive(t, failedDisabled, "disabled accounts never tried again")
+	require.Less(t, failedDisabled, 20*len(disabled), "disabled accounts keep acting")
+	if len(promoted) > 0 {
+		require.Positive(t, adminLogons)
+	}
+}
+
+// TestPasswordChangeLeavesStaleFailures checks that a changed password makes its next few
+// authentications fail, and no more.
+func TestPasswordChangeLeavesStaleFailures(t *testing.T) {
+	o := newOrg(t, 500)
+	clock := pace.Clock{Compression: 36_000}
+	events := generate(t, o, 0, Config{FailureRate: -1}, clock, 40_000, 250*time.Microsecond)
+	changed := map[string]bool{}
+	failures := map[string]int{}
+	for _, e := range events {
+		if e.Kind == api.KindDirectoryChange && e.Attribute == "pwdLastSet" {
+			changed[e.Target.Name] = true
+		}
+		if e.Result == api.ResultBadPassword && e.Kind != api.KindLogonFailure {
+			require.True(t, changed[e.Source.Name], "%s fails without a password change",
+				e.Source.Name)
+			failures[e.Source.Name]++
+		}
+	}
+	require.NotEmpty(t, failures)
+	for name, n := range failures {
+		require.LessOrEqual(t, n, staleLogons*2, name)
+	}
 }

@@ -32,21 +32,28 @@ var externalNames = []string{
 // the organisation at e.Time.
 func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 	e.Kind = k
-	user, host := g.pickActor(a)
-	e.Source = api.EntityRef{Type: api.EntityUser, Name: user.Name}
-	e.SourceHost = host
+	act := g.pickActor(a)
+	e.Source = api.EntityRef{Type: api.EntityUser, Name: act.user.Name}
+	e.SourceHost = act.host
+	if act.disabled {
+		// What is left of a disabled account's activity (a scheduled task, a phone) fails
+		// at pre-authentication.
+		e.Kind, e.Target, e.Encryption, e.Result = api.KindKerberosAS, g.dcRef, api.EncAES256,
+			api.ResultDisabled
+		return
+	}
 	switch k {
 	case api.KindKerberosAS:
 		e.Target, e.Encryption = g.dcRef, api.EncAES256
-		e.Result = g.authResult()
+		e.Result = g.authResult(act)
 	case api.KindKerberosTGS, api.KindTicketRequest:
 		svc := &g.org.Services[g.rng.Skewed(len(g.org.Services), 2.5)]
 		e.Target = api.EntityRef{Type: api.EntityService, Name: svc.SPN}
 		e.TargetHost, e.Encryption = g.org.Servers[svc.Server].Name, api.EncAES256
-		e.Result = g.authResult()
+		e.Result = g.authResult(act)
 	case api.KindNTLM, api.KindCredentialValidation:
 		e.Target = g.pickServer()
-		e.Result = g.authResult()
+		e.Result = g.authResult(act)
 	case api.KindLDAPQuery:
 		e.Target = g.dcRef
 		e.Query = ldapFilters[g.rng.Skewed(len(ldapFilters), 2)]
@@ -54,24 +61,48 @@ func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 	case api.KindDNSLookup:
 		g.fillDNS(e)
 	case api.KindLogonSuccess, api.KindLogonFailure:
-		g.fillLogon(e, user)
+		g.fillLogon(e, act)
 	}
 }
 
+// actor is who acts in one event.
+type actor struct {
+	user *org.User
+	// index in Org.Users (or past it, a created user); -1 for none.
+	index int32
+	host  string
+	admin bool
+	// disabled is set for a disabled account that still tries to log on.
+	disabled bool
+}
+
 // pickActor picks the account and the computer it acts from. Off hours belong mostly to
-// service accounts.
-func (g *Generator) pickActor(activity float64) (*org.User, string) {
+// service accounts. Disabled accounts mostly stop acting: someone else does instead.
+func (g *Generator) pickActor(activity float64) actor {
 	if g.services > 0 && g.rng.Chance(0.03+float64(0.5*(1-activity))) {
 		u := &g.org.Users[g.rng.IntN(g.services)]
-		return u, g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name
+		return actor{user: u, index: -1, host: g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name}
 	}
-	u := &g.org.Users[g.users[g.rng.Skewed(len(g.users), 1.5)]]
-	ws := u.Workstation
-	// Now and then people work from another desk.
+	i := g.users[g.rng.Skewed(len(g.users), 1.5)]
+	if g.dir == nil {
+		return g.homeActor(&g.org.Users[i], i, g.org.Workstations[g.org.Users[i].Workstation].Name)
+	}
+	for try := 0; g.dir.disabled[i] && try < 3 && !g.rng.Chance(0.05); try++ {
+		i = g.users[g.rng.Skewed(len(g.users), 1.5)]
+	}
+	u := g.dir.user(i)
+	act := g.homeActor(u, i, g.dir.workstation(u.Workstation))
+	act.admin, act.disabled = g.dir.admin(i), g.dir.disabled[i]
+	return act
+}
+
+// homeActor is user u (index i) acting from home, or now and then from another desk.
+func (g *Generator) homeActor(u *org.User, i int32, home string) actor {
+	act := actor{user: u, index: i, host: home, admin: u.Admin}
 	if g.rng.Chance(0.03) {
-		ws = int32(g.rng.IntN(len(g.org.Workstations)))
+		act.host = g.org.Workstations[g.rng.IntN(len(g.org.Workstations))].Name
 	}
-	return u, g.org.Workstations[ws].Name
+	return act
 }
 
 func (g *Generator) pickServer() api.EntityRef {
@@ -79,7 +110,15 @@ func (g *Generator) pickServer() api.EntityRef {
 	return api.EntityRef{Type: api.EntityComputer, Name: s.Name}
 }
 
-func (g *Generator) authResult() api.Result {
+func (g *Generator) authResult(act actor) api.Result {
+	if g.dir != nil && g.dir.stale[act.index] > 0 {
+		// A device still holds the password changed a moment ago.
+		g.dir.stale[act.index]--
+		if g.dir.stale[act.index] == 0 {
+			delete(g.dir.stale, act.index)
+		}
+		return api.ResultBadPassword
+	}
 	if g.failure > 0 && g.rng.Chance(g.failure) {
 		return failureResult(g.rng.IntN(20))
 	}
@@ -113,17 +152,17 @@ func (g *Generator) fillDNS(e *api.Event) {
 	}
 }
 
-func (g *Generator) fillLogon(e *api.Event, user *org.User) {
-	if user.Service || g.rng.Chance(0.6) {
+func (g *Generator) fillLogon(e *api.Event, act actor) {
+	if act.user.Service || g.rng.Chance(0.6) {
 		e.Target, e.LogonType = g.pickServer(), logonNetwork
 	} else {
 		e.Target = api.EntityRef{Type: api.EntityComputer, Name: e.SourceHost}
 		e.LogonType = logonInteractive
 	}
-	if user.Admin && e.LogonType == logonNetwork && g.rng.Chance(0.3) {
+	if act.admin && e.LogonType == logonNetwork && g.rng.Chance(0.3) {
 		e.LogonType = logonRemote
 	}
-	e.Admin = user.Admin
+	e.Admin = act.admin
 	if e.Kind == api.KindLogonFailure {
 		e.Result = failureResult(g.rng.IntN(20))
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/stampede-load/stampede/backend/api"
@@ -68,6 +69,7 @@ type Generator struct {
 	dc       int
 	dcRef    api.EntityRef
 	users    []int32
+	ownUsers bool
 	services int
 	rng      *rng.Source
 	clock    pace.Clock
@@ -80,7 +82,10 @@ type Generator struct {
 	activityMinute int64
 	activity       float64
 
-	churn *churn
+	// dir replays the directory churn (nil without churn); reports is set on the sensor
+	// that reports it.
+	dir     *directory
+	reports bool
 }
 
 // NewGenerator returns the generator of sensor dc of o. The stream depends only on seed, o,
@@ -112,10 +117,10 @@ func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock)
 		}
 	}
 	g.kinds, g.cum = cfg.Mix.table()
-	// The first domain controller reports directory changes, as the sensor on the
+	// Every sensor replays the churn; the first one reports it, as the sensor on the
 	// primary domain controller would.
-	if dc == 0 && cfg.ChurnPerDay > 0 {
-		g.churn = newChurn(seed, o, cfg.ChurnPerDay, clock)
+	if cfg.ChurnPerDay > 0 {
+		g.dir, g.reports = newDirectory(seed, o, cfg.ChurnPerDay, clock), dc == 0
 	}
 	return g, nil
 }
@@ -125,11 +130,24 @@ func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock)
 func (g *Generator) Fill(e *api.Event, at time.Duration) {
 	when := g.clock.At(at).Truncate(time.Millisecond)
 	*e = api.Event{Time: when}
-	if g.churn != nil && g.churn.due(at) {
-		g.churn.fill(e)
-		return
+	if g.dir != nil {
+		g.dir.advance(at, g.reports, g.home)
+		if g.dir.takeReport(e) {
+			return
+		}
 	}
 	g.fillKind(e, g.pickKind(), g.activityAt(when))
+}
+
+// home makes created user i act from this sensor when it is homed here.
+func (g *Generator) home(user, dc int32) {
+	if int(dc) == g.dc {
+		if !g.ownUsers {
+			// The initial list belongs to the organisation: copy it before the first append.
+			g.users, g.ownUsers = slices.Clone(g.users), true
+		}
+		g.users = append(g.users, user)
+	}
 }
 
 func (g *Generator) pickKind() api.Kind {
