@@ -106,3 +106,21 @@ func TestPlanTinyOrganisations(t *testing.T) {
 		}
 	}
 }
+
+func TestLateralMovementUsesADomainAdmin(t *testing.T) {
+	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 3000})
+	require.NoError(t, err)
+	admins := map[string]bool{}
+	for _, m := range o.Groups[org.DomainAdmins].Members {
+		admins[o.Users[m].Name] = true
+	}
+	attackers := map[string]bool{}
+	for seed := range uint64(20) {
+		plan, err := Plan(seed, o, []Spec{{Kind: LateralMovement}}, pace.Clock{})
+		require.NoError(t, err)
+		name := plan[0].Attack.Attacker.Name
+		require.True(t, admins[name], "attacker %s is no Domain Admin", name)
+		attackers[name] = true
+	}
+	require.Greater(t, len(attackers), 1, "always the same admin")
+}

@@ -179,17 +179,11 @@ func (p *planner) recon() {
 	}
 }
 
-// lateral hops with an administrator account from the attacker's computer across
+// lateral hops with a Domain Admin's account from the attacker's computer across
 // computers, each hop starting from the previous target.
 func (p *planner) lateral() {
-	admin := int32(0)
-	for i, u := range p.org.Users {
-		if u.Admin {
-			admin = int32(i)
-			break
-		}
-	}
-	ref := p.user(admin)
+	admins := p.org.Groups[org.DomainAdmins].Members
+	ref := p.user(admins[p.rng.IntN(len(admins))])
 	p.inj.Attack.Attacker = ref
 	hops := min(8, len(p.org.Servers)+len(p.org.Workstations)-1)
 	from := p.host

@@ -231,3 +231,48 @@ func TestPasswordChangeLeavesStaleFailures(t *testing.T) {
 		require.LessOrEqual(t, n, staleLogons*2, name)
 	}
 }
+
+// TestMembershipShapesTargets checks that people reach their department's servers more
+// than others do, and that only Domain Admins log on to the domain controller.
+func TestMembershipShapesTargets(t *testing.T) {
+	o := newOrg(t, 2000)
+	const dept = org.ServerOperators + 1
+	deptServers := map[string]bool{}
+	for _, s := range o.Groups[dept].Servers {
+		deptServers[o.Servers[s].Name] = true
+	}
+	member := map[string]bool{}
+	for _, m := range o.Groups[dept].Members {
+		member[o.Users[m].Name] = true
+	}
+	domainAdmin := map[string]bool{}
+	for _, m := range o.Groups[org.DomainAdmins].Members {
+		domainAdmin[o.Users[m].Name] = true
+	}
+	var hits, total [2]int // [member?]
+	dcLogons := 0
+	mix := Mix{api.KindNTLM: 1, api.KindLogonSuccess: 1}
+	for dc := range o.DCs {
+		for _, e := range generate(t, o, dc, Config{Mix: mix, ChurnPerDay: -1}, pace.Clock{},
+			20_000, time.Millisecond) {
+			if e.Target == (api.EntityRef{Type: api.EntityComputer, Name: o.DCs[dc].Name}) {
+				require.True(t, domainAdmin[e.Source.Name], "%s logs on to the DC", e.Source.Name)
+				dcLogons++
+			}
+			if strings.HasPrefix(e.Source.Name, "svc_") || e.LogonType == logonInteractive {
+				continue
+			}
+			m := 0
+			if member[e.Source.Name] {
+				m = 1
+			}
+			total[m]++
+			if deptServers[e.Target.Name] {
+				hits[m]++
+			}
+		}
+	}
+	require.Positive(t, dcLogons)
+	inside, outside := float64(hits[1])/float64(total[1]), float64(hits[0])/float64(total[0])
+	require.Greater(t, inside, outside+0.1, "department share %.2f, others %.2f", inside, outside)
+}

@@ -126,7 +126,8 @@ func (d *directory) apply(r *rng.Source, homed func(user, dc int32)) api.Event {
 
 func (d *directory) createUser(r *rng.Source, e *api.Event, homed func(user, dc int32)) {
 	o := d.org
-	u := org.User{Name: fmt.Sprintf("%s_n%d", o.Users[r.IntN(len(o.Users))].Name, d.k)}
+	u := org.User{Name: fmt.Sprintf("%s_n%d", o.Users[r.IntN(len(o.Users))].Name, d.k),
+		Department: int16(org.ServerOperators + 1 + r.IntN(len(o.Groups)-org.ServerOperators-1))}
 	if d.unassigned > 0 {
 		// A new hire gets the newest computer nobody has yet.
 		u.Workstation = int32(len(o.Workstations) + len(d.workstations) - d.unassigned)

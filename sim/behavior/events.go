@@ -52,7 +52,7 @@ func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 		e.TargetHost, e.Encryption = g.org.Servers[svc.Server].Name, api.EncAES256
 		e.Result = g.authResult(act)
 	case api.KindNTLM, api.KindCredentialValidation:
-		e.Target = g.pickServer()
+		e.Target = g.pickTarget(act)
 		e.Result = g.authResult(act)
 	case api.KindLDAPQuery:
 		e.Target = g.dcRef
@@ -105,6 +105,23 @@ func (g *Generator) homeActor(u *org.User, i int32, home string) actor {
 	return act
 }
 
+// pickTarget picks the computer an account reaches over the network: mostly the popular
+// servers; a quarter of the time one its department uses; for a Domain Admin, now and then
+// the domain controller itself.
+func (g *Generator) pickTarget(act actor) api.EntityRef {
+	switch u := act.user; {
+	case u.Department > 0 && g.rng.Chance(0.25):
+		if servers := g.org.Groups[u.Department].Servers; len(servers) > 0 {
+			s := &g.org.Servers[servers[g.rng.Skewed(len(servers), 2)]]
+			return api.EntityRef{Type: api.EntityComputer, Name: s.Name}
+		}
+	case act.admin && act.index >= 0 && int(act.index) < len(g.org.Users) &&
+		g.org.InGroup(org.DomainAdmins, act.index) && g.rng.Chance(0.2):
+		return g.dcRef
+	}
+	return g.pickServer()
+}
+
 func (g *Generator) pickServer() api.EntityRef {
 	s := &g.org.Servers[g.rng.Skewed(len(g.org.Servers), 3)]
 	return api.EntityRef{Type: api.EntityComputer, Name: s.Name}
@@ -154,7 +171,7 @@ func (g *Generator) fillDNS(e *api.Event) {
 
 func (g *Generator) fillLogon(e *api.Event, act actor) {
 	if act.user.Service || g.rng.Chance(0.6) {
-		e.Target, e.LogonType = g.pickServer(), logonNetwork
+		e.Target, e.LogonType = g.pickTarget(act), logonNetwork
 	} else {
 		e.Target = api.EntityRef{Type: api.EntityComputer, Name: e.SourceHost}
 		e.LogonType = logonInteractive

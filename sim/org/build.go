@@ -109,11 +109,46 @@ func roleOf(host string) int {
 var groupNames = []string{"Finance", "Engineering", "Sales", "HR", "Support", "Marketing",
 	"Legal", "Operations"}
 
+// buildGroups makes the admin groups and the departments and fills them: the first
+// administrators (a third, at least one) are Domain Admins, the others Server Operators,
+// and the other users who are not service accounts are spread over the departments. Each
+// department uses every n-th server, so that its members reach a share of the popular ones
+// too; Server Operators administer them all.
 func (o *Org) buildGroups() {
 	o.Groups = append(o.Groups, Group{Name: "Domain Admins", Admin: true},
 		Group{Name: "Server Operators", Admin: true})
 	n := min(len(groupNames), 1+len(o.Users)/200)
 	for _, name := range groupNames[:n] {
 		o.Groups = append(o.Groups, Group{Name: name})
+	}
+	for s := range o.Servers {
+		ops := &o.Groups[ServerOperators]
+		ops.Servers = append(ops.Servers, int32(s))
+		dept := &o.Groups[2+s%n]
+		dept.Servers = append(dept.Servers, int32(s))
+	}
+	admins := 0
+	for i := range o.Users {
+		if o.Users[i].Admin {
+			admins++
+		}
+	}
+	domainAdmins, seen, dept := max(1, admins/3), 0, 0
+	for i := range o.Users {
+		u := &o.Users[i]
+		u.Department = -1
+		switch {
+		case u.Admin:
+			g := ServerOperators
+			if seen < domainAdmins {
+				g = DomainAdmins
+			}
+			seen++
+			o.Groups[g].Members = append(o.Groups[g].Members, int32(i))
+		case !u.Service:
+			u.Department = int16(2 + dept%n)
+			o.Groups[u.Department].Members = append(o.Groups[u.Department].Members, int32(i))
+			dept++
+		}
 	}
 }

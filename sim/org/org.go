@@ -3,6 +3,7 @@ package org
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,7 +90,9 @@ type Org struct {
 	SensorIDs []string
 	// Services are the service principal names, most popular first.
 	Services []Service
-	// Groups are the security groups; Groups[0] is "Domain Admins".
+	// Groups are the security groups: Groups[DomainAdmins], Groups[ServerOperators], then
+	// the departments. Every administrator belongs to an admin group, every other user
+	// except service accounts to one department.
 	Groups []Group
 	// usersByDC lists the users homed on each DC (they authenticate there).
 	usersByDC [][]int32
@@ -105,6 +108,9 @@ type User struct {
 	Service bool
 	// Workstation indexes Org.Workstations: the user's usual computer.
 	Workstation int32
+	// Department indexes Org.Groups: the user's department group, -1 for none
+	// (administrators and service accounts).
+	Department int16
 }
 
 // Computer is one computer account.
@@ -130,8 +136,27 @@ type Service struct {
 type Group struct {
 	// Name is the group name.
 	Name string
-	// Admin marks privileged groups.
+	// Admin marks privileged groups: their members' logons carry administrative rights.
 	Admin bool
+	// Members index Org.Users, in index order.
+	Members []int32
+	// Servers index Org.Servers: the servers the group's members use (a department's file
+	// and application servers) or administer (Server Operators).
+	Servers []int32
+}
+
+// Indexes of the built-in groups in Org.Groups.
+const (
+	// DomainAdmins administer the whole domain: every computer, domain controllers included.
+	DomainAdmins = 0
+	// ServerOperators administer member servers.
+	ServerOperators = 1
+)
+
+// InGroup reports whether user (an index of Users) is a member of Groups[group].
+func (o *Org) InGroup(group int, user int32) bool {
+	_, found := slices.BinarySearch(o.Groups[group].Members, user)
+	return found
 }
 
 // UsersOf returns the indexes of the users homed on domain controller dc (read-only).

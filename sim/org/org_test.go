@@ -1,6 +1,7 @@
 package org
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -120,4 +121,39 @@ func BenchmarkNew(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestGroupMembership(t *testing.T) {
+	o, err := New(5, Spec{Tenant: "t1", Users: 3000})
+	require.NoError(t, err)
+	require.Equal(t, "Domain Admins", o.Groups[DomainAdmins].Name)
+	require.NotEmpty(t, o.Groups[DomainAdmins].Members)
+	require.NotEmpty(t, o.Groups[ServerOperators].Members)
+	require.Len(t, o.Groups[ServerOperators].Servers, len(o.Servers))
+	groupsOf := make([]int, len(o.Users))
+	for g, group := range o.Groups {
+		require.True(t, slices.IsSorted(group.Members), group.Name)
+		for _, m := range group.Members {
+			u := o.Users[m]
+			require.Equal(t, group.Admin, u.Admin, "%s in %s", u.Name, group.Name)
+			require.True(t, o.InGroup(g, m))
+			if !group.Admin {
+				require.Equal(t, int16(g), u.Department, u.Name)
+			}
+			groupsOf[m]++
+		}
+		if g > ServerOperators {
+			require.NotEmpty(t, group.Members, group.Name)
+			require.NotEmpty(t, group.Servers, group.Name)
+		}
+	}
+	for i, u := range o.Users {
+		want := 1
+		if u.Service {
+			want = 0
+			require.Equal(t, int16(-1), u.Department, u.Name)
+		}
+		require.Equal(t, want, groupsOf[i], "groups of %s", u.Name)
+	}
+	require.False(t, o.InGroup(DomainAdmins, o.Groups[2].Members[0]))
 }
