@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +69,8 @@ func (f *backendFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mirror, "mirror", "", "second account (another region) that keeps tenant and sensor "+
 		"configuration; a new empty primary is rebuilt from it")
 	fs.StringVar(&f.mirrorKey, "mirror-key", "", "key of the --mirror account (default $STAMPEDE_MIRROR_KEY)")
-	fs.Var(&f.onboard, "onboard", "onboard TENANT:SENSOR,SENSOR,... at start; repeatable")
+	fs.Var(&f.onboard, "onboard", "onboard TENANT:SENSOR,SENSOR,... (or TENANT:N for the simulator's "+
+		"dc001..dcN) at start; repeatable")
 	fs.StringVar(&f.tokensOut, "tokens-out", "", "write issued tokens as 'TENANT SENSOR TOKEN' lines "+
 		"(the format of 'stampede sensors --tokens')")
 	fs.StringVar(&f.adminToken, "admin-token", "", "enable /v1/admin/ with this bearer token "+
@@ -89,6 +91,17 @@ func (f *backendFlags) parseOnboard() ([]backend.TenantSpec, error) {
 			continue
 		}
 		spec := backend.TenantSpec{ID: tenant, Sensors: strings.Split(sensors, ",")}
+		if n, err := strconv.Atoi(sensors); err == nil {
+			if n < 1 || n > 10_000 {
+				errs = append(errs, fmt.Errorf("--onboard %q: want 1..10000 sensors", v))
+				continue
+			}
+			// A count names the sensors as the simulator does: dc001, dc002, ...
+			spec.Sensors = spec.Sensors[:0]
+			for i := range n {
+				spec.Sensors = append(spec.Sensors, fmt.Sprintf("dc%03d", i+1))
+			}
+		}
 		if err := spec.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("--onboard %q: %w", v, err))
 		}
