@@ -55,7 +55,8 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{latency: hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)}
+	// Flush cycles up to 10 minutes at 1% precision: small enough to snapshot every second.
+	m := &metrics{latency: hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 2)}
 	m.batchesAccepted = m.newCounter("batches_accepted_total", "Batches acknowledged.")
 	m.batchesDuplicate = m.newCounter("batches_duplicate_total", "Batches acknowledged again as duplicates.")
 	m.batchesRejected = m.newCounter("batches_rejected_total", "Batches refused with a 4xx.")
