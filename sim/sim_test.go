@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -342,5 +343,39 @@ func TestConfigBounds(t *testing.T) {
 			_, err := New(cfg, &sink.Discard{})
 			require.ErrorContains(t, err, tt.want)
 		})
+	}
+}
+
+// TestEverySensorHasTraffic checks that domain controllers without homed users still
+// authenticate computers and service accounts, and share the tenant's rate.
+func TestEverySensorHasTraffic(t *testing.T) {
+	cfg := Config{Seed: 3, Duration: 2 * time.Second, Clock: pace.Clock{Compression: 60},
+		Tenants: []TenantSpec{{Org: org.Spec{Tenant: "t1", Users: 4, Sensors: 10}, Rate: 2000}}}
+	data, totals := record(t, cfg)
+	require.Equal(t, 10, totals.Sensors)
+	o, err := org.New(cfg.Seed, cfg.Tenants[0].Org)
+	require.NoError(t, err)
+	users := map[string]bool{}
+	for _, u := range o.Users {
+		users[u.Name] = !u.Service
+	}
+	var d api.Decoder
+	perSensor := map[string]int{}
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		_, sensor, e, err := d.DecodeRecord(line)
+		require.NoError(t, err)
+		perSensor[sensor]++
+		dc := slices.Index(o.SensorIDs, sensor)
+		if len(o.UsersOf(dc)) > 0 || e.Kind.IsDirectorySync() {
+			continue
+		}
+		if e.Source.Type == api.EntityUser {
+			require.False(t, users[e.Source.Name], "%s: a person acts on %s", e.Source.Name, sensor)
+		}
+	}
+	require.Len(t, perSensor, 10)
+	for _, sensor := range o.SensorIDs[len(o.Users):] {
+		// A user-less DC gets a fifth of the base load: 2000/s * 2 s * 0.2/(4+0.2*10) = 133.
+		require.InDelta(t, 133, perSensor[sensor], 15, sensor)
 	}
 }

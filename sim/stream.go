@@ -119,15 +119,11 @@ func newStream(cfg Config, t *tenantPlan, profile pace.Profile, dc, index int) (
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
 	}
-	share := float64(len(o.UsersOf(dc))) / float64(len(o.Users))
+	share := o.SensorShare(dc)
 	phase := rng.New(rng.Derive(cfg.Seed, "phase", o.Tenant, o.SensorIDs[dc])).Float64()
 	s := &stream{
 		index: index, tenant: o.Tenant, sensor: o.SensorIDs[dc], horizon: cfg.Duration,
 		sched: pace.NewSchedule(profile, share, phase), gen: gen,
-	}
-	if share == 0 {
-		// More domain controllers than users: the ones without users stay silent.
-		s.horizon = 0
 	}
 	for _, inj := range t.attacks {
 		if inj.Sensor == dc {

@@ -34,6 +34,9 @@ func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 	e.Kind = k
 	act := g.pickActor(a)
 	e.Source = api.EntityRef{Type: api.EntityUser, Name: act.user.Name}
+	if act.computer {
+		e.Source.Type = api.EntityComputer
+	}
 	e.SourceHost = act.host
 	if act.disabled {
 		// What is left of a disabled account's activity (a scheduled task, a phone) fails
@@ -74,14 +77,20 @@ type actor struct {
 	admin bool
 	// disabled is set for a disabled account that still tries to log on.
 	disabled bool
+	// computer is set when a computer account acts (user is then its scratch account).
+	computer bool
 }
 
 // pickActor picks the account and the computer it acts from. Off hours belong mostly to
-// service accounts. Disabled accounts mostly stop acting: someone else does instead.
+// service accounts. Disabled accounts mostly stop acting: someone else does instead. A
+// domain controller without homed users authenticates service and computer accounts.
 func (g *Generator) pickActor(activity float64) actor {
 	if g.services > 0 && g.rng.Chance(0.03+float64(0.5*(1-activity))) {
 		u := &g.org.Users[g.rng.IntN(g.services)]
 		return actor{user: u, index: -1, host: g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name}
+	}
+	if len(g.users) == 0 {
+		return g.machineActor()
 	}
 	i := g.users[g.rng.Skewed(len(g.users), 1.5)]
 	if g.dir == nil {
@@ -94,6 +103,20 @@ func (g *Generator) pickActor(activity float64) actor {
 	act := g.homeActor(u, i, g.dir.workstation(u.Workstation))
 	act.admin, act.disabled = g.dir.admin(i), g.dir.disabled[i]
 	return act
+}
+
+// machineActor is a computer account authenticating on its own behalf (Group Policy,
+// machine tickets, updates): what a domain controller without homed users sees besides
+// service accounts. Its logons are network logons, as a service account's.
+func (g *Generator) machineActor() actor {
+	var name string
+	if g.rng.Chance(0.3) {
+		name = g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name
+	} else {
+		name = g.org.Workstations[g.rng.IntN(len(g.org.Workstations))].Name
+	}
+	g.machine = org.User{Name: name, Service: true, Department: -1}
+	return actor{user: &g.machine, index: -1, host: name, computer: true}
 }
 
 // homeActor is user u (index i) acting from home, or now and then from another desk.

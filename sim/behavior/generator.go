@@ -86,6 +86,8 @@ type Generator struct {
 	// that reports it.
 	dir     *directory
 	reports bool
+	// machine is the scratch account of a computer acting (see pickActor).
+	machine org.User
 }
 
 // NewGenerator returns the generator of sensor dc of o. The stream depends only on seed, o,
@@ -106,10 +108,6 @@ func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock)
 		rng:            rng.New(rng.Derive(seed, "behavior", o.Tenant, o.SensorIDs[dc])),
 		hours:          pace.WorkingHours{UTCOffset: o.UTCOffset, Start: o.WorkStart, End: o.WorkEnd},
 		activityMinute: math.MinInt64,
-	}
-	if len(g.users) == 0 {
-		// More domain controllers than users: this one serves the first one's users.
-		g.users = o.UsersOf(0)
 	}
 	for _, u := range o.Users {
 		if u.Service {

@@ -162,6 +162,16 @@ func (o *Org) InGroup(group int, user int32) bool {
 // UsersOf returns the indexes of the users homed on domain controller dc (read-only).
 func (o *Org) UsersOf(dc int) []int32 { return o.usersByDC[dc] }
 
+// SensorShare returns the share (0..1) of the organisation's authentication traffic that
+// domain controller dc sees: its homed users' plus an even part of the computers' and
+// services' (a fifth of an average DC's load, and never nothing, so that a DC without
+// homed users still authenticates machines). The shares of all DCs sum to 1.
+func (o *Org) SensorShare(dc int) float64 {
+	base := 0.2 * max(float64(len(o.Users))/float64(len(o.DCs)), 1)
+	total := float64(len(o.Users)) + base*float64(len(o.DCs))
+	return (float64(len(o.usersByDC[dc])) + base) / total
+}
+
 // LocalTime returns t in the organisation's time zone.
 func (o *Org) LocalTime(t time.Time) time.Time {
 	return t.In(time.FixedZone(o.Tenant, int(o.UTCOffset/time.Second)))

@@ -157,3 +157,18 @@ func TestGroupMembership(t *testing.T) {
 	}
 	require.False(t, o.InGroup(DomainAdmins, o.Groups[2].Members[0]))
 }
+
+func TestSensorSharesCoverEveryDC(t *testing.T) {
+	for _, spec := range []Spec{{Tenant: "t", Users: 3, Sensors: 7},
+		{Tenant: "t", Users: 1001, Sensors: 4}, {Tenant: "t", Users: 50_000}} {
+		o, err := New(1, spec)
+		require.NoError(t, err)
+		sum := 0.0
+		for dc := range o.DCs {
+			share := o.SensorShare(dc)
+			require.Positive(t, share, "%+v: dc %d", spec, dc)
+			sum += share
+		}
+		require.InDelta(t, 1, sum, 1e-9, "%+v", spec)
+	}
+}
