@@ -286,10 +286,9 @@ func (r *run) hasAbortThresholds() bool {
 	return false
 }
 
+// checkAbort copies only the metrics abort-on-fail thresholds name, not the whole run.
 func (r *run) checkAbort(elapsed time.Duration) *reports.ThresholdResult {
-	var sum reports.Summary
-	r.rec.Fill(&sum)
-	return reports.CheckAbort(&sum, r.thresholds, elapsed)
+	return r.rec.CheckAbort(r.thresholds, elapsed)
 }
 
 // attributeLoss, after a failover that lost acknowledged writes, splits the events lost
