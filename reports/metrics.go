@@ -93,13 +93,13 @@ var builtinMetrics = []MetricDef{
 		"time to flush one coalesced write-behind batch", []string{"tenant"}},
 
 	{MetricRUConsumed, KindCounter, UnitRU, NeitherBetter,
-		"request units consumed (rate gives RU/s)", []string{"tenant", "container"}},
+		"request units consumed (rate gives RU/s)", []string{"tenant", "container", "region"}},
 	{MetricRUProvisioned, KindGauge, UnitRUPerSec, NeitherBetter,
-		"RU/s provisioned", []string{"tenant", "container"}},
+		"RU/s provisioned", []string{"tenant", "container", "region"}},
 	{MetricScaleActions, KindCounter, UnitCount, NeitherBetter,
 		"throughput changes applied (up or down)", []string{"container", "direction"}},
 	{MetricPartitions, KindGauge, UnitCount, NeitherBetter,
-		"physical partitions", []string{"tenant", "container"}},
+		"physical partitions", []string{"tenant", "container", "region"}},
 
 	{MetricReplicationLag, KindGauge, UnitSeconds, LowerIsBetter,
 		"replication lag to a read region", []string{"region"}},

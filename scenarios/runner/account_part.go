@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stampede-load/stampede/emulator"
+	"github.com/stampede-load/stampede/emulator/throughput"
 	"github.com/stampede-load/stampede/reports"
 	"github.com/stampede-load/stampede/scenarios"
 )
@@ -21,8 +22,11 @@ import (
 // region), so its resolution is one second. RPO is the acknowledged writes the emulator
 // reports lost, and the age of the oldest of them at the outage.
 type accountPart struct {
-	acct *emulator.Account
-	log  *slog.Logger
+	acct       *emulator.Account
+	log        *slog.Logger
+	regions    []string
+	throttling bool
+	ru         *ruAccounting
 	// stored returns the events the backends have stored so far (their flush progress).
 	stored func() int64
 	out    *recording
@@ -56,14 +60,16 @@ func startAccount(ctx context.Context, s *scenarios.Scenario, env Env) (*account
 		rc.Lag.Seed = uint64(s.Seed)
 	}
 	cfg := emulator.Config{Logger: env.Logger}
+	engine := engineConfig(s)
 	if *a.Throttling {
-		cfg.Throughput = &emulator.ThroughputConfig{}
+		cfg.Throughput = &emulator.ThroughputConfig{Engine: engine}
 	}
 	acct, err := emulator.StartAccount(ctx, cfg, rc)
 	if err != nil {
 		return nil, fmt.Errorf("start emulator account: %w", err)
 	}
-	return &accountPart{acct: acct, log: env.Logger}, nil
+	return &accountPart{acct: acct, log: env.Logger, regions: a.Regions,
+		throttling: *a.Throttling, ru: newRUAccounting(env.Logger, engine.Prices)}, nil
 }
 
 func (p *accountPart) Endpoint() string { return p.acct.Endpoint() }
@@ -89,8 +95,15 @@ func (p *accountPart) Failover(ctx context.Context, region string) error {
 	return p.acct.Failover(ctx, region)
 }
 
-// Sample records each region's status and lag, and each failover's recovery time.
+// Sample records each region's status, lag and throughput accounting, and each failover's
+// recovery time.
 func (p *accountPart) Sample(rec *reports.Recorder) {
+	if p.throttling {
+		now := time.Now()
+		for _, name := range p.regions {
+			p.ru.sample(rec, name, p.acct.Server(name).Throughput(), now)
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.out == nil {
@@ -167,8 +180,16 @@ func findRegion(regions []emulator.RegionStatus, name string) emulator.RegionSta
 	return emulator.RegionStatus{}
 }
 
-// Finish adds every failover with its RTO and RPO to the summary.
+// Finish adds every failover with its RTO and RPO, and each scaling policy's throughput
+// bill over every region, to the summary.
 func (p *accountPart) Finish(_ context.Context, s *reports.Summary) {
+	if p.throttling {
+		var engines []*throughput.Engine
+		for _, name := range p.regions {
+			engines = append(engines, p.acct.Server(name).Throughput())
+		}
+		p.ru.finish(s, engines, time.Now())
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rep := p.acct.Report()

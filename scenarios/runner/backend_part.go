@@ -63,8 +63,8 @@ func (st *startup) backend(ctx context.Context, endpoint, key string,
 		Now: st.env.Clock.Now, Logger: st.env.Logger}
 	p := &backendPart{policy: scaling.Policy, prefix: cfg.DatabasePrefix,
 		tenants: map[string]backend.TenantInfo{}}
-	if st.emu != nil {
-		st.emu.notePolicy(cfg.DatabasePrefix, scaling.Policy)
+	if ru := st.ruAccounting(); ru != nil {
+		ru.notePolicy(cfg.DatabasePrefix, scaling.Policy)
 	}
 	if scaling.Policy == scenarios.ScalingElastic {
 		sc, url, err := st.scaler(ctx, endpoint, key, scaling)
@@ -234,6 +234,20 @@ func (g *backendGroup) stored() int64 {
 }
 
 // sampler returns the sampler of every backend's counters.
-func (g *backendGroup) sampler(env Env) Sampler {
-	return &backendsSampler{parts: g.parts, log: env.Logger}
+func (g *backendGroup) sampler(s *scenarios.Scenario, env Env) Sampler {
+	bs := &backendsSampler{parts: g.parts, log: env.Logger}
+	if upgrades(s) {
+		bs.versions = &versionCounter{group: g}
+	}
+	return bs
+}
+
+// upgrades says whether the scenario's timeline upgrades the schema version.
+func upgrades(s *scenarios.Scenario) bool {
+	for _, e := range s.Timeline {
+		if e.Action == scenarios.ActionUpgrade {
+			return true
+		}
+	}
+	return false
 }

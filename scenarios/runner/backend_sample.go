@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/stampede-load/stampede/backend"
 	"github.com/stampede-load/stampede/reports"
@@ -15,10 +18,13 @@ import (
 
 // backendsSampler records the counters of every backend of the run, summed.
 type backendsSampler struct {
-	parts []*backendPart
-	log   *slog.Logger
-	last  backend.Stats
-	out   *recording
+	parts     []*backendPart
+	log       *slog.Logger
+	last      backend.Stats
+	out       *recording
+	scaleSeen []int           // per part: scaler decisions recorded
+	flushSeen []*hdr.Snapshot // per part: flush latency recorded
+	versions  *versionCounter // nil unless the scenario upgrades
 }
 
 // Sample records the backends' counters for the second that ended.
@@ -39,6 +45,11 @@ func (bs *backendsSampler) Sample(rec *reports.Recorder) {
 	o.ratio(reports.MetricThrottleRatio, nil, now.Throttle.Throttled-prev.Throttle.Throttled,
 		now.Throttle.Requests-prev.Throttle.Requests+now.Throttle.Retries-prev.Throttle.Retries)
 	o.set(reports.MetricBackendPending, nil, float64(now.EventsAcked-now.EventsStored))
+	bs.recordScaleActions()
+	bs.recordFlushLatency(now.Time)
+	if bs.versions != nil {
+		bs.versions.maybeCount(o, now.Time)
+	}
 	for c, n := range now.Migration.OnTheFly {
 		o.add(reports.MetricMigratedOnFly, reports.Labels{"container": c},
 			float64(n-prev.Migration.OnTheFly[c]))
@@ -49,9 +60,25 @@ func (bs *backendsSampler) Sample(rec *reports.Recorder) {
 	}
 }
 
+var _ finalSampler = (*backendsSampler)(nil)
+
+// FinalSample counts the documents per schema version once more after the drain, so the
+// series ends on what was stored.
+func (bs *backendsSampler) FinalSample(ctx context.Context, rec *reports.Recorder) {
+	if bs.versions == nil {
+		return
+	}
+	if bs.out == nil {
+		bs.out = &recording{rec: rec, log: bs.log}
+	}
+	if err := bs.versions.countNow(ctx, bs.out); err != nil {
+		bs.log.Warn("document versions", "err", err)
+	}
+}
+
 // sumStats adds up the counters of every backend that the report needs.
 func sumStats(parts []*backendPart) backend.Stats {
-	sum := backend.Stats{Detections: map[string]int64{}, Migration: backend.MigrationStats{
+	sum := backend.Stats{Time: time.Now(), Detections: map[string]int64{}, Migration: backend.MigrationStats{
 		OnTheFly: map[string]int64{}, Batch: map[string]int64{}}}
 	for _, p := range parts {
 		st := p.b.Stats()
@@ -119,21 +146,10 @@ func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 	if to == 0 {
 		return
 	}
-	versions := map[string]map[int]int64{}
-	for _, p := range g.parts {
-		vs, err := p.b.DocumentVersions(ctx)
-		if err != nil {
-			g.log.Warn("document versions", "err", err)
-			return
-		}
-		for c, byVersion := range vs {
-			if versions[c] == nil {
-				versions[c] = map[int]int64{}
-			}
-			for v, n := range byVersion {
-				versions[c][v] += n
-			}
-		}
+	versions, err := g.documentVersions(ctx)
+	if err != nil {
+		g.log.Warn("document versions", "err", err)
+		return
 	}
 	for _, c := range slices.Sorted(maps.Keys(versions)) {
 		m := reports.Migration{Container: c, FromVersion: from, ToVersion: to, AtSeconds: at,
@@ -146,6 +162,27 @@ func (g *backendGroup) finishMigrations(ctx context.Context, s *reports.Summary,
 		}
 		s.Migrations = append(s.Migrations, m)
 	}
+}
+
+// documentVersions counts the documents per container and schema version over every
+// backend.
+func (g *backendGroup) documentVersions(ctx context.Context) (map[string]map[int]int64, error) {
+	versions := map[string]map[int]int64{}
+	for _, p := range g.parts {
+		vs, err := p.b.DocumentVersions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for c, byVersion := range vs {
+			if versions[c] == nil {
+				versions[c] = map[int]int64{}
+			}
+			for v, n := range byVersion {
+				versions[c][v] += n
+			}
+		}
+	}
+	return versions, nil
 }
 
 // detections scores the alerts raised per kind against the injected attacks of that kind.

@@ -108,9 +108,28 @@ func checkExpectation(t *testing.T, res *Result, want []string) {
 		for _, k := range want[1:] {
 			require.True(t, kinds[k], "no %s event", k)
 		}
+	case "series":
+		checkSeries(t, sum, want[1], want[2], want[3:])
 	default:
 		t.Fatalf("unknown expectation %q", want)
 	}
+}
+
+// checkSeries checks that the run recorded metric with the labels given as "key=value",
+// and that its aggregate agg over the whole run is positive.
+func checkSeries(t *testing.T, sum *reports.Summary, metric, agg string, labels []string) {
+	t.Helper()
+	sel := reports.Labels{}
+	for _, kv := range labels {
+		k, v, ok := strings.Cut(kv, "=")
+		require.True(t, ok, "label %q: want key=value", kv)
+		sel[k] = v
+	}
+	require.NotEmpty(t, sum.Find(metric, sel), "no %s series with labels %v", metric, sel)
+	got, ok := sum.Aggregate(metric, sel, reports.Aggregation{Name: agg},
+		reports.Window{From: 0, To: sum.Run.DurationSeconds})
+	require.True(t, ok, "%s %v: no %s", metric, sel, agg)
+	require.Positive(t, got, "%s %v: %s", metric, sel, agg)
 }
 
 // TestExternalCosmosTarget runs backend and sensors here against an account this process

@@ -102,7 +102,7 @@ func (st *startup) start(ctx context.Context) (*Parts, error) {
 		st.acct.stored = group.stored
 	}
 	parts := &Parts{Database: db, Backend: group, Sensors: sensors,
-		Samplers: []Sampler{group.sampler(st.env)}}
+		Samplers: []Sampler{group.sampler(s, st.env)}}
 	if sampler, ok := db.(Sampler); ok {
 		parts.Samplers = append(parts.Samplers, sampler)
 	}
@@ -135,6 +135,17 @@ func (st *startup) database(ctx context.Context) (Database, string, string, erro
 	st.onClose(emu.close)
 	st.emu = emu
 	return emu, emu.Endpoint(), emu.Key(), nil
+}
+
+// ruAccounting is the throughput accounting of the embedded emulator, if any.
+func (st *startup) ruAccounting() *ruAccounting {
+	switch {
+	case st.emu != nil:
+		return st.emu.ru
+	case st.acct != nil:
+		return st.acct.ru
+	}
+	return nil
 }
 
 // externalCosmos is an account this process does not control.

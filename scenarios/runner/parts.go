@@ -72,6 +72,11 @@ type Sampler interface {
 	Sample(rec *reports.Recorder)
 }
 
+// finalSampler records, after the drain, figures too costly to take every second.
+type finalSampler interface {
+	FinalSample(ctx context.Context, rec *reports.Recorder)
+}
+
 // RegionController takes regions down and up and fails over (emulator regions, issue #4).
 type RegionController interface {
 	RegionDown(ctx context.Context, region, mode string) error

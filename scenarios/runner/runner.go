@@ -368,6 +368,11 @@ func (r *run) drain(ctx context.Context) {
 		}
 	}
 	r.sample()
+	for _, s := range r.parts.Samplers {
+		if fs, ok := s.(finalSampler); ok {
+			fs.FinalSample(checkCtx, r.rec)
+		}
+	}
 }
 
 // lossSplit is the events lost at drain, split into those carried by writes a forced

@@ -128,6 +128,7 @@ func (s *sensorSink) Send(ctx context.Context, b *sink.Batch) (sink.Result, erro
 		return sink.Result{}, fmt.Errorf("no target for sensor %s of tenant %s", b.Sensor,
 			b.Tenant)
 	}
+	s.recordScheduleLag(b)
 	res, err := target.Send(ctx, b)
 	s.record(b, res, err)
 	return res, err
@@ -156,6 +157,18 @@ func (s *sensorSink) record(b *sink.Batch, res sink.Result, err error) {
 		out.observe(reports.MetricIngestLatency, tenant, now,
 			now.Sub(s.intended(b.Events[n-1].Time)).Seconds())
 	}
+}
+
+// recordScheduleLag records how late the batch leaves compared with when it was due.
+func (s *sensorSink) recordScheduleLag(b *sink.Batch) {
+	out := s.part.out.Load()
+	if out == nil || len(b.Events) == 0 {
+		return
+	}
+	now := time.Now()
+	lag := now.Sub(s.intended(b.Events[len(b.Events)-1].Time))
+	out.observe(reports.MetricScheduleLag, reports.Labels{"tenant": b.Tenant}, now,
+		max(lag, 0).Seconds())
 }
 
 // intended converts an event's scenario time back to the real time it was due.
