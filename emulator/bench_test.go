@@ -37,7 +37,11 @@ var docFields = func() string {
 
 // doc1KB is a 1 KB document with ten properties besides id and pk, like a YCSB record.
 func doc1KB(id, pk string) []byte {
-	b := make([]byte, 0, 32+len(id)+len(pk)+len(docFields))
+	return appendDoc1KB(make([]byte, 0, 32+len(id)+len(pk)+len(docFields)), id, pk)
+}
+
+// appendDoc1KB appends the document doc1KB returns to b.
+func appendDoc1KB(b []byte, id, pk string) []byte {
 	b = append(b, `{"id":"`...)
 	b = append(b, id...)
 	b = append(b, `","pk":"`...)
@@ -63,10 +67,13 @@ func seedDirect(tb testing.TB, s *Server, db, coll string, n, keys int) {
 	now := time.Now().Unix()
 	for i := range n {
 		id, pk := strconv.Itoa(i), "k"+strconv.Itoa(i%keys)
-		doc, err := parseDocument(doc1KB(id, pk), &c.pk)
+		// The body as request.body reads it: one buffer with stampReserve to spare.
+		body := make([]byte, 0, 16+len(id)+len(pk)+len(docFields)+stampReserve)
+		doc, err := parseDocument(appendDoc1KB(body, id, pk), &c.pk)
 		if err != nil {
 			tb.Fatal(err)
 		}
+		doc.spare = true
 		p := c.partitionFor(doc.pk)
 		p.mu.Lock()
 		res, err := p.plan(p, &itemOp{kind: itemCreate, doc: doc, pk: doc.pk}, p.lsn+1, now, meta)

@@ -21,7 +21,26 @@ type document struct {
 	pk        partitionKey
 	ttl       *int64
 	hasSystem bool
+	// spare is set when raw's spare capacity belongs to the document alone (a point
+	// write's request body, read by request.body with stampReserve to spare): stamped then
+	// writes the system properties in place instead of copying the body.
+	spare bool
 }
+
+// stampReserve is the spare capacity request.body leaves after a body, enough for the
+// system properties stamped writes (_rid, _self, _etag, _attachments, _ts: about 215
+// bytes).
+const stampReserve = 224
+
+// The text stamped writes around the system property values.
+const (
+	stampRID   = `,"_rid":"`
+	stampSelf  = `","_self":"`
+	stampETag  = `","_etag":"\"`
+	stampTail  = `\"","_attachments":"attachments/","_ts":`
+	stampFixed = len(stampRID) + len(stampSelf) + len(stampETag) + len(stampTail) +
+		20 + 1 // _ts digits at most, closing brace
+)
 
 // parseDocument validates an item body and extracts id, partition key and ttl.
 func parseDocument(raw []byte, def *pkDefinition) (*document, error) {
@@ -118,18 +137,31 @@ func (d *document) stamped(c *container, seq int64, etag string, ts int64) []byt
 	}
 	rid := documentRID(c.ridBytes, seq)
 	self := c.self() + "docs/" + rid + "/"
-	b := make([]byte, 0, len(user)+len(rid)+len(self)+len(etag)+112)
+	// The user's JSON without its closing brace, then the properties (etag unquoted).
+	need := len(user) - 1 + len(rid) + len(self) + len(etag) - 2 + stampFixed
 	// user always holds at least "id", so a comma follows it.
-	b = append(b, user[:len(user)-1]...)
-	b = append(b, `,"_rid":"`...)
+	var b []byte
+	inPlace := d.spare && !d.hasSystem && cap(user) >= need
+	if inPlace {
+		b = user[:len(user)-1]
+	} else {
+		b = append(make([]byte, 0, need), user[:len(user)-1]...)
+	}
+	b = append(b, stampRID...)
 	b = append(b, rid...)
-	b = append(b, `","_self":"`...)
+	b = append(b, stampSelf...)
 	b = append(b, self...)
-	b = append(b, `","_etag":"\"`...)
+	b = append(b, stampETag...)
 	b = append(b, etag[1:len(etag)-1]...)
-	b = append(b, `\"","_attachments":"attachments/","_ts":`...)
+	b = append(b, stampTail...)
 	b = strconv.AppendInt(b, ts, 10)
-	return append(b, '}')
+	b = append(b, '}')
+	if inPlace {
+		// raw's closing brace is now a comma: the document is the stamped body from here
+		// on, so a second stamping strips the system properties into a new buffer.
+		d.raw, d.hasSystem, d.spare = b, true, false
+	}
+	return b
 }
 
 // withoutSystemProperties rewrites a JSON object without the system properties, keeping the

@@ -155,6 +155,7 @@ func (rq *request) serveItems() error {
 	if err != nil {
 		return err
 	}
+	doc.spare = true // the body is this request's own
 	op := &itemOp{kind: itemCreate, doc: doc, pk: doc.pk, ifMatch: rq.header(hdrIfMatch)}
 	if rq.isTrue(hdrIsUpsert) {
 		op.kind = itemUpsert
@@ -243,6 +244,7 @@ func (rq *request) replacement(c *container, pk partitionKey) (*document, error)
 	if err != nil {
 		return nil, err
 	}
+	doc.spare = true // the body is this request's own
 	if doc.id != rq.rt.doc {
 		return nil, badRequest("the id %q in the body does not match the id %q in the path",
 			doc.id, rq.rt.doc)
