@@ -91,7 +91,12 @@ func (d *directory) workstation(i int32) string {
 }
 
 // admin reports whether user i holds administrative rights now.
-func (d *directory) admin(i int32) bool { return d.user(i).Admin || d.promoted[i] }
+func (d *directory) admin(i int32) bool {
+	return d.user(i).Admin || (len(d.promoted) > 0 && d.promoted[i])
+}
+
+// isDisabled reports whether user i is disabled now.
+func (d *directory) isDisabled(i int32) bool { return len(d.disabled) > 0 && d.disabled[i] }
 
 // advance applies every change due at or before offset at and calls homed with each user
 // created on the way. With report set it queues the changes' events.

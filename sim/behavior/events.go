@@ -32,7 +32,8 @@ var externalNames = []string{
 // the organisation at e.Time.
 func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 	e.Kind = k
-	act := g.pickActor(a)
+	var act actor
+	g.pickActor(&act, a)
 	e.Source = api.EntityRef{Type: api.EntityUser, Name: act.user.Name}
 	if act.computer {
 		e.Source.Type = api.EntityComputer
@@ -48,15 +49,15 @@ func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 	switch k {
 	case api.KindKerberosAS:
 		e.Target, e.Encryption = g.dcRef, api.EncAES256
-		e.Result = g.authResult(act)
+		e.Result = g.authResult(&act)
 	case api.KindKerberosTGS, api.KindTicketRequest:
 		svc := &g.org.Services[g.rng.Skewed(len(g.org.Services), 2.5)]
 		e.Target = api.EntityRef{Type: api.EntityService, Name: svc.SPN}
 		e.TargetHost, e.Encryption = g.org.Servers[svc.Server].Name, api.EncAES256
-		e.Result = g.authResult(act)
+		e.Result = g.authResult(&act)
 	case api.KindNTLM, api.KindCredentialValidation:
-		e.Target = g.pickTarget(act)
-		e.Result = g.authResult(act)
+		e.Target = g.pickTarget(&act)
+		e.Result = g.authResult(&act)
 	case api.KindLDAPQuery:
 		e.Target = g.dcRef
 		e.Query = ldapFilters[g.rng.Skewed(len(ldapFilters), 2)]
@@ -64,7 +65,7 @@ func (g *Generator) fillKind(e *api.Event, k api.Kind, a float64) {
 	case api.KindDNSLookup:
 		g.fillDNS(e)
 	case api.KindLogonSuccess, api.KindLogonFailure:
-		g.fillLogon(e, act)
+		g.fillLogon(e, &act)
 	}
 }
 
@@ -81,34 +82,38 @@ type actor struct {
 	computer bool
 }
 
-// pickActor picks the account and the computer it acts from. Off hours belong mostly to
-// service accounts. Disabled accounts mostly stop acting: someone else does instead. A
+// pickActor sets *act to the account and the computer it acts from. Off hours belong mostly
+// to service accounts. Disabled accounts mostly stop acting: someone else does instead. A
 // domain controller without homed users authenticates service and computer accounts.
-func (g *Generator) pickActor(activity float64) actor {
+func (g *Generator) pickActor(act *actor, activity float64) {
 	if g.services > 0 && g.rng.Chance(0.03+float64(0.5*(1-activity))) {
-		u := &g.org.Users[g.rng.IntN(g.services)]
-		return actor{user: u, index: -1, host: g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name}
+		*act = actor{user: &g.org.Users[g.rng.IntN(g.services)], index: -1,
+			host: g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name}
+		return
 	}
 	if len(g.users) == 0 {
-		return g.machineActor()
+		g.machineActor(act)
+		return
 	}
 	i := g.users[g.rng.Skewed(len(g.users), 1.5)]
 	if g.dir == nil {
-		return g.homeActor(&g.org.Users[i], i, g.org.Workstations[g.org.Users[i].Workstation].Name)
+		u := &g.org.Users[i]
+		g.homeActor(act, u, i, g.org.Workstations[u.Workstation].Name)
+		return
 	}
-	for try := 0; g.dir.disabled[i] && try < 3 && !g.rng.Chance(0.05); try++ {
+	d := g.dir
+	for try := 0; d.isDisabled(i) && try < 3 && !g.rng.Chance(0.05); try++ {
 		i = g.users[g.rng.Skewed(len(g.users), 1.5)]
 	}
-	u := g.dir.user(i)
-	act := g.homeActor(u, i, g.dir.workstation(u.Workstation))
-	act.admin, act.disabled = g.dir.admin(i), g.dir.disabled[i]
-	return act
+	u := d.user(i)
+	g.homeActor(act, u, i, d.workstation(u.Workstation))
+	act.admin, act.disabled = d.admin(i), d.isDisabled(i)
 }
 
-// machineActor is a computer account authenticating on its own behalf (Group Policy,
-// machine tickets, updates): what a domain controller without homed users sees besides
-// service accounts. Its logons are network logons, as a service account's.
-func (g *Generator) machineActor() actor {
+// machineActor sets *act to a computer account authenticating on its own behalf (Group
+// Policy, machine tickets, updates): what a domain controller without homed users sees
+// besides service accounts. Its logons are network logons, as a service account's.
+func (g *Generator) machineActor(act *actor) {
 	var name string
 	if g.rng.Chance(0.3) {
 		name = g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name
@@ -116,22 +121,22 @@ func (g *Generator) machineActor() actor {
 		name = g.org.Workstations[g.rng.IntN(len(g.org.Workstations))].Name
 	}
 	g.machine = org.User{Name: name, Service: true, Department: -1}
-	return actor{user: &g.machine, index: -1, host: name, computer: true}
+	*act = actor{user: &g.machine, index: -1, host: name, computer: true}
 }
 
-// homeActor is user u (index i) acting from home, or now and then from another desk.
-func (g *Generator) homeActor(u *org.User, i int32, home string) actor {
-	act := actor{user: u, index: i, host: home, admin: u.Admin}
+// homeActor sets *act to user u (index i) acting from home, or now and then from another
+// desk.
+func (g *Generator) homeActor(act *actor, u *org.User, i int32, home string) {
+	*act = actor{user: u, index: i, host: home, admin: u.Admin}
 	if g.rng.Chance(0.03) {
 		act.host = g.org.Workstations[g.rng.IntN(len(g.org.Workstations))].Name
 	}
-	return act
 }
 
 // pickTarget picks the computer an account reaches over the network: mostly the popular
 // servers; a quarter of the time one its department uses; for a Domain Admin, now and then
 // the domain controller itself.
-func (g *Generator) pickTarget(act actor) api.EntityRef {
+func (g *Generator) pickTarget(act *actor) api.EntityRef {
 	switch u := act.user; {
 	case u.Department > 0 && g.rng.Chance(0.25):
 		if servers := g.org.Groups[u.Department].Servers; len(servers) > 0 {
@@ -150,8 +155,8 @@ func (g *Generator) pickServer() api.EntityRef {
 	return api.EntityRef{Type: api.EntityComputer, Name: s.Name}
 }
 
-func (g *Generator) authResult(act actor) api.Result {
-	if g.dir != nil && g.dir.stale[act.index] > 0 {
+func (g *Generator) authResult(act *actor) api.Result {
+	if g.dir != nil && len(g.dir.stale) > 0 && g.dir.stale[act.index] > 0 {
 		// A device still holds the password changed a moment ago.
 		g.dir.stale[act.index]--
 		if g.dir.stale[act.index] == 0 {
@@ -192,7 +197,7 @@ func (g *Generator) fillDNS(e *api.Event) {
 	}
 }
 
-func (g *Generator) fillLogon(e *api.Event, act actor) {
+func (g *Generator) fillLogon(e *api.Event, act *actor) {
 	if act.user.Service || g.rng.Chance(0.6) {
 		e.Target, e.LogonType = g.pickTarget(act), logonNetwork
 	} else {
