@@ -37,6 +37,8 @@ type runFlags struct {
 	list     bool
 	verbose  bool
 	skip     bool
+	// reportOnly keeps regressions against the baseline out of the exit code.
+	reportOnly bool
 }
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,7 +46,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.SetOutput(stderr)
 	var f runFlags
 	fs.StringVar(&f.out, "out", "", "run folder (default runs/<scenario>-<time>)")
-	fs.StringVar(&f.baseline, "baseline", "", "summary.json of an earlier run to compare with")
+	fs.StringVar(&f.baseline, "baseline", "", "summary.json of an earlier run to compare with; "+
+		"a regression fails the run (exit 99)")
+	fs.BoolVar(&f.reportOnly, "baseline-report-only", false,
+		"report regressions against --baseline without failing the run")
 	fs.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fs.DurationVar(&f.duration, "duration", 0, "override the scenario's duration, e.g. 30s")
 	fs.BoolVar(&f.validate, "validate", false, "check the scenario and this build; run nothing")
@@ -203,7 +208,26 @@ func executeRun(ctx context.Context, s *scenarios.Scenario, source []byte,
 	if !res.Passed {
 		return &exitError{code: ExitThresholds}
 	}
-	return nil
+	return baselineGate(res.Comparison, f)
+}
+
+// baselineGate fails the run (exit 99) when a metric regressed against the baseline, unless
+// --baseline-report-only was given. Only metrics with a better direction can regress, and
+// only by a change whose confidence interval excludes zero and that is at least the
+// comparison's minimum change.
+func baselineGate(cmp *reports.Comparison, f runFlags) error {
+	if cmp == nil || !cmp.Regressed() || f.reportOnly {
+		return nil
+	}
+	var names []string
+	for _, m := range cmp.Metrics {
+		if m.Verdict == reports.ChangeRegression {
+			names = append(names, m.Metric+" "+m.Stat)
+		}
+	}
+	return &exitError{code: ExitThresholds, err: fmt.Errorf("%d regressions against the "+
+		"baseline %s: %s (see comparison.md; --baseline-report-only reports without failing)",
+		len(names), f.baseline, strings.Join(names, ", "))}
 }
 
 func readSummary(path string) (*reports.Summary, error) {
@@ -239,7 +263,7 @@ func printVerdict(w io.Writer, res *runner.Result) {
 	}
 	if c := res.Comparison; c != nil {
 		fmt.Fprintf(w, "against the baseline: %d regressions, %d improvements, %d unchanged, "+
-			"%d other (see comparison.json)\n", c.Counts[reports.ChangeRegression],
+			"%d other (see comparison.md)\n", c.Counts[reports.ChangeRegression],
 			c.Counts[reports.ChangeImprovement], c.Counts[reports.ChangeNone],
 			len(c.Metrics)-c.Counts[reports.ChangeRegression]-
 				c.Counts[reports.ChangeImprovement]-c.Counts[reports.ChangeNone])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,5 +83,56 @@ thresholds:
 	require.Equal(t, ExitThresholds, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	require.Contains(t, stdout, "failing: FAIL")
 	require.FileExists(t, filepath.Join(out, "comparison.json"))
+	require.FileExists(t, filepath.Join(out, "comparison.md"))
 	require.Contains(t, stdout, "against the baseline:")
+}
+
+// TestRunBaselineGate checks that a run whose thresholds hold still fails with 99 when it
+// regressed against its baseline, unless regressions are only to be reported. The runs last
+// long enough for the comparison's minimum of per-second samples.
+func TestRunBaselineGate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded parts")
+	}
+	dir := t.TempDir()
+	write := func(name string, rate int) string {
+		path := filepath.Join(dir, name+".yaml")
+		require.NoError(t, os.WriteFile(path, fmt.Appendf(nil, `
+name: %s
+duration: 12s
+tenants: [{name: a, size: tiny, rate: %d}]
+backend: {flushInterval: 250ms}
+thresholds:
+  events_acked: [count>0]
+`, name, rate), 0o644))
+		return path
+	}
+	fast, slow := write("fast", 1000), write("slow", 50)
+	code, stdout, stderr := runStampede(t, "run", fast, "--out", filepath.Join(dir, "base"))
+	require.Equal(t, ExitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	baseline := filepath.Join(dir, "base", "summary.json")
+
+	tests := []struct {
+		name     string
+		extra    []string
+		wantCode int
+	}{
+		{"regression fails the run", nil, ExitThresholds},
+		{"report only", []string{"--baseline-report-only"}, ExitOK},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(dir, fmt.Sprint("slow", i))
+			args := append([]string{"run", slow, "--out", out, "--baseline", baseline},
+				tt.extra...)
+			code, stdout, stderr := runStampede(t, args...)
+			require.Equal(t, tt.wantCode, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			require.Contains(t, stdout, "slow: PASS", "the thresholds themselves hold")
+			require.FileExists(t, filepath.Join(out, "comparison.md"))
+			if tt.wantCode == ExitThresholds {
+				require.Contains(t, stderr, "events_acked")
+				require.Contains(t, stderr, "regressions against the baseline")
+			}
+		})
+	}
 }
