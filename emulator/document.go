@@ -71,7 +71,9 @@ func parseDocument(raw []byte, def *pkDefinition) (*document, error) {
 	if idRaw == nil {
 		return nil, badRequest("the document has no \"id\" property")
 	}
-	if err := json.Unmarshal(idRaw, &d.id); err != nil {
+	if id, ok := plainString(idRaw); ok {
+		d.id = id
+	} else if err := json.Unmarshal(idRaw, &d.id); err != nil {
 		return nil, badRequest("the document's \"id\" must be a string, got %s", idRaw)
 	}
 	if err := validateID("document", d.id, true); err != nil {
@@ -130,15 +132,16 @@ func (d *document) expiry(defaultTTL *int64, ts int64) int64 {
 
 // stamped is the stored body: the client's JSON (system properties removed) followed by
 // _rid, _self, _etag, _attachments and _ts, in the order the service writes them.
-func (d *document) stamped(c *container, seq int64, etag string, ts int64) []byte {
+func (d *document) stamped(c *container, seq, lsn, ts int64) []byte {
 	user := d.raw
 	if d.hasSystem {
 		user = withoutSystemProperties(d.raw)
 	}
-	rid := documentRID(c.ridBytes, seq)
-	self := c.self() + "docs/" + rid + "/"
-	// The user's JSON without its closing brace, then the properties (etag unquoted).
-	need := len(user) - 1 + len(rid) + len(self) + len(etag) - 2 + stampFixed
+	// The user's JSON without its closing brace, then the properties: _rid, then _self
+	// (dbs/{db}/colls/{coll}/docs/{rid}/) and the unquoted etag.
+	selfLen := len("dbs/") + len(c.db.rid) + len("/colls/") + len(c.rid) + len("/docs/") +
+		documentRIDLen + len("/")
+	need := len(user) - 1 + documentRIDLen + selfLen + etagBodyLen(lsn) + stampFixed
 	// user always holds at least "id", so a comma follows it.
 	var b []byte
 	inPlace := d.spare && !d.hasSystem && cap(user) >= need
@@ -148,11 +151,18 @@ func (d *document) stamped(c *container, seq int64, etag string, ts int64) []byt
 		b = append(make([]byte, 0, need), user[:len(user)-1]...)
 	}
 	b = append(b, stampRID...)
-	b = append(b, rid...)
+	b = appendDocumentRID(b, c.ridBytes, seq)
+	rid := b[len(b)-documentRIDLen:]
 	b = append(b, stampSelf...)
-	b = append(b, self...)
+	b = append(b, "dbs/"...)
+	b = append(b, c.db.rid...)
+	b = append(b, "/colls/"...)
+	b = append(b, c.rid...)
+	b = append(b, "/docs/"...)
+	b = append(b, rid...)
+	b = append(b, '/')
 	b = append(b, stampETag...)
-	b = append(b, etag[1:len(etag)-1]...)
+	b = appendETagBody(b, lsn)
 	b = append(b, stampTail...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, '}')

@@ -123,7 +123,7 @@ func (c *container) build(d *document, key string, seq, lsn, now int64, meta *co
 ) *item {
 	n := len(d.pk.key)
 	return &item{
-		body: d.stamped(c, seq, etagFor(lsn), now), id: key[n+1:],
+		body: d.stamped(c, seq, lsn, now), id: key[n+1:],
 		pk:  partitionKey{parts: d.pk.parts, key: key[:n]},
 		seq: seq, lsn: lsn, ts: now, expires: d.expiry(meta.defaultTTL, now),
 	}

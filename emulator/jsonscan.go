@@ -59,6 +59,25 @@ func decodeKey(q []byte) string {
 	return s
 }
 
+// plainString returns the JSON string literal q when it needs no decoding (no escapes,
+// no control characters, valid UTF-8), without the decoder's allocations; ok is false for
+// anything else, which the caller decodes with encoding/json.
+func plainString(q []byte) (s string, ok bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", false
+	}
+	inner := q[1 : len(q)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
+}
+
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++

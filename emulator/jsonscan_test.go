@@ -2,7 +2,10 @@ package emulator
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func FuzzEachMember(f *testing.F) {
@@ -55,9 +58,27 @@ func FuzzParseDocument(f *testing.F) {
 		if err != nil {
 			return
 		}
-		stored := d.stamped(c, 1, etagFor(1), 1)
+		stored := d.stamped(c, 1, 1, 1)
 		if !json.Valid(stored) {
 			t.Fatalf("stored body is not JSON: %s", stored)
 		}
 	})
+}
+
+// TestPlainString checks the decoder-free path for string literals against encoding/json:
+// it answers only for literals that need no decoding, and then answers the same.
+func TestPlainString(t *testing.T) {
+	for _, q := range []string{`"abc"`, `""`, `"é€"`, `"a\"b"`, `"a\\b"`, `"a\nb"`, "\"a\tb\"",
+		`"\u0041"`, `abc`, `"abc`, `1`, `null`, "\"\xff\""} {
+		got, ok := plainString([]byte(q))
+		var want string
+		err := json.Unmarshal([]byte(q), &want)
+		if ok {
+			require.NoError(t, err, "%s", q)
+			require.Equal(t, want, got, "%s", q)
+		}
+		wantOK := err == nil && len(q) >= 2 && q[0] == '"' &&
+			!strings.ContainsAny(q[1:len(q)-1], "\\\"") && want == q[1:len(q)-1]
+		require.Equal(t, wantOK, ok, "%s", q)
+	}
 }

@@ -293,6 +293,9 @@ func lookupKeyValue(obj []byte, segs []string) (any, error) {
 	if len(segs) > 1 {
 		return lookupKeyValue(raw, segs[1:])
 	}
+	if s, ok := plainString(raw); ok {
+		return s, nil
+	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err

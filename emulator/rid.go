@@ -10,14 +10,18 @@ import (
 // extends it with 4 more, and a document rid extends that with 8; all base64 with '/' as '-'.
 var ridEncoding = base64.StdEncoding
 
-func encodeRID(b []byte) string {
-	s := []byte(ridEncoding.EncodeToString(b))
-	for i, c := range s {
-		if c == '/' {
-			s[i] = '-'
+func encodeRID(b []byte) string { return string(appendRID(nil, b)) }
+
+// appendRID appends the rid encoding of b to dst.
+func appendRID(dst, b []byte) []byte {
+	start := len(dst)
+	dst = ridEncoding.AppendEncode(dst, b)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '/' {
+			dst[i] = '-'
 		}
 	}
-	return string(s)
+	return dst
 }
 
 func databaseRID(n uint32) [4]byte {
@@ -35,20 +39,52 @@ func containerRID(db [4]byte, n uint32) [8]byte {
 }
 
 func documentRID(coll [8]byte, seq int64) string {
+	return string(appendDocumentRID(nil, coll, seq))
+}
+
+// documentRIDLen is the length of every document rid.
+var documentRIDLen = ridEncoding.EncodedLen(16)
+
+// appendDocumentRID appends documentRID(coll, seq) to dst.
+func appendDocumentRID(dst []byte, coll [8]byte, seq int64) []byte {
 	var b [16]byte
 	copy(b[:8], coll[:])
 	binary.BigEndian.PutUint64(b[8:], uint64(seq))
-	return encodeRID(b[:])
+	return appendRID(dst, b[:])
 }
 
 // etagFor is the quoted etag of a resource version written at lsn. Etags only need to change
 // on every write of one resource; the LSN of a partition is strictly increasing, and a split
 // child continues its parent's LSN, so the etag of an item survives a split.
 func etagFor(lsn int64) string {
-	const zeros = "000000000000"
-	hex := strconv.FormatInt(lsn, 16)
-	if len(hex) < len(zeros) {
-		hex = zeros[len(hex):] + hex
+	b := make([]byte, 0, 2+etagBodyLen(lsn))
+	b = append(b, '"')
+	b = appendETagBody(b, lsn)
+	return string(append(b, '"'))
+}
+
+// etagPrefix starts the unquoted etag; at least 12 hex digits of the LSN follow.
+const etagPrefix = "00000000-0000-0000-0000-"
+
+// etagBodyLen is the length of the unquoted etag of lsn.
+func etagBodyLen(lsn int64) int {
+	n := 1
+	for v := uint64(lsn) >> 4; v != 0; v >>= 4 {
+		n++
 	}
-	return `"00000000-0000-0000-0000-` + hex + `"`
+	if lsn < 0 {
+		n = len(strconv.FormatInt(lsn, 16))
+	}
+	return len(etagPrefix) + max(n, 12)
+}
+
+// appendETagBody appends the unquoted etag of lsn to dst.
+func appendETagBody(dst []byte, lsn int64) []byte {
+	dst = append(dst, etagPrefix...)
+	var hex [20]byte
+	h := strconv.AppendInt(hex[:0], lsn, 16)
+	for range 12 - len(h) {
+		dst = append(dst, '0')
+	}
+	return append(dst, h...)
 }
