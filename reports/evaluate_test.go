@@ -109,7 +109,7 @@ func TestCheckInvariants(t *testing.T) {
 
 	// An accepted RPO covers a loss the failover reported.
 	s.Scenario.AcceptedRPO = 10
-	s.Failovers = []Failover{{RPOCount: 1}}
+	s.Failovers = []Failover{{RPOCount: 1, RPOEvents: 1}}
 	CheckInvariants(s)
 	require.Equal(t, VerdictPass, s.Invariants[0].Verdict)
 	require.Equal(t, 1.0, s.Invariants[0].Allowed)
@@ -122,6 +122,35 @@ func TestCheckInvariants(t *testing.T) {
 
 	s.Finalize()
 	require.Equal(t, VerdictFail, s.Run.Verdict)
+}
+
+// TestEventsLostRPOInEvents checks the accepted RPO is compared in events: a failover's
+// RPOCount counts lost writes, each of which may carry many events or none.
+func TestEventsLostRPOInEvents(t *testing.T) {
+	tests := []struct {
+		name     string
+		accepted int64
+		failover []Failover
+		want     string
+	}{
+		{"lost events carried by lost writes, accepted", 100,
+			[]Failover{{RPOCount: 1, RPOEvents: 1}}, VerdictPass},
+		{"more writes lost than events does not widen the allowance", 100,
+			[]Failover{{RPOCount: 50, RPOEvents: 0}}, VerdictFail},
+		{"events of several failovers add up", 100,
+			[]Failover{{RPOCount: 1}, {RPOCount: 1, RPOEvents: 1}}, VerdictPass},
+		{"accepted RPO bounds the allowance", 0,
+			[]Failover{{RPOCount: 1, RPOEvents: 1}}, VerdictFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := steppedRun(t) // one event lost
+			s.Scenario.AcceptedRPO = tt.accepted
+			s.Failovers = tt.failover
+			CheckInvariants(s)
+			require.Equal(t, tt.want, s.Invariants[0].Verdict, s.Invariants[0].Message)
+		})
+	}
 }
 
 func TestEventsLostMustBeMeasured(t *testing.T) {

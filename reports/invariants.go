@@ -13,8 +13,9 @@ const (
 // s.Invariants:
 //
 //   - events lost == 0: acknowledged events missing at drain (the conservation invariant).
-//     When the scenario accepts an RPO, up to min(accepted, measured RPO of the failovers) may
-//     be lost. It fails when events_lost was never measured: a run that did not check
+//     When the scenario accepts an RPO, up to min(accepted, events carried by the writes the
+//     failovers lost) may be lost, all in events (Failover.RPOEvents, not RPOCount, which
+//     counts writes). It fails when events_lost was never measured: a run that did not check
 //     conservation has not proven it.
 //   - migration parse errors == 0, from the metric or the migration figures (the larger).
 //   - lost updates == 0, likewise.
@@ -45,7 +46,7 @@ func eventsLostInvariant(s *Summary) InvariantResult {
 	if s.Scenario.AcceptedRPO > 0 {
 		var rpo int64
 		for _, f := range s.Failovers {
-			rpo += f.RPOCount
+			rpo += f.RPOEvents
 		}
 		res.Allowed = float64(min(rpo, s.Scenario.AcceptedRPO))
 	}

@@ -134,6 +134,10 @@ type Failover struct {
 	// lost write at the failover (how far replication was behind).
 	RPOCount      int64   `json:"rpoCount"`
 	RPOAgeSeconds float64 `json:"rpoAgeSeconds"`
+	// RPOEvents is the acknowledged events carried by the writes this failover lost, found
+	// at drain by comparing stored counters with acknowledged events: the unit of the
+	// scenario's accepted RPO and of events_lost. One lost write may carry many events.
+	RPOEvents int64 `json:"rpoEvents,omitempty"`
 	// SensorErrors is how many sensor batches failed while the failover was in progress.
 	SensorErrors int64 `json:"sensorErrors"`
 }

@@ -8,41 +8,58 @@ import (
 
 	"github.com/stampede-load/stampede/backend/profile"
 	"github.com/stampede-load/stampede/backend/store"
+	"github.com/stampede-load/stampede/emulator"
 )
 
 // LossAttributor splits the events lost at drain into those carried by profile writes the
-// database reported lost to a forced failover (the measured RPO, which a scenario may
-// accept) and the rest (which no scenario accepts).
+// database reported lost to a forced failover (the measured RPO in events, per failover,
+// which a scenario may accept) and the rest (which no scenario accepts).
 type LossAttributor interface {
-	AttributeLoss(ctx context.Context, lostWrites map[string]map[string]bool) (rpo,
-		other int64, err error)
+	// AttributeLoss takes the lost writes as database -> document id -> failover index
+	// and returns the events lost per failover index, and the events lost otherwise.
+	AttributeLoss(ctx context.Context, lostWrites map[string]map[string]int) (
+		rpo map[int]int64, other int64, err error)
 }
 
-// LostWriteReporter is a database that reports the acknowledged writes a forced failover
-// lost, as database -> document id.
+// LostWriteReporter is a database that reports the acknowledged writes forced failovers
+// lost, as database -> document id -> index of the failover that lost it (in the order
+// of the summary's Failovers; the first one, when several lost writes of a document).
 type LostWriteReporter interface {
-	LostProfileWrites() map[string]map[string]bool
+	LostProfileWrites() map[string]map[string]int
 }
 
 // LostProfileWrites returns the acknowledged UniqueEntityProfile writes the failovers lost.
-func (p *accountPart) LostProfileWrites() map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for _, lw := range p.acct.Report().LostWrites {
-		if !lw.Acknowledged || lw.Container != store.UniqueEntityProfile {
+func (p *accountPart) LostProfileWrites() map[string]map[string]int {
+	out := map[string]map[string]int{}
+	rep := p.acct.Report()
+	n := 0
+	for _, e := range rep.Events {
+		if e.Kind != emulator.EventFailover {
 			continue
 		}
-		if out[lw.Database] == nil {
-			out[lw.Database] = map[string]bool{}
+		for _, lw := range rep.LostWrites {
+			if !lw.Acknowledged || lw.Container != store.UniqueEntityProfile ||
+				lw.Region != e.From || lw.LostTo != e.Region {
+				continue
+			}
+			if out[lw.Database] == nil {
+				out[lw.Database] = map[string]int{}
+			}
+			if _, seen := out[lw.Database][lw.ID]; !seen {
+				out[lw.Database][lw.ID] = n
+			}
 		}
-		out[lw.Database][lw.ID] = true
+		n++
 	}
 	return out
 }
 
 // AttributeLoss reads every stored profile back and compares it, entity by entity, with
-// what was acknowledged: a shortfall on an entity whose profile write was lost is RPO.
+// what was acknowledged: a shortfall on an entity whose profile write was lost is RPO of
+// the failover that lost it.
 func (g *backendGroup) AttributeLoss(ctx context.Context,
-	lostWrites map[string]map[string]bool) (rpo, other int64, err error) {
+	lostWrites map[string]map[string]int) (rpo map[int]int64, other int64, err error) {
+	rpo = map[int]int64{}
 	for _, p := range g.parts {
 		acked := p.b.Acknowledged()
 		for id := range p.tenants {
@@ -53,10 +70,11 @@ func (g *backendGroup) AttributeLoss(ctx context.Context,
 			}
 			for entity, n := range acked[id] {
 				short := n - stored[entity]
+				failover, lost := lostWrites[db][entity]
 				switch {
 				case short <= 0:
-				case lostWrites[db][entity]:
-					rpo += short
+				case lost:
+					rpo[failover] += short
 				default:
 					other += short
 				}

@@ -361,7 +361,8 @@ func (r *run) drain(ctx context.Context) {
 	r.conserved = conserved
 	r.attributeLoss(checkCtx)
 	if r.rpo != nil {
-		r.recordLost(nil, r.rpo.other)
+		// In events, as acceptedRPO: the events_lost invariant allows the RPO part.
+		r.recordLost(nil, r.rpo.total()+r.rpo.other)
 	} else {
 		for _, c := range conserved {
 			r.recordLost(reports.Labels{"tenant": c.Tenant}, max(c.Lost(), 0))
@@ -376,5 +377,17 @@ func (r *run) drain(ctx context.Context) {
 }
 
 // lossSplit is the events lost at drain, split into those carried by writes a forced
-// failover lost (rpo) and the rest.
-type lossSplit struct{ rpo, other int64 }
+// failover lost (rpo, per failover index) and the rest.
+type lossSplit struct {
+	rpo   map[int]int64
+	other int64
+}
+
+// total is the events lost with the writes of every failover.
+func (l *lossSplit) total() int64 {
+	var n int64
+	for _, v := range l.rpo {
+		n += v
+	}
+	return n
+}

@@ -33,6 +33,7 @@ func (r *run) summarize(ctx context.Context) (*reports.Summary, *Capacity) {
 			f.Finish(ctx, sum)
 		}
 	}
+	r.noteRPOEvents(sum)
 	if r.interrupted {
 		sum.Run.Aborted, sum.Run.AbortReason = true, "interrupted before the end of the run"
 	}
@@ -94,11 +95,12 @@ func (r *run) conservationInvariant() reports.InvariantResult {
 	if r.rpo != nil {
 		// Only the events carried by the writes the failover lost may be missing, and only
 		// up to what the scenario accepts.
-		res.Observed = float64(r.rpo.other + r.rpo.rpo)
+		rpo := r.rpo.total()
+		res.Observed = float64(r.rpo.other + rpo)
 		res.Message = fmt.Sprintf("%d events lost with the profile writes the failover "+
-			"lost (RPO; %d accepted), %d lost otherwise", r.rpo.rpo, r.s.AcceptedRPO,
+			"lost (RPO; %d accepted), %d lost otherwise", rpo, r.s.AcceptedRPO,
 			r.rpo.other)
-		if r.rpo.other == 0 && !doubled && r.rpo.rpo <= r.s.AcceptedRPO {
+		if r.rpo.other == 0 && !doubled && rpo <= r.s.AcceptedRPO {
 			res.Verdict = reports.VerdictPass
 		}
 		return res
@@ -109,6 +111,19 @@ func (r *run) conservationInvariant() reports.InvariantResult {
 	}
 	res.Message = strings.Join(problems, "; ")
 	return res
+}
+
+// noteRPOEvents gives each failover the acknowledged events carried by the writes it lost,
+// the unit of acceptedRPO and events_lost (a failover's RPOCount counts writes).
+func (r *run) noteRPOEvents(sum *reports.Summary) {
+	if r.rpo == nil {
+		return
+	}
+	for i, n := range r.rpo.rpo {
+		if i < len(sum.Failovers) {
+			sum.Failovers[i].RPOEvents = n
+		}
+	}
 }
 
 func (r *run) timelineInvariant() reports.InvariantResult {
