@@ -99,9 +99,13 @@ func plan(cfg Config) ([]tenantPlan, []*stream, error) {
 		}
 		tenants[i] = tenantPlan{spec: spec, org: o, attacks: kept}
 		profile := spec.profile(cfg.Seed, o, cfg)
+		behaviour, err := behavior.NewTenant(cfg.Seed, o, cfg.Behavior, cfg.Clock)
+		if err != nil {
+			return nil, nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
+		}
 		for dc := range o.DCs {
 			if index%cfg.Shards == cfg.Shard {
-				s, err := newStream(cfg, &tenants[i], profile, dc, index)
+				s, err := newStream(cfg, &tenants[i], behaviour, profile, dc, index)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -113,9 +117,11 @@ func plan(cfg Config) ([]tenantPlan, []*stream, error) {
 	return tenants, streams, nil
 }
 
-func newStream(cfg Config, t *tenantPlan, profile pace.Profile, dc, index int) (*stream, error) {
+func newStream(cfg Config, t *tenantPlan, behaviour *behavior.Tenant, profile pace.Profile,
+	dc, index int,
+) (*stream, error) {
 	o := t.org
-	gen, err := behavior.NewGenerator(cfg.Seed, o, dc, cfg.Behavior, cfg.Clock)
+	gen, err := behaviour.Generator(dc)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
 	}

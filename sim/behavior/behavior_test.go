@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,4 +276,29 @@ func TestMembershipShapesTargets(t *testing.T) {
 	require.Positive(t, dcLogons)
 	inside, outside := float64(hits[1])/float64(total[1]), float64(hits[0])/float64(total[0])
 	require.Greater(t, inside, outside+0.1, "department share %.2f, others %.2f", inside, outside)
+}
+
+// TestTenantGeneratorsShareHistory checks that generators sharing a churn history, filled
+// concurrently, give the streams of generators with histories of their own.
+func TestTenantGeneratorsShareHistory(t *testing.T) {
+	o := newOrg(t, 2000)
+	clock := pace.Clock{Compression: 36_000}
+	tenant, err := NewTenant(1, o, Config{}, clock)
+	require.NoError(t, err)
+	shared := make([][]api.Event, len(o.DCs))
+	var wg sync.WaitGroup
+	for dc := range o.DCs {
+		g, err := tenant.Generator(dc)
+		require.NoError(t, err)
+		wg.Go(func() {
+			shared[dc] = make([]api.Event, 10_000)
+			for i := range shared[dc] {
+				g.Fill(&shared[dc][i], time.Duration(i)*time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	for dc := range o.DCs {
+		require.Equal(t, generate(t, o, dc, Config{}, clock, 10_000, time.Millisecond), shared[dc])
+	}
 }

@@ -10,5 +10,9 @@
 // generator fills in each event for its due offset. Content depends only on the seed, the
 // organisation, the sensor and the sequence of due offsets, never on the wall clock.
 //
+// The churn is a History computed from the seed and shared by the generators of one
+// organisation (NewTenant): every sensor sees its homed users created, disabled, promoted
+// or given a new password at the same offsets, and only the first sensor reports them.
+//
 // Attacks are injected separately (sim/attack).
 package behavior

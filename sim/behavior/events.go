@@ -105,8 +105,7 @@ func (g *Generator) pickActor(act *actor, activity float64) {
 	for try := 0; d.isDisabled(i) && try < 3 && !g.rng.Chance(0.05); try++ {
 		i = g.users[g.rng.Skewed(len(g.users), 1.5)]
 	}
-	u := d.user(i)
-	g.homeActor(act, u, i, d.workstation(u.Workstation))
+	g.homeActor(act, d.user(i), i, d.host(i))
 	act.admin, act.disabled = d.admin(i), d.isDisabled(i)
 }
 

@@ -82,30 +82,59 @@ type Generator struct {
 	activityMinute int64
 	activity       float64
 
-	// dir replays the directory churn (nil without churn); reports is set on the sensor
-	// that reports it.
-	dir     *directory
-	reports bool
+	// dir follows the directory churn (nil without churn).
+	dir *directory
 	// machine is the scratch account of a computer acting (see pickActor).
 	machine org.User
 }
 
-// NewGenerator returns the generator of sensor dc of o. The stream depends only on seed, o,
-// dc, cfg, clock and the due offsets passed to Fill.
-func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock) (*Generator,
-	error,
-) {
+// Tenant makes the generators of one organisation's sensors. They share the organisation's
+// directory churn (History), computed once. Safe for concurrent use.
+type Tenant struct {
+	seed    uint64
+	org     *org.Org
+	cfg     Config
+	clock   pace.Clock
+	history *History
+}
+
+// NewTenant returns the generator maker of o. Streams depend only on seed, o, cfg, clock,
+// the sensor and the due offsets passed to Fill.
+func NewTenant(seed uint64, o *org.Org, cfg Config, clock pace.Clock) (*Tenant, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	t := &Tenant{seed: seed, org: o, cfg: cfg, clock: clock}
+	if cfg.ChurnPerDay > 0 {
+		t.history = NewHistory(seed, o, cfg.ChurnPerDay, clock)
+	}
+	return t, nil
+}
+
+// NewGenerator returns the generator of sensor dc of o, with a churn history of its own
+// (NewTenant shares one between sensors). The stream depends only on seed, o, dc, cfg,
+// clock and the due offsets passed to Fill.
+func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock) (*Generator,
+	error,
+) {
+	t, err := NewTenant(seed, o, cfg, clock)
+	if err != nil {
+		return nil, err
+	}
+	return t.Generator(dc)
+}
+
+// Generator returns a new generator of sensor dc.
+func (t *Tenant) Generator(dc int) (*Generator, error) {
+	o := t.org
 	if dc < 0 || dc >= len(o.DCs) {
 		return nil, fmt.Errorf("sensor %d: tenant %s has %d", dc, o.Tenant, len(o.DCs))
 	}
 	g := &Generator{
-		org: o, dc: dc, users: o.UsersOf(dc), clock: clock, failure: max(cfg.FailureRate, 0),
+		org: o, dc: dc, users: o.UsersOf(dc), clock: t.clock, failure: max(t.cfg.FailureRate, 0),
 		dcRef:          api.EntityRef{Type: api.EntityComputer, Name: o.DCs[dc].Name},
-		rng:            rng.New(rng.Derive(seed, "behavior", o.Tenant, o.SensorIDs[dc])),
+		rng:            rng.New(rng.Derive(t.seed, "behavior", o.Tenant, o.SensorIDs[dc])),
 		hours:          pace.WorkingHours{UTCOffset: o.UTCOffset, Start: o.WorkStart, End: o.WorkEnd},
 		activityMinute: math.MinInt64,
 	}
@@ -114,11 +143,11 @@ func NewGenerator(seed uint64, o *org.Org, dc int, cfg Config, clock pace.Clock)
 			g.services++
 		}
 	}
-	g.kinds, g.cum = cfg.Mix.table()
-	// Every sensor replays the churn; the first one reports it, as the sensor on the
+	g.kinds, g.cum = t.cfg.Mix.table()
+	// Every sensor follows the churn; the first one reports it, as the sensor on the
 	// primary domain controller would.
-	if cfg.ChurnPerDay > 0 {
-		g.dir, g.reports = newDirectory(seed, o, cfg.ChurnPerDay, clock), dc == 0
+	if t.history != nil {
+		g.dir = newDirectory(t.history, dc, dc == 0)
 	}
 	return g, nil
 }
@@ -129,7 +158,7 @@ func (g *Generator) Fill(e *api.Event, at time.Duration) {
 	when := g.clock.At(at).Truncate(time.Millisecond)
 	*e = api.Event{Time: when}
 	if g.dir != nil {
-		g.dir.advance(at, g.reports, g.home)
+		g.dir.advance(at, g.home)
 		if g.dir.takeReport(e) {
 			return
 		}
@@ -137,15 +166,13 @@ func (g *Generator) Fill(e *api.Event, at time.Duration) {
 	g.fillKind(e, g.pickKind(), g.activityAt(when))
 }
 
-// home makes created user i act from this sensor when it is homed here.
-func (g *Generator) home(user, dc int32) {
-	if int(dc) == g.dc {
-		if !g.ownUsers {
-			// The initial list belongs to the organisation: copy it before the first append.
-			g.users, g.ownUsers = slices.Clone(g.users), true
-		}
-		g.users = append(g.users, user)
+// home makes created user i, homed here, act from this sensor.
+func (g *Generator) home(user int32) {
+	if !g.ownUsers {
+		// The initial list belongs to the organisation: copy it before the first append.
+		g.users, g.ownUsers = slices.Clone(g.users), true
 	}
+	g.users = append(g.users, user)
 }
 
 func (g *Generator) pickKind() api.Kind {

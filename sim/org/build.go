@@ -51,7 +51,7 @@ func (o *Org) buildUsers(r *rng.Source, spec Spec) {
 			u.Name, u.Admin = "adm_"+u.Name, true
 		}
 		o.Users[i] = u
-		dc := i % len(o.DCs)
+		dc := o.HomeOf(int32(i))
 		o.usersByDC[dc] = append(o.usersByDC[dc], int32(i))
 	}
 }

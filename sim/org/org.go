@@ -159,6 +159,9 @@ func (o *Org) InGroup(group int, user int32) bool {
 	return found
 }
 
+// HomeOf returns the domain controller user (an index of Users) is homed on.
+func (o *Org) HomeOf(user int32) int { return int(user) % len(o.DCs) }
+
 // UsersOf returns the indexes of the users homed on domain controller dc (read-only).
 func (o *Org) UsersOf(dc int) []int32 { return o.usersByDC[dc] }
 
