@@ -157,15 +157,10 @@ type partitionCut struct {
 }
 
 // captureStore read-locks the metadata and every partition together and copies pointers.
+// A split between reading the metadata and locking the partitions starts it again, so the
+// cut never holds documents in ranges its metadata lacks.
 func captureStore(st *store) storeCut {
-	img := imageOf(st)
-	var parts []*partition
-	for _, c := range st.allContainers() {
-		parts = append(parts, c.partitions()...)
-	}
-	for _, p := range parts {
-		p.mu.RLock()
-	}
+	img, parts := lockedImage(st)
 	cut := storeCut{img: img, parts: make([]partitionCut, len(parts))}
 	for i, p := range parts {
 		pc := partitionCut{ref: p.ref(), lsn: p.lsn, items: make([]*item, 0, len(p.items))}
@@ -180,6 +175,37 @@ func captureStore(st *store) storeCut {
 		p.mu.RUnlock()
 	}
 	return cut
+}
+
+// lockedImage returns st's metadata and its partitions, read-locked, unsplit since the
+// metadata was read.
+func lockedImage(st *store) (metaImage, []*partition) {
+	for {
+		img, byRID := imageWithPartitions(st)
+		var parts []*partition
+		for _, ps := range byRID {
+			parts = append(parts, ps...)
+		}
+		for _, p := range parts {
+			p.mu.RLock()
+		}
+		if unsplit(byRID) {
+			return img, parts
+		}
+		for _, p := range parts {
+			p.mu.RUnlock()
+		}
+	}
+}
+
+// unsplit reports whether every container still has the partitions listed for it.
+func unsplit(byRID map[string][]*partition) bool {
+	for _, ps := range byRID {
+		if len(ps) > 0 && !slices.Equal(ps, ps[0].c.partitions()) {
+			return false
+		}
+	}
+	return true
 }
 
 // encode writes the cut in the snapshot format and returns the documents written.

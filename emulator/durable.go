@@ -415,7 +415,7 @@ func writeSnapshot(dir string, gen int, st *store) (int, error) {
 
 // encodeSnapshot writes the metadata, then per partition its LSN frame and live versions.
 func encodeSnapshot(w io.Writer, st *store) (int, error) {
-	img := imageOf(st)
+	img, parts := imageWithPartitions(st)
 	payload, _ := json.Marshal(img)
 	if _, err := w.Write(appendFrame(nil, frameMetadata, payload)); err != nil {
 		return 0, err
@@ -424,11 +424,7 @@ func encodeSnapshot(w io.Writer, st *store) (int, error) {
 	var buf []byte
 	for _, di := range img.DBs {
 		for _, ci := range di.Colls {
-			c := st.containerByRID(di.ID, ci.ID, ci.RID)
-			if c == nil {
-				continue
-			}
-			for _, p := range c.partitions() {
+			for _, p := range parts[ci.RID] {
 				p.mu.RLock()
 				lsn := p.lsn
 				live := make([]*item, 0, len(p.items))

@@ -20,7 +20,9 @@ import (
 const (
 	frameItem     byte = 1 // one committed document write
 	frameMetadata byte = 2 // the full metadata (databases, containers) as JSON
-	frameSplit    byte = 3 // one partition split into new ranges, as JSON (splitImage)
+	// frameSplit is one partition split into new ranges, as JSON (splitImage); only in
+	// log segments (3 is framePartition, in snapshots).
+	frameSplit byte = 4
 )
 
 // maxFrame bounds a frame's payload (a document is at most 2 MB).
@@ -291,6 +293,15 @@ type splitImage struct {
 
 // imageOf captures st's metadata (partition LSNs left 0).
 func imageOf(st *store) metaImage {
+	img, _ := imageWithPartitions(st)
+	return img
+}
+
+// imageWithPartitions is imageOf with the partitions it lists, by container rid: a
+// snapshot writes the documents of exactly these, so a split while it runs cannot leave
+// documents in ranges its metadata lacks (the split's log record follows the snapshot).
+func imageWithPartitions(st *store) (metaImage, map[string][]*partition) {
+	parts := map[string][]*partition{}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	img := metaImage{NextDB: st.nextDB, Version: st.version}
@@ -303,7 +314,9 @@ func imageOf(st *store) metaImage {
 			ci := collImage{ID: c.id, RID: c.rid, RIDBytes: c.ridBytes, Props: props,
 				Offer: c.offer, ETag: meta.etag, TS: meta.ts,
 				RangesVersion: c.rangesVersion.Load(), Seq: c.seq.Load()}
-			for _, p := range c.partitions() {
+			cparts := c.partitions()
+			parts[c.rid] = cparts
+			for _, p := range cparts {
 				ci.Parts = append(ci.Parts, partImage{RangeID: p.rangeID, Min: p.min,
 					Max: p.max, Parents: p.parents})
 			}
@@ -311,7 +324,7 @@ func imageOf(st *store) metaImage {
 		}
 		img.DBs = append(img.DBs, di)
 	}
-	return img
+	return img, parts
 }
 
 // restoreImage makes st's metadata equal to img, keeping containers (and their documents)
