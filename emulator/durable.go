@@ -416,6 +416,11 @@ func writeSnapshot(dir string, gen int, st *store) (int, error) {
 // encodeSnapshot writes the metadata, then per partition its LSN frame and live versions.
 func encodeSnapshot(w io.Writer, st *store) (int, error) {
 	img, parts := imageWithPartitions(st)
+	return encodeImage(w, img, parts)
+}
+
+// encodeImage writes img, then the documents of parts (by container rid) as of now.
+func encodeImage(w io.Writer, img metaImage, parts map[string][]*partition) (int, error) {
 	payload, _ := json.Marshal(img)
 	if _, err := w.Write(appendFrame(nil, frameMetadata, payload)); err != nil {
 		return 0, err

@@ -1,7 +1,10 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,4 +164,27 @@ func TestStoredBytesFollowSplitsAndRecovery(t *testing.T) {
 		copyPartition(copied, sp)
 		require.Equal(t, sp.storedBytes, copied.storedBytes, "resync copy")
 	}
+}
+
+// TestSnapshotOfPartitionsSplitAfterCapture splits a partition between the snapshot's
+// metadata capture and its documents, as a split racing a snapshot does, and loads the
+// snapshot: every document is in a range the metadata names.
+func TestSnapshotOfPartitionsSplitAfterCapture(t *testing.T) {
+	s := startBenchEmulator(t)
+	seedDirect(t, s, "db", "c", 200, 50)
+	c, err := s.store.container("db", "c")
+	require.NoError(t, err)
+	img, parts := imageWithPartitions(s.store)
+	_, err = c.splitPartition(c.partitions()[0])
+	require.NoError(t, err)
+
+	path := filepath.Join(t.TempDir(), "snapshot.bin")
+	var buf bytes.Buffer
+	docs, err := encodeImage(&buf, img, parts)
+	require.NoError(t, err)
+	require.Equal(t, 200, docs)
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
+	loaded, err := loadSnapshot(path, newStore())
+	require.NoError(t, err)
+	require.Equal(t, 200, loaded, "documents in ranges the metadata names")
 }
