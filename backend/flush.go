@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,15 +34,23 @@ func (n *node) flushLoop(ctx context.Context) {
 // Entities whose write fails stay dirty (with their change fenced) and are retried by the
 // next cycle, so an outage or throttling delays storage but loses nothing. It returns the
 // number of entities that failed.
+// When ctx ends before the running cycle lets it start, it returns 0 at once.
 func (n *node) flush(ctx context.Context, all bool) int {
-	n.flushMu.Lock()
-	defer n.flushMu.Unlock()
+	select {
+	case n.flushing <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	defer func() { <-n.flushing }()
 	start := time.Now()
 	n.mu.Lock()
 	batch := n.takeDue(all)
 	bases := n.baselines
 	n.baselines = map[*tenant]*baseline{}
 	n.mu.Unlock()
+	for _, tk := range batch {
+		n.inFlight.Add(tk.s.unstored()) // writeSlots takes each off when done with it
+	}
 
 	failed, firstErr := n.writeSlots(ctx, batch)
 	n.noteHealth(failed, firstErr)
@@ -65,9 +74,10 @@ func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 	var wg sync.WaitGroup
 	for i, tk := range batch {
 		sem <- struct{}{}
-		if succeeded.Load() == 0 && failed.Load() >= int64(2*conc) {
+		if ctx.Err() != nil || succeeded.Load() == 0 && failed.Load() >= int64(2*conc) {
 			<-sem
 			for _, rest := range batch[i:] {
+				n.inFlight.Add(-rest.s.unstored())
 				n.requeue(rest.e, rest.s)
 			}
 			n.b.metrics.flushSkipped.Add(float64(len(batch) - i))
@@ -76,7 +86,10 @@ func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := n.flushSlot(ctx, tk.e.key, tk.s); err != nil {
+			taken := tk.s.unstored()
+			err := n.flushSlot(ctx, tk.e.key, tk.s)
+			n.inFlight.Add(-taken) // before a requeue, so the events are never counted twice
+			if err != nil {
 				n.requeue(tk.e, tk.s)
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, &err)
@@ -258,10 +271,13 @@ func (n *node) account(database, container string, out store.Outcome) {
 // into memory, then flushes all nodes until nothing is left, retrying through throttling and
 // outages until ctx ends. Ingest keeps running; events acknowledged during Drain may or may
 // not be included.
+//
+// Drain returns soon after ctx ends, even while a flush cycle is stuck in throttling or an
+// outage; its error is then an *[UnflushedError] saying what is still not stored.
 func (b *Backend) Drain(ctx context.Context) error {
 	for b.queued.Load() > 0 {
 		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
-			return errors.Join(errors.New("drain: events still queued"), err)
+			return b.unflushed(err)
 		}
 	}
 	for {
@@ -272,6 +288,9 @@ func (b *Backend) Drain(ctx context.Context) error {
 			go func() { defer wg.Done(); failed.Add(int64(n.flush(ctx, true))) }()
 		}
 		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return b.unflushed(err)
+		}
 		left := 0
 		for _, n := range b.nodes {
 			left += n.dirtyCount()
@@ -280,9 +299,55 @@ func (b *Backend) Drain(ctx context.Context) error {
 			return nil
 		}
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return errors.Join(errors.New("drain: changes still unstored"), err)
+			return b.unflushed(err)
 		}
 	}
+}
+
+// UnflushedError is [Backend.Drain]'s error when its ctx ends first: what was acknowledged
+// and is not yet stored in Cosmos DB at that moment.
+type UnflushedError struct {
+	Queued   int64 // acknowledged, not yet folded into memory
+	Entities int   // entities with changes waiting for a flush (a running cycle's not included)
+	Events   int64 // events not yet stored: waiting, being written, or sent with outcome unknown
+	Err      error // why Drain stopped (ctx.Err())
+}
+
+func (e *UnflushedError) Error() string {
+	return fmt.Sprintf("drain: %d events unstored (%d entities waiting, %d events queued): %v",
+		e.Events+e.Queued, e.Entities, e.Queued, e.Err)
+}
+
+func (e *UnflushedError) Unwrap() error { return e.Err }
+
+func (b *Backend) unflushed(err error) *UnflushedError {
+	u := &UnflushedError{Queued: b.queued.Load(), Err: err}
+	for _, n := range b.nodes {
+		entities, events := n.unflushed()
+		u.Entities += entities
+		u.Events += events
+	}
+	return u
+}
+
+// unflushed counts the entities waiting for a flush and the events not yet stored, including
+// those the running cycle is writing.
+func (n *node) unflushed() (entities int, events int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, e := range n.dirty {
+		events += e.slot.unstored()
+	}
+	return len(n.dirty), events + n.inFlight.Load()
+}
+
+// unstored is the number of events the slot holds that are not known to be stored.
+func (s *slot) unstored() int64 {
+	n := s.delta.Events()
+	if s.pending != nil {
+		n += s.pending.delta.Events()
+	}
+	return n
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -81,9 +81,10 @@ type node struct {
 	dirty     []*entity          // entities with a slot, in the order they changed
 	baselines map[*tenant]*baseline
 
-	flushMu      sync.Mutex // one flush cycle at a time
-	failingSince time.Time  // when writes started failing; zero when healthy (flushMu)
-	lastReset    time.Time  // when failures last replaced the client (flushMu)
+	flushing     chan struct{} // holds a token while a flush cycle runs (one at a time)
+	inFlight     atomic.Int64  // events taken by the running cycle, not yet stored or put back
+	failingSince time.Time     // when writes started failing; zero when healthy (flushing)
+	lastReset    time.Time     // when failures last replaced the client (flushing)
 	cacheMu      sync.Mutex
 	cache        map[entKey]cacheEntry
 	containers   sync.Map // "db/container" -> *azcosmos.ContainerClient
@@ -101,7 +102,7 @@ func (b *Backend) newNode(idx int, name string) (*node, error) {
 		return nil, err
 	}
 	n := &node{b: b, idx: idx, name: name, policy: pol,
-		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), wake: make(chan struct{}, 1), flushing: make(chan struct{}, 1),
 		entities: map[entKey]*entity{}, baselines: map[*tenant]*baseline{},
 		cache: map[entKey]cacheEntry{}}
 	n.client.Store(client)
