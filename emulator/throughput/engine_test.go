@@ -188,13 +188,22 @@ func TestConcurrentLoadStaysWithinBudget(t *testing.T) {
 	}
 	wg.Wait()
 
+	// A goroutine that took its time in one second but reached the engine after the next
+	// second began is charged to that next second (the clock never goes back), as is a
+	// request admitted at the end of a second and consumed after it: at most one of each
+	// per goroutine, 2 x 16 x 10 RU, can move from a second to the next. Such moves make a
+	// second short, never one over, and the run as a whole stays within 5%.
+	const moved = 2 * 16 * 10
 	seconds := e.Seconds(t0, t0.Add(5*time.Second))
 	require.Len(t, seconds, 5)
+	sum := 0.0
 	for _, s := range seconds {
 		require.LessOrEqual(t, s.ConsumedRU, 4_000*1.05, "second %v", s.Time)
-		require.GreaterOrEqual(t, s.ConsumedRU, 4_000*0.95, "second %v", s.Time)
+		require.GreaterOrEqual(t, s.ConsumedRU, 4_000*0.95-moved, "second %v", s.Time)
 		require.Positive(t, s.Throttled)
+		sum += s.ConsumedRU
 	}
+	require.InDelta(t, 5*4_000, sum, 5*4_000*0.05)
 }
 
 func TestBurstCapacity(t *testing.T) {
