@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -22,14 +23,17 @@ import (
 // region), so its resolution is one second. RPO is the acknowledged writes the emulator
 // reports lost, and the age of the oldest of them at the outage.
 type accountPart struct {
-	acct       *emulator.Account
-	log        *slog.Logger
-	regions    []string
-	throttling bool
-	ru         *ruAccounting
+	acct          *emulator.Account
+	log           *slog.Logger
+	regions       []string
+	removeBackups func() error
+	throttling    bool
+	ru            *ruAccounting
 	// stored returns the events the backends have stored so far (their flush progress).
 	stored func() int64
-	out    *recording
+	// databases lists the tenants' databases.
+	databases func() []string
+	out       *recording
 
 	mu         sync.Mutex
 	writer     string      // write region at the last sample
@@ -52,7 +56,13 @@ func startAccount(ctx context.Context, s *scenarios.Scenario, env Env) (*account
 		return nil, err
 	}
 	rc := emulator.RegionsConfig{Regions: a.Regions, Consistency: consistency,
+		MultiRegionWrites:      a.MultiRegionWrites,
 		ServiceManagedFailover: a.ServiceManagedFailover, FailoverDelay: a.FailoverDelay.D()}
+	backups, removeBackups, err := backupConfig(s, env)
+	if err != nil {
+		return nil, err
+	}
+	rc.Backup = backups
 	if a.ReplicationLag > 0 {
 		if rc.Lag, err = emulator.ParseLag(a.ReplicationLag.String()); err != nil {
 			return nil, err
@@ -66,9 +76,9 @@ func startAccount(ctx context.Context, s *scenarios.Scenario, env Env) (*account
 	}
 	acct, err := emulator.StartAccount(ctx, cfg, rc)
 	if err != nil {
-		return nil, fmt.Errorf("start emulator account: %w", err)
+		return nil, errors.Join(fmt.Errorf("start emulator account: %w", err), removeBackups())
 	}
-	return &accountPart{acct: acct, log: env.Logger, regions: a.Regions,
+	return &accountPart{acct: acct, removeBackups: removeBackups, log: env.Logger, regions: a.Regions,
 		throttling: *a.Throttling, ru: newRUAccounting(env.Logger, engine.Prices)}, nil
 }
 
@@ -77,7 +87,9 @@ func (p *accountPart) Endpoint() string { return p.acct.Endpoint() }
 // Key is the account key the backend signs with.
 func (p *accountPart) Key() string { return p.acct.Key() }
 
-func (p *accountPart) close(ctx context.Context) error { return p.acct.Shutdown(ctx) }
+func (p *accountPart) close(ctx context.Context) error {
+	return errors.Join(p.acct.Shutdown(ctx), p.removeBackups())
+}
 
 func (p *accountPart) RegionDown(ctx context.Context, region, mode string) error {
 	m, err := emulator.ParseOutageMode(mode)

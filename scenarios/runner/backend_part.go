@@ -224,6 +224,17 @@ func (g *backendGroup) Upgrade(ctx context.Context, version int) error {
 	return errors.Join(errs...)
 }
 
+// databases lists the tenants' databases of every backend.
+func (g *backendGroup) databases() []string {
+	var out []string
+	for _, p := range g.parts {
+		for _, id := range slices.Sorted(maps.Keys(p.tenants)) {
+			out = append(out, p.prefix+id)
+		}
+	}
+	return out
+}
+
 // stored is the events every backend has stored so far.
 func (g *backendGroup) stored() int64 {
 	var n int64

@@ -19,7 +19,9 @@
 //
 //   - the emulator: one server with provisioned throughput (429s, offers, autoscale,
 //     accounting, billing) for a one-region account, or a multi-region account (outages,
-//     failover, replication lag, lost-write reports) for two regions or more;
+//     failover, replication lag, lost-write reports, multi-region writes, backups and
+//     restore drills) for two regions or more, or for one region when the timeline takes
+//     backups; the throughput accounting of every region is sampled;
 //   - one reference backend per scaling policy in use (so fixed, elastic and autoscale run
 //     side by side on the same load), with the elastic scaler service where needed, each
 //     serving its ingest API on a loopback port, and the tenants onboarded;

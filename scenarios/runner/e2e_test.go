@@ -108,11 +108,26 @@ func checkExpectation(t *testing.T, res *Result, want []string) {
 		for _, k := range want[1:] {
 			require.True(t, kinds[k], "no %s event", k)
 		}
+	case "message":
+		checkMessage(t, sum, want[1], strings.Join(want[2:], " "))
 	case "series":
 		checkSeries(t, sum, want[1], want[2], want[3:])
 	default:
 		t.Fatalf("unknown expectation %q", want)
 	}
+}
+
+// checkMessage checks that an event of kind says what it did, and did not fail.
+func checkMessage(t *testing.T, sum *reports.Summary, kind, substr string) {
+	t.Helper()
+	for _, e := range sum.Events {
+		if e.Kind == kind {
+			require.Contains(t, e.Message, substr)
+			require.NotContains(t, e.Message, "failed")
+			return
+		}
+	}
+	t.Fatalf("no %s event", kind)
 }
 
 // checkSeries checks that the run recorded metric with the labels given as "key=value",

@@ -10,7 +10,8 @@ import (
 )
 
 // EmbeddedStarter starts the parts of a run in this process: the emulator (unless the
-// target is an external Cosmos DB account), one reference backend per scaling policy in
+// target is an external Cosmos DB account: an account of regions, with backups when the
+// timeline takes them, or one server when one region will do), one reference backend per scaling policy in
 // use (with the elastic scaler service where needed) and the sensor fleet.
 type EmbeddedStarter struct{}
 
@@ -21,20 +22,19 @@ var _ Starter = (*EmbeddedStarter)(nil)
 
 // Reasons for what this build cannot run yet.
 const (
-	noMultiWrite      = "the emulator has no multi-region writes yet (issue #4)"
 	noExternalRegions = "regions of an external account cannot be taken down from here"
-	noBackups         = "the emulator has no backups yet (issue #4)"
-	noRestart         = "the backend has no API to restart one node yet (issue #6)"
-	noAdmin           = "an external backend cannot be onboarded: the backend has no admin API for " +
+	noExternalBackups = "backups of an external account are the service's; they cannot be " +
+		"taken or restored from here"
+	noExternalWrites = "multi-region writes of an external account are set on the account, " +
+		"not from here"
+	noRestart = "the backend has no API to restart one node yet (issue #6)"
+	noAdmin   = "an external backend cannot be onboarded: the backend has no admin API for " +
 		"tenants yet (issue #6)"
 )
 
 // Capabilities says what this build can run for target.
 func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
 	caps := Capabilities{Unsupported: map[string]string{
-		FeatureMultiRegionWrites:    noMultiWrite,
-		scenarios.ActionBackup:      noBackups,
-		scenarios.ActionRestore:     noBackups,
 		scenarios.ActionRestartNode: noRestart,
 		FeatureExternalBackend:      noAdmin,
 	}}
@@ -43,6 +43,9 @@ func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
 			scenarios.ActionFailover} {
 			caps.Unsupported[a] = noExternalRegions
 		}
+		caps.Unsupported[scenarios.ActionBackup] = noExternalBackups
+		caps.Unsupported[scenarios.ActionRestore] = noExternalBackups
+		caps.Unsupported[FeatureMultiRegionWrites] = noExternalWrites
 	}
 	return caps
 }
@@ -99,7 +102,7 @@ func (st *startup) start(ctx context.Context) (*Parts, error) {
 	}
 	group.sensors = sensors
 	if st.acct != nil {
-		st.acct.stored = group.stored
+		st.acct.stored, st.acct.databases = group.stored, group.databases
 	}
 	parts := &Parts{Database: db, Backend: group, Sensors: sensors,
 		Samplers: []Sampler{group.sampler(s, st.env)}}
@@ -119,7 +122,9 @@ func (st *startup) database(ctx context.Context) (Database, string, string, erro
 		}
 		return externalCosmos(c.Endpoint), c.Endpoint, key, nil
 	}
-	if len(st.s.Account.Regions) > 1 {
+	// Backups are the multi-region account's: a one-region scenario that takes them runs
+	// on an account of one region.
+	if len(st.s.Account.Regions) > 1 || needsBackups(st.s) {
 		acct, err := startAccount(ctx, st.s, st.env)
 		if err != nil {
 			return nil, "", "", err

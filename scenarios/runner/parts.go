@@ -94,10 +94,11 @@ type NodeRestarter interface {
 	RestartNode(ctx context.Context, node int) error
 }
 
-// BackupTaker takes a backup of the account, and restores the latest one.
+// BackupTaker takes a backup of the account, and restores the latest one. Each returns
+// what it did, for the run's timeline.
 type BackupTaker interface {
-	Backup(ctx context.Context) error
-	Restore(ctx context.Context) error
+	Backup(ctx context.Context) (string, error)
+	Restore(ctx context.Context) (string, error)
 }
 
 // Finisher adds the figures known only at the end of a run (failovers, migrations, costs,

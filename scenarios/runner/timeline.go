@@ -19,6 +19,7 @@ type step struct {
 	label string
 	apply func(ctx context.Context) error // nil for a phase change or a load change
 	phase string                          // set when the step opens a phase
+	note  *string                         // what apply did, when it says, for the event
 }
 
 // steps turns the timeline into the ordered steps to apply. Load changes need no step of
@@ -89,13 +90,15 @@ func (r *run) actionStep(e scenarios.Event) (step, bool) {
 			})
 		}
 	case scenarios.ActionBackup, scenarios.ActionRestore:
-		st.kind, st.label = e.Action, ""
+		st.kind, st.label, st.note = e.Action, "", new(string)
 		st.apply = func(ctx context.Context) error {
-			return as[BackupTaker](r.parts.Database, func(b BackupTaker) error {
+			return as[BackupTaker](r.parts.Database, func(b BackupTaker) (err error) {
 				if e.Action == scenarios.ActionBackup {
-					return b.Backup(ctx)
+					*st.note, err = b.Backup(ctx)
+				} else {
+					*st.note, err = b.Restore(ctx)
 				}
-				return b.Restore(ctx)
+				return err
 			})
 		}
 	default:
@@ -148,6 +151,9 @@ func (r *run) applyStep(ctx context.Context, st step) {
 	}
 	err := st.apply(ctx)
 	msg := st.label
+	if st.note != nil && *st.note != "" {
+		msg = *st.note
+	}
 	var skip *skippedError
 	if errors.As(err, &skip) {
 		r.rec.Event(st.kind, nil, fmt.Sprintf("%s: %v: %s", st.label, ErrUnsupported, skip.reason))
