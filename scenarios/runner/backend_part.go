@@ -40,7 +40,7 @@ func (st *startup) backends(ctx context.Context, endpoint, key string,
 		return nil, err
 	}
 	g := &backendGroup{log: st.env.Logger, startVersion: st.s.Backend.SchemaVersion,
-		client: client}
+		client: client, compression: st.s.Clock.Compression}
 	for _, group := range byPolicy(tenants) {
 		p, err := st.backend(ctx, endpoint, key, group)
 		if err != nil {
@@ -165,7 +165,8 @@ func (st *startup) serve(h http.Handler) (string, error) {
 type backendGroup struct {
 	client       *azcosmos.Client // the runner's own, to read documents back
 	parts        []*backendPart
-	startVersion int // schema version before any upgrade
+	startVersion int     // schema version before any upgrade
+	compression  float64 // of the scenario clock, to turn scenario time into real time
 	sensors      *sensorsPart
 	log          *slog.Logger
 }

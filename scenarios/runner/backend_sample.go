@@ -126,7 +126,7 @@ func (g *backendGroup) Finish(ctx context.Context, s *reports.Summary) {
 		}
 	}
 	if g.sensors != nil {
-		s.Detections = detections(g.sensors.GroundTruth(), st.Detections)
+		s.Detections = g.detections(ctx, g.sensors.GroundTruth(), st.Detections)
 	}
 }
 
@@ -185,13 +185,26 @@ func (g *backendGroup) documentVersions(ctx context.Context) (map[string]map[int
 	return versions, nil
 }
 
-// detections scores the alerts raised per kind against the injected attacks of that kind.
-// Alerts are matched by kind only, not by entity: up to the number injected count as true
-// positives, the rest as false positives.
-func detections(truth []attack.Attack, alerts map[string]int64) []reports.Detection {
+// detections scores the stored alerts against the injected attacks entity by entity and
+// in time (matchDetections); when the alerts cannot be read back, it falls back to
+// scoring the alerts raised per kind (detectionsByKind).
+func (g *backendGroup) detections(ctx context.Context, truth []attack.Attack,
+	raised map[string]int64) []reports.Detection {
+	alerts, err := g.storedAlerts(ctx)
+	if err != nil {
+		g.log.Warn("alerts not read back: detections matched per kind only", "err", err)
+		return detectionsByKind(truth, raised)
+	}
+	return matchDetections(truth, alerts, g.compression)
+}
+
+// detectionsByKind scores the alerts raised per kind against the injected attacks of that
+// kind. Alerts are matched by kind only, not by entity: up to the number injected count as
+// true positives, the rest as false positives.
+func detectionsByKind(truth []attack.Attack, alerts map[string]int64) []reports.Detection {
 	injected := map[string]int64{}
 	for _, a := range truth {
-		injected[strings.ReplaceAll(string(a.Kind), "-", "_")]++
+		injected[alertKind(a.Kind)]++
 	}
 	kinds := slices.Sorted(maps.Keys(injected))
 	for k := range alerts {
