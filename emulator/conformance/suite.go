@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -41,12 +42,45 @@ func register(name string, run func(t *testing.T, e *env)) {
 // Run runs every case against the target newTarget returns (called once per case, so a
 // target may be a fresh server). Cases run in parallel, each in its own database.
 func Run(t *testing.T, newTarget func(t *testing.T) Target) {
+	RunExcept(t, newTarget, nil)
+}
+
+// Unsupported maps a case name (as the suite names its subtests, e.g. "Patch/Condition")
+// to why a target cannot pass it.
+type Unsupported map[string]string
+
+// RunExcept is Run for a target known to lack some features: each case named in
+// unsupported is skipped with its reason, so the skip shows in the test output. A name
+// that matches no case fails the run, so a stale table cannot hide a renamed case.
+func RunExcept(t *testing.T, newTarget func(t *testing.T) Target, unsupported Unsupported) {
+	if unknown := unknownCases(unsupported); len(unknown) > 0 {
+		t.Fatalf("unsupported-case table names cases the suite does not have: %v", unknown)
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if reason, ok := unsupported[tc.name]; ok {
+				t.Skipf("not supported by this target: %s", reason)
+			}
 			t.Parallel()
 			tc.run(t, newEnv(t, newTarget(t)))
 		})
 	}
+}
+
+// unknownCases returns the names in unsupported that match no registered case, sorted.
+func unknownCases(unsupported Unsupported) []string {
+	known := make(map[string]bool, len(cases))
+	for _, tc := range cases {
+		known[tc.name] = true
+	}
+	var unknown []string
+	for name := range unsupported {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	slices.Sort(unknown)
+	return unknown
 }
 
 // env is the state of one case: a client and a database of its own.
