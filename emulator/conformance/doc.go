@@ -12,4 +12,9 @@
 // another endpoint (such as Microsoft's emulator) when STAMPEDE_COSMOS_ENDPOINT and
 // STAMPEDE_COSMOS_KEY are set. Cases that pin behaviour
 // specific to this emulator (its RU model, its limits) say so in their names.
+//
+// TestMicrosoftEmulator runs the suite against Microsoft's Linux (vNext) emulator, started
+// through testcontainers-go, or reused at STAMPEDE_COSMOS_ENDPOINT; it skips with a clear
+// message where no Docker engine answers within seconds. RunExcept skips the cases that
+// emulator lacks, each with its reason (the table microsoftUnsupported), only in that mode.
 package conformance
