@@ -3,10 +3,15 @@ package conformance_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/stretchr/testify/require"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -15,10 +20,9 @@ import (
 )
 
 const (
-	// microsoftImage is Microsoft's Linux (vNext) emulator; it serves plain HTTP on 8081.
+	// microsoftImage is Microsoft's Linux (vNext) emulator; it serves its gateway over
+	// plain HTTP on PORT (8081 by default).
 	microsoftImage = "mcr.microsoft.com/cosmosdb/linux/azure-cosmos-emulator:vnext-preview"
-	// microsoftGatewayPort is the emulator's gateway (the endpoint the SDK talks to).
-	microsoftGatewayPort = "8081/tcp"
 	// microsoftKey is the well-known account key every Microsoft emulator accepts.
 	microsoftKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
 	// dockerPingTimeout bounds the check for a Docker engine, so a machine without one
@@ -118,26 +122,46 @@ func pingDocker(ctx context.Context) (err error) {
 }
 
 // startMicrosoftEmulator starts the image for the whole run of the mode and returns its
-// gateway; the container is removed when the test ends.
+// gateway; the container is removed when the test ends. The gateway listens on the same
+// port inside and outside the container (on loopback): the emulator advertises its
+// regional endpoint with the port it listens on, and the SDK routes reads there, so a
+// port remapped by Docker would send them to a port nothing serves.
 func startMicrosoftEmulator(t *testing.T) conformance.Target {
 	t.Helper()
 	image := os.Getenv("STAMPEDE_MICROSOFT_EMULATOR_IMAGE")
 	if image == "" {
 		image = microsoftImage
 	}
+	port := freeLoopbackPort(t)
+	gateway := strconv.Itoa(port) + "/tcp"
 	ctx, cancel := context.WithTimeout(context.Background(), microsoftStartTimeout)
 	defer cancel()
-	ready := wait.ForHTTP("/").WithPort(microsoftGatewayPort).
+	ready := wait.ForHTTP("/").WithPort(gateway).
 		WithStatusCodeMatcher(func(status int) bool { return status > 0 && status < 500 }).
 		WithStartupTimeout(microsoftStartTimeout)
 	ctr, err := testcontainers.Run(ctx, image,
-		testcontainers.WithExposedPorts(microsoftGatewayPort),
-		testcontainers.WithEnv(map[string]string{"PROTOCOL": "http"}),
+		testcontainers.WithExposedPorts(gateway),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = network.PortMap{network.MustParsePort(gateway): {{
+				HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1}), HostPort: strconv.Itoa(port),
+			}}}
+		}),
+		testcontainers.WithEnv(map[string]string{
+			"PROTOCOL": "http", "PORT": strconv.Itoa(port), "ENABLE_EXPLORER": "false",
+		}),
 		testcontainers.WithWaitStrategy(ready),
 	)
 	testcontainers.CleanupContainer(t, ctr)
 	require.NoError(t, err, "start %s", image)
-	endpoint, err := ctr.PortEndpoint(ctx, microsoftGatewayPort, "http")
+	return conformance.Target{Endpoint: fmt.Sprintf("http://127.0.0.1:%d/", port), Key: microsoftKey}
+}
+
+// freeLoopbackPort returns a TCP port free on 127.0.0.1 a moment ago.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	return conformance.Target{Endpoint: endpoint + "/", Key: microsoftKey}
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
 }
