@@ -39,6 +39,8 @@ type Backend struct {
 
 	// wallNow is the wall clock for write-behind ages; tests replace it.
 	wallNow func() time.Time
+	// resetAfter is clientResetAfter; tests shorten it before Start.
+	resetAfter time.Duration
 
 	runCtx  context.Context
 	stop    context.CancelFunc
@@ -56,7 +58,8 @@ func New(cfg Config) (*Backend, error) {
 	cfg = cfg.withDefaults()
 	b := &Backend{cfg: cfg, log: cfg.Logger.With("component", "backend"),
 		epoch: time.Now().UnixNano(), tenants: map[string]*tenant{},
-		tokens: map[[32]byte]sensorRef{}, migration: newMigrationState(), wallNow: time.Now}
+		tokens: map[[32]byte]sensorRef{}, migration: newMigrationState(), wallNow: time.Now,
+		resetAfter: clientResetAfter}
 	b.generation.Store(int64(cfg.Generation))
 	b.metrics = newMetrics(cfg.Registerer)
 	if cfg.Scaling == ScalingElastic {
@@ -104,6 +107,7 @@ func (b *Backend) newClient(pol *throttle.Policy) (*azcosmos.Client, error) {
 	opts.Transport = b.cfg.Transport
 	opts.Telemetry.Disabled = true
 	throttle.Install(opts, pol)
+	installTryTimeout(opts, b.cfg.RequestTimeout)
 	var client *azcosmos.Client
 	if b.cfg.Credential != nil {
 		client, err = azcosmos.NewClient(b.cfg.Endpoint, b.cfg.Credential, opts)

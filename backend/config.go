@@ -28,6 +28,7 @@ const (
 	DefaultMaxCachedDocs    = 20_000
 	DefaultManualRU         = 400
 	DefaultAutoscaleMaxRU   = 1000
+	DefaultRequestTimeout   = 5 * time.Second
 )
 
 // Scaling policies: how tenant containers are provisioned and who changes their throughput.
@@ -53,6 +54,11 @@ type Config struct {
 	PreferredRegions []string
 	// Transport replaces the SDK's HTTP client (for self-signed TLS, tests). Optional.
 	Transport policy.Transporter
+	// RequestTimeout bounds one HTTP attempt to Cosmos DB (waits between throttle retries
+	// are not included). A region that accepts connections and never answers then fails
+	// writes fast, so the flusher keeps them and replaces its client to find the new write
+	// region, and reads move to the next preferred region. Default 5 s; negative disables.
+	RequestTimeout time.Duration
 
 	// Nodes is how many backend nodes share the work by entity; each has its own client.
 	Nodes int
@@ -181,6 +187,9 @@ func (c Config) withDefaults() Config {
 	setInt(&c.Generation, MaxGeneration)
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
 	}
 	setInt(&c.FlushEvents, DefaultFlushEvents)
 	if c.MaxFlushDelay == 0 {

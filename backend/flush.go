@@ -106,7 +106,7 @@ func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 }
 
 // clientResetAfter is how long a node's writes fail before it replaces its client, and the
-// least time between two replacements.
+// least time between two replacements (Backend.resetAfter; tests shorten it).
 const clientResetAfter = 10 * time.Second
 
 // noteHealth logs once when a node's writes start failing and once when they recover
@@ -118,7 +118,7 @@ func (n *node) noteHealth(failed int, err error) {
 		n.failingSince, n.lastReset = time.Now(), time.Now()
 		n.b.log.Warn("cosmos writes failing; holding changes in memory", "node", n.name,
 			"failed", failed, "err", err)
-	case failed > 0 && time.Since(n.lastReset) >= clientResetAfter:
+	case failed > 0 && time.Since(n.lastReset) >= n.b.resetAfter:
 		n.lastReset = time.Now()
 		if rerr := n.resetClient(); rerr != nil {
 			n.b.log.Error("replace cosmos client", "node", n.name, "err", rerr)

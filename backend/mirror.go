@@ -36,6 +36,7 @@ func (b *Backend) newMirrorClient() (*azcosmos.Client, error) {
 	opts := &azcosmos.ClientOptions{}
 	opts.Transport = b.cfg.Transport
 	opts.Telemetry.Disabled = true
+	installTryTimeout(opts, b.cfg.RequestTimeout)
 	if m.Credential != nil {
 		return azcosmos.NewClient(m.Endpoint, m.Credential, opts)
 	}

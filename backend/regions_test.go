@@ -87,3 +87,40 @@ func (s *switchTransport) Do(req *http.Request) (*http.Response, error) {
 	}
 	return http.DefaultTransport.RoundTrip(req)
 }
+
+// TestSilentOutageFailsOverWithoutWaitingForTheRegion takes the write region down in timeout
+// mode (connections accepted, never answered) and lets the service fail over by itself:
+// per-attempt timeouts fail the writes to the silent region, the node replaces its client and
+// everything is stored in the new write region while the old one is still down.
+func TestSilentOutageFailsOverWithoutWaitingForTheRegion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the node's client replacement")
+	}
+	acct, err := emulator.StartAccount(context.Background(), emulator.Config{},
+		emulator.RegionsConfig{Regions: []string{"East US", "West US"},
+			ServiceManagedFailover: true, FailoverDelay: 500 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = acct.Close() })
+	b, err := New(Config{Endpoint: acct.Endpoint(), Key: acct.Key(), Nodes: 2,
+		FlushInterval: 20 * time.Millisecond, RequestTimeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	b.resetAfter = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	require.NoError(t, b.Start(ctx))
+	t.Cleanup(func() { _ = b.Close() })
+	a := onboard(t, b, "tenant-s", "dc1", "dc2")
+	acked := ingestSome(t, b, a, 3, 20, 1)
+	require.NoError(t, b.Drain(ctx))
+	time.Sleep(100 * time.Millisecond) // let replication catch up: no RPO in this test
+
+	require.NoError(t, acct.RegionDown(ctx, "East US", emulator.OutageTimeout))
+	acked += ingestSome(t, b, a, 3, 20, 10)
+	// The region stays down: everything must be stored in West US within the deadline.
+	within, cancelWithin := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelWithin()
+	require.NoError(t, b.Drain(within), "writes must move to the new write region")
+	require.Positive(t, b.Stats().ClientResets)
+	requireConserved(t, b, acked)
+	require.Empty(t, acct.Report().LostWrites)
+}
