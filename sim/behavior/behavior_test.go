@@ -302,3 +302,65 @@ func TestTenantGeneratorsShareHistory(t *testing.T) {
 		require.Equal(t, generate(t, o, dc, Config{}, clock, 10_000, time.Millisecond), shared[dc])
 	}
 }
+
+// TestDepartmentMoveChangesServers checks that users who move to another department reach
+// their new department's servers afterwards.
+func TestDepartmentMoveChangesServers(t *testing.T) {
+	o := newOrg(t, 2000)
+	clock := pace.Clock{Compression: 36_000}
+	tenant, err := NewTenant(1, o, Config{Mix: Mix{api.KindNTLM: 1}}, clock)
+	require.NoError(t, err)
+	const n, step = 40_000, 250 * time.Microsecond
+	streams := make([][]api.Event, len(o.DCs))
+	for dc := range o.DCs {
+		g, err := tenant.Generator(dc)
+		require.NoError(t, err)
+		streams[dc] = make([]api.Event, n)
+		for i := range streams[dc] {
+			g.Fill(&streams[dc][i], time.Duration(i)*step)
+		}
+	}
+	servers := func(g int16) map[string]bool {
+		out := map[string]bool{}
+		for _, s := range o.Groups[g].Servers {
+			out[o.Servers[s].Name] = true
+		}
+		return out
+	}
+	type move struct {
+		at       time.Time
+		old, new map[string]bool
+	}
+	moves := map[string]move{}
+	for k, c := range tenant.history.changes {
+		if c.effect == effectDepartment && int(c.user) < len(o.Users) &&
+			c.department != o.Users[c.user].Department {
+			moves[o.Users[c.user].Name] = move{at: clock.At(tenant.history.at(k)),
+				old: servers(o.Users[c.user].Department), new: servers(c.department)}
+		}
+	}
+	require.GreaterOrEqual(t, len(moves), 5)
+	var toNew, toOld [2]int // [after the move?]
+	for _, events := range streams {
+		for _, e := range events {
+			m, ok := moves[e.Source.Name]
+			if !ok || e.Kind != api.KindNTLM {
+				continue
+			}
+			after := 0
+			if e.Time.After(m.at) {
+				after = 1
+			}
+			if m.new[e.Target.Name] && !m.old[e.Target.Name] {
+				toNew[after]++
+			}
+			if m.old[e.Target.Name] && !m.new[e.Target.Name] {
+				toOld[after]++
+			}
+		}
+	}
+	t.Logf("moves %d: to the new department before/after %v, to the old %v", len(moves),
+		toNew, toOld)
+	require.Greater(t, toNew[1], 2*toOld[1], "after the move")
+	require.Greater(t, toOld[0], 2*toNew[0], "before the move")
+}

@@ -54,6 +54,7 @@ const (
 	effectDisabled
 	effectPromoted
 	effectPassword
+	effectDepartment
 )
 
 // change is one directory change: its report (without time) and its effect on user.
@@ -66,6 +67,8 @@ type change struct {
 	// account and workstation are the created user and the name of its computer.
 	account     org.User
 	workstation string
+	// department is the group index of a user's new department.
+	department int16
 }
 
 // NewHistory returns the churn of o: perDay changes per scenario day as a share of the
@@ -144,7 +147,7 @@ func (h *History) apply(r *rng.Source, k int) change {
 func (h *History) createUser(r *rng.Source, k int, c *change) {
 	o := h.org
 	u := org.User{Name: fmt.Sprintf("%s_n%d", o.Users[r.IntN(len(o.Users))].Name, k),
-		Department: int16(org.ServerOperators + 1 + r.IntN(len(o.Groups)-org.ServerOperators-1))}
+		Department: h.pickDepartment(r)}
 	if h.unassigned > 0 {
 		// A new hire gets the newest computer nobody has yet.
 		u.Workstation = int32(len(o.Workstations) + len(h.workstations) - h.unassigned)
@@ -167,6 +170,12 @@ func (h *History) createWorkstation(k int, c *change) {
 	h.unassigned++
 	c.report.Kind = api.KindDirectoryCreate
 	c.report.Target = api.EntityRef{Type: api.EntityComputer, Name: name}
+}
+
+// pickDepartment draws a department group.
+func (h *History) pickDepartment(r *rng.Source) int16 {
+	first := org.ServerOperators + 1
+	return int16(first + r.IntN(len(h.org.Groups)-first))
 }
 
 // pickAccount draws an enabled user account (service accounts only when allowServices).
@@ -198,6 +207,9 @@ func (h *History) change(r *rng.Source, c *change) {
 		c.effect = effectPromoted
 	case c.report.Attribute == "pwdLastSet" && !h.service(i):
 		c.effect = effectPassword
+	case c.report.Attribute == "department" && !h.service(i) && !h.admin(i):
+		// A move to another department: its servers from now on.
+		c.effect, c.department = effectDepartment, h.pickDepartment(r)
 	}
 	if c.effect != effectNone {
 		c.user, c.home = i, h.home(i)
@@ -238,6 +250,8 @@ type directory struct {
 	disabled map[int32]bool
 	promoted map[int32]bool
 	stale    map[int32]int
+	// departments are the homed users who changed department, with their new one.
+	departments map[int32]int16
 	// reports are the changes applied but not yet reported (reporting sensor only).
 	reports []api.Event
 }
@@ -245,7 +259,7 @@ type directory struct {
 func newDirectory(h *History, dc int, report bool) *directory {
 	return &directory{history: h, dc: int32(dc), next: h.at(0), report: report,
 		created: map[int32]*change{}, disabled: map[int32]bool{}, promoted: map[int32]bool{},
-		stale: map[int32]int{}}
+		stale: map[int32]int{}, departments: map[int32]int16{}}
 }
 
 // user returns user i homed here, created ones included.
@@ -269,6 +283,16 @@ func (d *directory) host(i int32) string {
 // admin reports whether user i holds administrative rights now.
 func (d *directory) admin(i int32) bool {
 	return d.user(i).Admin || (len(d.promoted) > 0 && d.promoted[i])
+}
+
+// department returns the department group of user i now, -1 for none.
+func (d *directory) department(i int32) int16 {
+	if len(d.departments) > 0 {
+		if g, ok := d.departments[i]; ok {
+			return g
+		}
+	}
+	return d.user(i).Department
 }
 
 // isDisabled reports whether user i is disabled now.
@@ -309,6 +333,8 @@ func (d *directory) applyLocal(c *change, homed func(user int32)) {
 		d.promoted[c.user] = true
 	case effectPassword:
 		d.stale[c.user] = staleLogons
+	case effectDepartment:
+		d.departments[c.user] = c.department
 	}
 }
 

@@ -80,6 +80,8 @@ type actor struct {
 	disabled bool
 	// computer is set when a computer account acts (user is then its scratch account).
 	computer bool
+	// department is the account's department group now, -1 for none.
+	department int16
 }
 
 // pickActor sets *act to the account and the computer it acts from. Off hours belong mostly
@@ -87,7 +89,7 @@ type actor struct {
 // domain controller without homed users authenticates service and computer accounts.
 func (g *Generator) pickActor(act *actor, activity float64) {
 	if g.services > 0 && g.rng.Chance(0.03+float64(0.5*(1-activity))) {
-		*act = actor{user: &g.org.Users[g.rng.IntN(g.services)], index: -1,
+		*act = actor{user: &g.org.Users[g.rng.IntN(g.services)], index: -1, department: -1,
 			host: g.org.Servers[g.rng.Skewed(len(g.org.Servers), 2)].Name}
 		return
 	}
@@ -106,7 +108,7 @@ func (g *Generator) pickActor(act *actor, activity float64) {
 		i = g.users[g.rng.Skewed(len(g.users), 1.5)]
 	}
 	g.homeActor(act, d.user(i), i, d.host(i))
-	act.admin, act.disabled = d.admin(i), d.isDisabled(i)
+	act.admin, act.disabled, act.department = d.admin(i), d.isDisabled(i), d.department(i)
 }
 
 // machineActor sets *act to a computer account authenticating on its own behalf (Group
@@ -120,13 +122,13 @@ func (g *Generator) machineActor(act *actor) {
 		name = g.org.Workstations[g.rng.IntN(len(g.org.Workstations))].Name
 	}
 	g.machine = org.User{Name: name, Service: true, Department: -1}
-	*act = actor{user: &g.machine, index: -1, host: name, computer: true}
+	*act = actor{user: &g.machine, index: -1, department: -1, host: name, computer: true}
 }
 
 // homeActor sets *act to user u (index i) acting from home, or now and then from another
 // desk.
 func (g *Generator) homeActor(act *actor, u *org.User, i int32, home string) {
-	*act = actor{user: u, index: i, host: home, admin: u.Admin}
+	*act = actor{user: u, index: i, host: home, admin: u.Admin, department: u.Department}
 	if g.rng.Chance(0.03) {
 		act.host = g.org.Workstations[g.rng.IntN(len(g.org.Workstations))].Name
 	}
@@ -136,9 +138,9 @@ func (g *Generator) homeActor(act *actor, u *org.User, i int32, home string) {
 // servers; a quarter of the time one its department uses; for a Domain Admin, now and then
 // the domain controller itself.
 func (g *Generator) pickTarget(act *actor) api.EntityRef {
-	switch u := act.user; {
-	case u.Department > 0 && g.rng.Chance(0.25):
-		if servers := g.org.Groups[u.Department].Servers; len(servers) > 0 {
+	switch {
+	case act.department > 0 && g.rng.Chance(0.25):
+		if servers := g.org.Groups[act.department].Servers; len(servers) > 0 {
 			s := &g.org.Servers[servers[g.rng.Skewed(len(servers), 2)]]
 			return api.EntityRef{Type: api.EntityComputer, Name: s.Name}
 		}
