@@ -94,7 +94,7 @@ func BenchmarkIngest(b *testing.B) {
 				if rej != nil {
 					b.Fatal(rej.err)
 				}
-				if _, rej := be.admit(t, batch); rej != nil {
+				if _, rej := be.admitShared(t, &batch.Batch, batch); rej != nil {
 					b.Fatal(rej.err)
 				}
 				be.applyInboxes()

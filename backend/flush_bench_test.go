@@ -38,7 +38,7 @@ func BenchmarkFlushWrite(b *testing.B) {
 	ingest := func() {
 		batch.Sequence, batch.ID = seq, "" // admit trusts the decoded batch
 		seq++
-		if _, rej := be.admit(t, batch); rej != nil {
+		if _, rej := be.admit(t, &batch.Batch); rej != nil {
 			b.Fatal(rej.err)
 		}
 		be.applyInboxes()

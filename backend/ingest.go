@@ -121,20 +121,22 @@ func (b *Backend) ingest(r *http.Request) (api.Ack, *rejection) {
 	if !known {
 		return api.Ack{}, &rejection{status: http.StatusUnauthorized, title: "unknown token"}
 	}
-	batch, rej := b.readBatch(r)
+	src, rej := b.readBatch(r)
 	if rej != nil {
 		return api.Ack{}, rej
 	}
+	batch := &src.Batch
 	if batch.Tenant != who.tenant.id || batch.Sensor != who.sensor {
+		src.release()
 		return api.Ack{}, &rejection{status: http.StatusForbidden, title: "token of another sensor",
 			field: "tenant", err: fmt.Errorf("token belongs to sensor %q of tenant %q, batch names sensor %q of tenant %q",
 				who.sensor, who.tenant.id, batch.Sensor, batch.Tenant)}
 	}
-	return b.admit(who.tenant, batch)
+	return b.admitShared(who.tenant, batch, src)
 }
 
 // readBatch reads, decompresses, decodes and validates the body.
-func (b *Backend) readBatch(r *http.Request) (*api.Batch, *rejection) {
+func (b *Backend) readBatch(r *http.Request) (*sharedBatch, *rejection) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != api.ContentTypeJSON {
 		return nil, &rejection{status: http.StatusUnsupportedMediaType, title: "unsupported content type",
 			err: fmt.Errorf("Content-Type %q: want %s", r.Header.Get("Content-Type"), api.ContentTypeJSON)}
@@ -167,28 +169,37 @@ func (b *Backend) readBatch(r *http.Request) (*api.Batch, *rejection) {
 	return decodeBatch(buf.Bytes())
 }
 
-// decodeBatch decodes and validates a body; events are copied out of the pooled decoder.
-func decodeBatch(body []byte) (*api.Batch, *rejection) {
+// decodeBatch decodes and validates a body into a pooled batch held by the caller; events
+// are copied out of the pooled decoder.
+func decodeBatch(body []byte) (*sharedBatch, *rejection) {
+	src := newSharedBatch()
+	if rej := decodeInto(body, &src.Batch); rej != nil {
+		src.release()
+		return nil, rej
+	}
+	return src, nil
+}
+
+func decodeInto(body []byte, batch *api.Batch) *rejection {
 	dec := decoders.Get().(*api.Decoder)
 	defer decoders.Put(dec)
-	batch := &api.Batch{}
 	if err := dec.DecodeBatch(body, batch); err != nil {
-		return nil, invalid(err)
+		return invalid(err)
 	}
 	if len(batch.Events) > api.MaxEventsPerBatch {
-		return nil, &rejection{status: http.StatusRequestEntityTooLarge, title: "too many events",
+		return &rejection{status: http.StatusRequestEntityTooLarge, title: "too many events",
 			field: "events", err: fmt.Errorf("%d events, more than %d", len(batch.Events), api.MaxEventsPerBatch)}
 	}
 	if err := batch.Validate(); err != nil {
-		return nil, invalid(err)
+		return invalid(err)
 	}
 	for i := range batch.Events {
 		if _, ok := profile.Subject(&batch.Events[i]); !ok {
-			return nil, &rejection{status: http.StatusBadRequest, title: "invalid batch",
+			return &rejection{status: http.StatusBadRequest, title: "invalid batch",
 				field: fmt.Sprintf("events[%d]", i), err: errors.New("event names no entity (src, src_host or dst)")}
 		}
 	}
-	return batch, nil
+	return nil
 }
 
 // invalid maps a decode or validation error to a 400 naming the first offending field.
@@ -207,6 +218,14 @@ func invalid(err error) *rejection {
 
 // admit dedupes the batch, applies back-pressure and hands the events to their nodes.
 func (b *Backend) admit(t *tenant, batch *api.Batch) (api.Ack, *rejection) {
+	return b.admitShared(t, batch, nil)
+}
+
+// admitShared is admit for a batch that src (nil when not pooled) holds: it gives up the
+// caller's hold on src before returning, and each node the events go to holds src until
+// it has folded them.
+func (b *Backend) admitShared(t *tenant, batch *api.Batch, src *sharedBatch) (api.Ack, *rejection) {
+	defer src.release()
 	ack := api.Ack{BatchID: batch.ID}
 	count := int64(len(batch.Events))
 	for _, n := range b.nodes {
@@ -233,7 +252,7 @@ func (b *Backend) admit(t *tenant, batch *api.Batch) (api.Ack, *rejection) {
 		return ack, &rejection{status: http.StatusTooManyRequests, title: "ingest queue full",
 			err: errors.New("too many events waiting; retry later"), retryAfter: 1}
 	}
-	b.enqueue(t, batch.Events)
+	b.enqueue(t, batch.Events, src)
 	t.acked.Add(count)
 	t.batches.Add(1)
 	b.metrics.batchesAccepted.Inc()
@@ -244,9 +263,10 @@ func (b *Backend) admit(t *tenant, batch *api.Batch) (api.Ack, *rejection) {
 }
 
 // enqueue splits events by owning node and hands each node its share.
-func (b *Backend) enqueue(t *tenant, events []api.Event) {
+func (b *Backend) enqueue(t *tenant, events []api.Event, src *sharedBatch) {
 	if len(b.nodes) == 1 {
-		b.nodes[0].push(work{t: t, events: events})
+		src.hold()
+		b.nodes[0].push(work{t: t, events: events, src: src})
 		return
 	}
 	shares := make([][]int32, len(b.nodes))
@@ -257,7 +277,8 @@ func (b *Backend) enqueue(t *tenant, events []api.Event) {
 	}
 	for n, idx := range shares {
 		if len(idx) > 0 {
-			b.nodes[n].push(work{t: t, events: events, idx: idx})
+			src.hold()
+			b.nodes[n].push(work{t: t, events: events, idx: idx, src: src})
 		}
 	}
 }

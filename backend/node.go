@@ -28,6 +28,7 @@ type work struct {
 	t      *tenant
 	events []api.Event
 	idx    []int32
+	src    *sharedBatch // holds events until applied; nil when not pooled
 }
 
 // flushUnit is a change already sent once with sequence seq whose outcome is unknown; the
@@ -188,6 +189,7 @@ func (n *node) apply(w work) {
 	}
 	dirty := len(n.dirty)
 	n.mu.Unlock()
+	w.src.release()
 	n.b.queued.Add(-int64(count))
 	if dirty >= n.b.cfg.MaxDirty {
 		select {
