@@ -29,6 +29,10 @@ const (
 	DefaultManualRU         = 400
 	DefaultAutoscaleMaxRU   = 1000
 	DefaultRequestTimeout   = 5 * time.Second
+	// DefaultMaxUnstoredEvents bounds events acknowledged and not yet stored, per backend.
+	DefaultMaxUnstoredEvents = 2_000_000
+	unstoredAgeFlushDelays   = 2               // default MaxUnstoredAge in MaxFlushDelays,
+	minDefaultUnstoredAge    = 2 * time.Minute // but no less: write-behind holds through outages
 )
 
 // Scaling policies: how tenant containers are provisioned and who changes their throughput.
@@ -81,6 +85,15 @@ type Config struct {
 	// MaxQueuedEvents bounds events acknowledged but not yet folded into memory; beyond it
 	// ingest answers 429.
 	MaxQueuedEvents int
+	// MaxUnstoredEvents bounds events acknowledged and not yet stored in Cosmos DB (the
+	// write-behind state, at risk in a crash); at it ingest answers 503 with Retry-After until
+	// flushes catch up. Default DefaultMaxUnstoredEvents.
+	MaxUnstoredEvents int
+	// MaxUnstoredAge bounds how long an acknowledged event waits unstored: once the oldest
+	// unflushed change is older (writes throttled past the policy or failing), ingest answers
+	// 503 with Retry-After. Default 2*MaxFlushDelay, at least 2 min, so a regional outage
+	// and failover are ridden out without sensor errors.
+	MaxUnstoredAge time.Duration
 	// FlushConcurrency bounds concurrent Cosmos DB writes per node.
 	FlushConcurrency int
 	// MaxCachedDocs bounds profile documents (with ETags) cached per node to save reads.
@@ -138,9 +151,11 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Nodes < 0 || c.FlushInterval < 0 || c.MaxDirty < 0 || c.MaxQueuedEvents < 0 ||
-		c.FlushConcurrency < 0 || c.MaxCachedDocs < 0 || c.FlushEvents < 0 || c.MaxFlushDelay < 0 {
+		c.FlushConcurrency < 0 || c.MaxCachedDocs < 0 || c.FlushEvents < 0 || c.MaxFlushDelay < 0 ||
+		c.MaxUnstoredEvents < 0 || c.MaxUnstoredAge < 0 {
 		errs = append(errs, errors.New("backend: Nodes, FlushInterval, FlushEvents, MaxFlushDelay, "+
-			"MaxDirty, MaxQueuedEvents, FlushConcurrency and MaxCachedDocs must not be negative"))
+			"MaxDirty, MaxQueuedEvents, MaxUnstoredEvents, MaxUnstoredAge, FlushConcurrency and "+
+			"MaxCachedDocs must not be negative"))
 	}
 	if len(c.NodeNames) != 0 && len(c.NodeNames) != c.withDefaults().Nodes {
 		errs = append(errs, fmt.Errorf("backend: NodeNames has %d names for %d nodes",
@@ -194,6 +209,10 @@ func (c Config) withDefaults() Config {
 	setInt(&c.FlushEvents, DefaultFlushEvents)
 	if c.MaxFlushDelay == 0 {
 		c.MaxFlushDelay = flushDelayIntervals * c.FlushInterval
+	}
+	setInt(&c.MaxUnstoredEvents, DefaultMaxUnstoredEvents)
+	if c.MaxUnstoredAge == 0 {
+		c.MaxUnstoredAge = max(unstoredAgeFlushDelays*c.MaxFlushDelay, minDefaultUnstoredAge)
 	}
 	if c.Scaling == "" {
 		c.Scaling = ScalingManual

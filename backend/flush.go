@@ -53,6 +53,7 @@ func (n *node) flush(ctx context.Context, all bool) int {
 	}
 
 	failed, firstErr := n.writeSlots(ctx, batch)
+	n.noteOldest()
 	n.noteHealth(failed, firstErr)
 	failed += n.flushBaselines(ctx, bases)
 	if n.idx == 0 {
@@ -103,6 +104,20 @@ func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 		return int(failed.Load()), *p
 	}
 	return int(failed.Load()), nil
+}
+
+// noteOldest records when the oldest slot still unflushed after a cycle got its first
+// event, for admission's age bound.
+func (n *node) noteOldest() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var oldest int64
+	for _, e := range n.dirty {
+		if since := e.slot.since.UnixNano(); oldest == 0 || since < oldest {
+			oldest = since
+		}
+	}
+	n.oldest.Store(oldest)
 }
 
 // clientResetAfter is how long a node's writes fail before it replaces its client, and the
@@ -196,6 +211,7 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 		flushedEvents += s.pending.delta.Events()
 	}
 	b.metrics.eventsStored.Add(float64(flushedEvents))
+	n.unstored.Add(-flushedEvents)
 	if from > 0 && from < wrote {
 		b.migration.migratedOnTheFly(store.UniqueEntityProfile)
 		b.metrics.migratedOnTheFly.Inc()

@@ -230,12 +230,15 @@ func (b *Backend) admitShared(t *tenant, batch *api.Batch, src *sharedBatch) (ap
 	count := int64(len(batch.Events))
 	for _, n := range b.nodes {
 		if n.dirtyCount() >= overloadFactor*b.cfg.MaxDirty {
-			return ack, &rejection{status: http.StatusServiceUnavailable, title: "storage behind",
-				err: errors.New("too many unflushed entities; retry later"), retryAfter: 1}
+			return ack, behind(errors.New("too many unflushed entities; retry later"))
 		}
 	}
 	full := false
+	var late *rejection
 	dup, accepted := t.dedupe.admit(batch.Sensor, batch.Sequence, func() bool {
+		if late = b.storageBehind(); late != nil { // a duplicate is still acknowledged
+			return false
+		}
 		if b.queued.Add(count) > int64(b.cfg.MaxQueuedEvents) {
 			b.queued.Add(-count)
 			full = true
@@ -248,6 +251,8 @@ func (b *Backend) admitShared(t *tenant, batch *api.Batch, src *sharedBatch) (ap
 		b.metrics.batchesDuplicate.Inc()
 		ack.Duplicate = true
 		return ack, nil
+	case late != nil:
+		return ack, late
 	case !accepted && full:
 		return ack, &rejection{status: http.StatusTooManyRequests, title: "ingest queue full",
 			err: errors.New("too many events waiting; retry later"), retryAfter: 1}
@@ -260,6 +265,31 @@ func (b *Backend) admitShared(t *tenant, batch *api.Batch, src *sharedBatch) (ap
 	t.engine.ObserveAll(batch.Events)
 	ack.Accepted = len(batch.Events)
 	return ack, nil
+}
+
+// storageBehind answers 503 when what is acknowledged and not stored is past a bound: too
+// many unstored events, or unstored events older than Config.MaxUnstoredAge (flushes
+// failing or far behind). Sensors retry the same batch later. It reads atomics only.
+func (b *Backend) storageBehind() *rejection {
+	var unstored int64
+	oldestAllowed := b.wallNow().Add(-b.cfg.MaxUnstoredAge).UnixNano()
+	for _, n := range b.nodes {
+		if oldest := n.oldest.Load(); oldest != 0 && oldest < oldestAllowed {
+			return behind(fmt.Errorf("acknowledged events unstored for more than %v; retry later",
+				b.cfg.MaxUnstoredAge))
+		}
+		unstored += n.unstored.Load()
+	}
+	if unstored >= int64(b.cfg.MaxUnstoredEvents) {
+		return behind(fmt.Errorf("%d acknowledged events not yet stored (bound %d); retry later",
+			unstored, b.cfg.MaxUnstoredEvents))
+	}
+	return nil
+}
+
+func behind(err error) *rejection {
+	return &rejection{status: http.StatusServiceUnavailable, title: "storage behind", err: err,
+		retryAfter: 1}
 }
 
 // enqueue splits events by owning node and hands each node its share.

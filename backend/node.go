@@ -84,6 +84,8 @@ type node struct {
 
 	flushing     chan struct{} // holds a token while a flush cycle runs (one at a time)
 	inFlight     atomic.Int64  // events taken by the running cycle, not yet stored or put back
+	unstored     atomic.Int64  // events folded into memory and not yet stored
+	oldest       atomic.Int64  // Unix ns of the oldest unflushed slot after the last cycle; 0 if none
 	failingSince time.Time     // when writes started failing; zero when healthy (flushing)
 	lastReset    time.Time     // when failures last replaced the client (flushing)
 	cacheMu      sync.Mutex
@@ -190,6 +192,7 @@ func (n *node) apply(w work) {
 	dirty := len(n.dirty)
 	n.mu.Unlock()
 	w.src.release()
+	n.unstored.Add(int64(count))
 	n.b.queued.Add(-int64(count))
 	if dirty >= n.b.cfg.MaxDirty {
 		select {
@@ -238,7 +241,13 @@ func (n *node) forget(t *tenant) {
 			delete(n.entities, k)
 		}
 	}
-	n.dirty = slices.DeleteFunc(n.dirty, func(e *entity) bool { return e.key.t == t })
+	n.dirty = slices.DeleteFunc(n.dirty, func(e *entity) bool {
+		if e.key.t != t {
+			return false
+		}
+		n.unstored.Add(-e.slot.unstored())
+		return true
+	})
 	delete(n.baselines, t)
 	n.mu.Unlock()
 	n.cacheMu.Lock()
