@@ -28,6 +28,9 @@ type backendsSampler struct {
 }
 
 // Sample records the backends' counters for the second that ended.
+//
+// TODO(#6): cosmos_latency, once the backend exposes its Cosmos DB operation latencies
+// (Stats has the flush cycle's only).
 func (bs *backendsSampler) Sample(rec *reports.Recorder) {
 	if bs.out == nil {
 		bs.out = &recording{rec: rec, log: bs.log}
