@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // oneHourRun is a one-hour run with a realistic number of series: 10 tenants, 5 containers
@@ -95,4 +96,32 @@ func BenchmarkCompareOneHour(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAbortCheckOneHour compares what an abort-on-fail check costs an hour into a run:
+// a whole Fill against Recorder.CheckAbort, which copies only the metrics the abortOnFail
+// thresholds name (here batch_failed).
+func BenchmarkAbortCheckOneHour(b *testing.B) {
+	r := synthRun{seed: 1, seconds: 3600, tenants: 10, samples: 50}.record(b)
+	ths, err := ParseThresholds(DefaultCatalog(), map[string][]ThresholdSpec{
+		MetricBatchFailed:   {{Threshold: "rate<1%", AbortOnFail: true}},
+		MetricIngestLatency: {{Threshold: "p(99)<250ms"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fill", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var s Summary
+			r.Fill(&s)
+			_ = CheckAbort(&s, ths, time.Hour)
+		}
+	})
+	b.Run("check-abort", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = r.CheckAbort(ths, time.Hour)
+		}
+	})
 }

@@ -29,8 +29,8 @@ var (
 	synthRegions = []string{"westeurope", "northeurope"}
 )
 
-// build records the run through a Recorder driven by a fake clock and returns the summary.
-func (c synthRun) build(tb testing.TB) *Summary {
+// record records the run through a Recorder driven by a fake clock.
+func (c synthRun) record(tb testing.TB) *Recorder {
 	tb.Helper()
 	c = c.withDefaults()
 	rng := rand.New(rand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
@@ -52,6 +52,14 @@ func (c synthRun) build(tb testing.TB) *Summary {
 		c.second(rng, sec, h)
 		clk.Advance(time.Second)
 	}
+	return r
+}
+
+// build records the run through a Recorder driven by a fake clock and returns the summary.
+func (c synthRun) build(tb testing.TB) *Summary {
+	tb.Helper()
+	c = c.withDefaults()
+	r := c.record(tb)
 	s := &Summary{Scenario: Scenario{Name: "synthetic", Seed: c.seed, Format: "yaml",
 		Effective: "name: synthetic\nseed: " + fmt.Sprint(c.seed) + "\n"},
 		Environment: Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", CPUs: 2}}
