@@ -238,6 +238,7 @@ func (n *node) takeDue(all bool) []takenSlot {
 	}
 	clear(n.dirty[len(keep):])
 	n.dirty = keep
+	n.dirtyLen.Store(int64(len(keep)))
 	return batch
 }
 
@@ -256,6 +257,7 @@ func (n *node) requeue(e *entity, s *slot) {
 		e.slot = s
 		if _, live := n.entities[e.key]; live { // not offboarded meanwhile
 			n.dirty = append(n.dirty, e)
+			n.dirtyLen.Store(int64(len(n.dirty)))
 		}
 		return
 	}

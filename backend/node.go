@@ -80,6 +80,7 @@ type node struct {
 	mu        sync.Mutex
 	entities  map[entKey]*entity // every entity the node has seen
 	dirty     []*entity          // entities with a slot, in the order they changed
+	dirtyLen  atomic.Int64       // len(dirty), for admission to read without n.mu
 	baselines map[*tenant]*baseline
 
 	flushing     chan struct{} // holds a token while a flush cycle runs (one at a time)
@@ -190,6 +191,7 @@ func (n *node) apply(w work) {
 		}
 	}
 	dirty := len(n.dirty)
+	n.dirtyLen.Store(int64(dirty))
 	n.mu.Unlock()
 	w.src.release()
 	n.unstored.Add(int64(count))
@@ -226,12 +228,9 @@ func (n *node) applyEvent(t *tenant, e *api.Event, base *baseline, now time.Time
 	base.hourly[(e.Time.UnixMilli()/3_600_000)%24]++
 }
 
-// dirtyCount returns how many entities wait for a flush.
-func (n *node) dirtyCount() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return len(n.dirty)
-}
+// dirtyCount returns how many entities wait for a flush. It does not take n.mu, which
+// apply holds while folding a whole batch: every ingest request asks, on every node.
+func (n *node) dirtyCount() int { return int(n.dirtyLen.Load()) }
 
 // forget drops everything the node holds for tenant t.
 func (n *node) forget(t *tenant) {
@@ -248,6 +247,7 @@ func (n *node) forget(t *tenant) {
 		n.unstored.Add(-e.slot.unstored())
 		return true
 	})
+	n.dirtyLen.Store(int64(len(n.dirty)))
 	delete(n.baselines, t)
 	n.mu.Unlock()
 	n.cacheMu.Lock()

@@ -64,3 +64,26 @@ func TestPushbackOnUnstoredAgeAndVolume(t *testing.T) {
 		})
 	}
 }
+
+// TestAdmissionDoesNotWaitForApply holds a node's state lock, as applying a large batch
+// does: admission must not wait for it (every ingest request checks every node).
+func TestAdmissionDoesNotWaitForApply(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{})
+	b := newBackend(t, srv, nil)
+	a := onboard(t, b, "tenant-w", "dc1")
+	n := b.nodes[0]
+	n.mu.Lock()
+	done := make(chan int, 1)
+	go func() {
+		rec, _ := post(t, b.Handler(), a.Tokens["dc1"], makeBatch("tenant-w", "dc1", 1, 20))
+		done <- rec.Code
+	}()
+	select {
+	case code := <-done:
+		n.mu.Unlock()
+		require.Equal(t, http.StatusOK, code)
+	case <-time.After(2 * time.Second):
+		n.mu.Unlock()
+		t.Fatal("admission waited for the node's apply lock")
+	}
+}
