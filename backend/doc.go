@@ -65,9 +65,21 @@
 // default). With ScalingElastic, every 429 becomes a scale-up request to the scaler (at most
 // one per container per second per process) and nodes report consumed RU every 5 s.
 // Config.PreferredRegions is passed to the SDK; during an outage flushes fail and are
-// retried each interval while ingest keeps acknowledging (up to the MaxDirty bound). A node
-// whose writes keep failing for 10 s replaces its client, because the SDK may not re-read the
-// account's write region for minutes after a failover it noticed too early.
+// retried each interval while ingest keeps acknowledging (up to the admission bounds). Every
+// HTTP attempt is bounded by Config.RequestTimeout, so a region that stops answering fails
+// writes fast rather than holding them until it returns. A node whose writes keep failing
+// for 10 s replaces its client, because the SDK may not re-read the account's write region
+// for minutes after a failover it noticed too early, and never marks a region unavailable
+// after a timed-out write.
+//
+// # Admission
+//
+// Ingest answers 429 past MaxQueuedEvents and 503 when storage is behind: 4*MaxDirty
+// changed entities on a node, MaxUnstoredEvents acknowledged and unstored events, or an
+// unflushed change older than MaxUnstoredAge. The checks read atomics, never the node lock
+// that apply holds while folding a batch. Decoded batches come from a pool and return to it
+// once every node has folded its share. [Backend.Drain] honours its ctx and reports what is
+// left in an [UnflushedError].
 //
 // # Limits
 //
