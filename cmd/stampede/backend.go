@@ -35,9 +35,9 @@ func init() {
 type backendFlags struct {
 	cosmos, key, listen, regions, scaling, scalerURL, scalerListen string
 	prefix, tokensOut, adminToken, mirror, mirrorKey               string
-	nodes, generation, maxRetries                                  int
+	nodes, generation, maxRetries, maxUnstored                     int
 	ru, maxRU, ceiling                                             int
-	flush, maxWait, drainTimeout                                   time.Duration
+	flush, maxWait, drainTimeout, requestTimeout, maxUnstoredAge   time.Duration
 	insecureTLS                                                    bool
 	onboard                                                        multiFlag
 }
@@ -65,6 +65,12 @@ func (f *backendFlags) register(fs *flag.FlagSet) {
 		fmt.Sprintf("schema generation to write, 1..%d", backend.MaxGeneration))
 	fs.IntVar(&f.maxRetries, "max-retries", throttle.DefaultMaxRetries, "429 retries per request (-1: none)")
 	fs.DurationVar(&f.maxWait, "max-wait", throttle.DefaultMaxWait, "most time one request waits on 429s")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", backend.DefaultRequestTimeout,
+		"bound of one HTTP attempt to Cosmos DB (a silent region fails writes fast; -1ns: none)")
+	fs.IntVar(&f.maxUnstored, "max-unstored-events", backend.DefaultMaxUnstoredEvents,
+		"acknowledged events not yet stored at which ingest answers 503")
+	fs.DurationVar(&f.maxUnstoredAge, "max-unstored-age", 0, "age of the oldest unstored change at "+
+		"which ingest answers 503 (default twice the write-behind window, at least 2m)")
 	fs.StringVar(&f.prefix, "database-prefix", "", "prefix of tenant database names")
 	fs.StringVar(&f.mirror, "mirror", "", "second account (another region) that keeps tenant and sensor "+
 		"configuration; a new empty primary is rebuilt from it")
@@ -114,7 +120,9 @@ func (f *backendFlags) config(logger *slog.Logger) backend.Config {
 	cfg := backend.Config{Endpoint: f.cosmos, Key: f.key, Nodes: f.nodes, FlushInterval: f.flush,
 		Scaling: f.scaling, ManualRU: int32(f.ru), AutoscaleMaxRU: int32(f.maxRU),
 		ScalerURL: f.scalerURL, Generation: f.generation, DatabasePrefix: f.prefix, Logger: logger,
-		Throttle: throttle.Config{MaxRetries: f.maxRetries, MaxWait: f.maxWait},
+		Throttle:       throttle.Config{MaxRetries: f.maxRetries, MaxWait: f.maxWait},
+		RequestTimeout: f.requestTimeout, MaxUnstoredEvents: f.maxUnstored,
+		MaxUnstoredAge: f.maxUnstoredAge,
 	}
 	if f.regions != "" {
 		for _, r := range strings.Split(f.regions, ",") {
