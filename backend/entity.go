@@ -146,16 +146,23 @@ func (n *node) flushBaselines(ctx context.Context, bases map[*tenant]*baseline) 
 	for t, base := range bases {
 		if err := n.flushBaseline(ctx, t, base); err != nil {
 			failed++
-			n.mu.Lock()
-			if cur := n.baselines[t]; cur != nil {
-				cur.merge(base)
-			} else {
-				n.baselines[t] = base
-			}
-			n.mu.Unlock()
+			n.keepBaselines(map[*tenant]*baseline{t: base})
 		}
 	}
 	return failed
+}
+
+// keepBaselines puts baselines that were not written back for the next cycle.
+func (n *node) keepBaselines(bases map[*tenant]*baseline) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for t, base := range bases {
+		if cur := n.baselines[t]; cur != nil {
+			cur.merge(base)
+		} else {
+			n.baselines[t] = base
+		}
+	}
 }
 
 func (a *baseline) merge(o *baseline) {

@@ -52,12 +52,27 @@ func (n *node) flush(ctx context.Context, all bool) int {
 		n.inFlight.Add(tk.s.unstored()) // writeSlots takes each off when done with it
 	}
 
-	failed, firstErr := n.writeSlots(ctx, batch)
+	// The cycle ends at its first timed-out attempt (a region that stopped answering): the
+	// calls still running are cancelled and what is left waits for the next cycle, rather
+	// than for the SDK's retries (three in the same region, each read from the silent region
+	// costs four attempt timeouts).
+	cycle, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var timedOut atomic.Bool
+	cycle = onAttemptTimeout(cycle, func() { timedOut.Store(true); cancel() })
+	failed, firstErr := n.writeSlots(cycle, batch)
+	if timedOut.Load() {
+		firstErr = fmt.Errorf("an attempt timed out after %v: %w", n.b.cfg.RequestTimeout, firstErr)
+	}
 	n.noteOldest()
 	n.noteHealth(failed, firstErr)
-	failed += n.flushBaselines(ctx, bases)
-	if n.idx == 0 {
-		failed += n.b.flushAlerts(ctx, n)
+	if timedOut.Load() {
+		n.keepBaselines(bases) // nothing is taken from the alert backlogs either
+	} else {
+		failed += n.flushBaselines(cycle, bases)
+		if n.idx == 0 {
+			failed += n.b.flushAlerts(cycle, n)
+		}
 	}
 	n.b.metrics.flushed(len(batch), failed, time.Since(start))
 	return failed
@@ -66,7 +81,9 @@ func (n *node) flush(ctx context.Context, all bool) int {
 // writeSlots writes the taken slots with bounded concurrency and puts back those that fail.
 // When the first 2*FlushConcurrency writes of the cycle all fail (an outage, throttling far
 // past the policy's bounds), the rest are put back without trying: each failing write can
-// cost seconds of SDK retries, and the next cycle tries again anyway.
+// cost seconds of SDK retries, and the next cycle tries again anyway. When ctx ends (the
+// cycle's first timed-out attempt ends it), the rest are put back too; a write cancelled in
+// flight is ambiguous like a timed-out one, and its fence and If-Match settle it later.
 func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
 	conc := n.b.cfg.FlushConcurrency
 	var failed, succeeded atomic.Int64
@@ -150,6 +167,14 @@ func (n *node) noteHealth(failed int, err error) {
 
 // flushSlot writes one entity's change: read (or cached) profile, migrate it if old, apply the
 // pending change unless its fence shows it landed, apply the new change, write with If-Match.
+//
+// A write sent from the cached document whose outcome is unknown (timed out, cancelled)
+// keeps the cache entry: the cached document then holds exactly the pending change, and the
+// entry's ETag is the version that change was written against. The next attempt replays
+// that same document with the same If-Match, with no read: it succeeds only if the first
+// write did not land, and a 412 (it did, or the document changed) reads the truth and lets
+// the fence decide. The new change is written after a successful replay, so a pending
+// change is never merged with one whose base is unknown.
 func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	if s.events == 0 && s.pending == nil {
 		return n.flushEntity(ctx, k, s, false)
@@ -160,20 +185,28 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	target := generations[b.generation.Load()].Profile
 	var cached *store.Item
 	entry, hit := n.cacheGet(k)
-	if hit && s.pending == nil { // with a pending write the outcome is unknown: read the truth
+	// With a pending write the outcome is unknown: the cache only stands for the document
+	// that write was based on when the entry was kept for a replay.
+	if hit && (s.pending == nil || entry.replay) {
 		cached = &store.Item{Body: cachedBody, ETag: entry.etag}
 	}
-	var called, withPending, created bool
+	var called, withPending, created, fromCache, replay bool
 	var from, wrote int
 	var doc *profile.Document
 	change := func(cur []byte) ([]byte, error) {
 		called, withPending, created, from = true, false, cur == nil, 0
+		fromCache, replay = isCachedBody(cur), false
 		doc = profile.NewDocument(id, k.ref.Type.String()+":"+k.ref.Name)
 		switch {
-		case isCachedBody(cur):
-			// Only the first attempt sees the cache; the entry is dropped if the write fails,
-			// so applying to the cached document in place is safe.
+		case fromCache:
+			// Only the first attempt sees the cache. Applying to the cached document in
+			// place is safe: the entry is dropped if the write fails, or kept for a replay
+			// when the document then holds exactly the pending change.
 			doc, from = entry.doc, entry.version
+			if s.pending != nil { // a replay: the document holds the pending change only
+				replay, withPending, wrote = true, true, max(target, from)
+				return profile.Encode(doc, wrote)
+			}
 		case cur != nil:
 			var err error
 			if doc, from, err = profile.Decode(cur); err != nil {
@@ -195,19 +228,15 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 		err = errors.New("profile write skipped") // cannot happen: change always writes
 	}
 	if err != nil {
-		n.cacheDrop(k)
-		if called {
-			unit := &flushUnit{seq: seq, delta: s.delta}
-			if withPending {
-				unit.delta.Merge(&s.pending.delta)
-			}
-			s.pending, s.delta, s.events = unit, profile.Delta{}, 0
-		}
+		n.keepFailed(k, s, entry, called, called && fromCache, replay, seq, withPending)
 		return err
 	}
 	n.cachePut(k, cacheEntry{etag: item.ETag, doc: doc, version: wrote})
 	flushedEvents := s.delta.Events()
-	if withPending {
+	if replay {
+		flushedEvents = 0
+	}
+	if s.pending != nil { // stored now, or found stored by the fence
 		flushedEvents += s.pending.delta.Events()
 	}
 	b.metrics.eventsStored.Add(float64(flushedEvents))
@@ -216,8 +245,36 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 		b.migration.migratedOnTheFly(store.UniqueEntityProfile)
 		b.metrics.migratedOnTheFly.Inc()
 	}
+	if replay {
+		s.pending = nil
+		return n.flushSlot(ctx, k, s) // now the change that came after the pending one
+	}
 	s.pending, s.delta, s.events = nil, profile.Delta{}, 0
 	return n.flushEntity(ctx, k, s, created)
+}
+
+// keepFailed records a failed profile write in the slot and the cache. A write that was sent
+// (change called) becomes the slot's pending change, whose outcome is unknown. A failed
+// replay changes nothing: the same change stays pending against the same cached version.
+func (n *node) keepFailed(k entKey, s *slot, entry cacheEntry, sent, sentFromCache, replay bool,
+	seq uint64, withPending bool) {
+	switch {
+	case replay && sentFromCache:
+		return
+	case sentFromCache && s.pending == nil:
+		// The cached document now holds exactly this change, against entry.etag.
+		entry.replay = true
+		n.cachePut(k, entry)
+	default:
+		n.cacheDrop(k)
+	}
+	if sent {
+		unit := &flushUnit{seq: seq, delta: s.delta}
+		if withPending {
+			unit.delta.Merge(&s.pending.delta)
+		}
+		s.pending, s.delta, s.events = unit, profile.Delta{}, 0
+	}
 }
 
 // takeDue takes the slots due for writing out of the dirty list; n.mu must be held.

@@ -283,6 +283,9 @@ type cacheEntry struct {
 	etag    azcore.ETag
 	doc     *profile.Document
 	version int // schema version it was written in
+	// replay is set when a write from this entry failed with its outcome unknown: doc then
+	// holds exactly the slot's pending change, to be sent again against etag.
+	replay bool
 }
 
 // cachedBody stands for a cached document in store.Mutate, which needs a non-nil body to

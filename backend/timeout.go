@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -19,8 +20,14 @@ import (
 type tryTimeout struct{ d time.Duration }
 
 func (p tryTimeout) Do(req *policy.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(req.Raw().Context(), p.d)
+	parent := req.Raw().Context()
+	ctx, cancel := context.WithTimeout(parent, p.d)
 	resp, err := req.WithContext(ctx).Next()
+	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if f, ok := parent.Value(attemptTimeoutKey{}).(func()); ok {
+			f()
+		}
+	}
 	if err != nil || resp == nil || resp.Body == nil {
 		cancel()
 		return resp, err
@@ -29,6 +36,15 @@ func (p tryTimeout) Do(req *policy.Request) (*http.Response, error) {
 	// attempt's context ends when the body is closed.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+type attemptTimeoutKey struct{}
+
+// onAttemptTimeout returns ctx carrying f, which tryTimeout calls when an attempt made with
+// the returned context (or one derived from it) times out, before the SDK's own retries of
+// that attempt: a flush cycle ends at once instead of waiting for them.
+func onAttemptTimeout(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, attemptTimeoutKey{}, f)
 }
 
 type cancelOnClose struct {
