@@ -210,6 +210,8 @@ func TestConservationWithLostResponses(t *testing.T) {
 	}
 	requireConserved(t, b, acked)
 	require.Positive(t, lossy.lost.Load(), "the test must have lost some responses")
+	// A write found landed (by a 412 and the fence) counts its events as stored once.
+	require.Equal(t, acked, b.Stats().EventsStored)
 }
 
 func TestIngestRejections(t *testing.T) {
