@@ -9,7 +9,7 @@ import (
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/stretchr/testify/require"
 	_ "go.yaml.in/yaml/v3"
+	_ "golang.org/x/sync/errgroup"
 	_ "gonum.org/v1/gonum/stat"
 	_ "gonum.org/v1/plot"
-	_ "golang.org/x/sync/errgroup"
 )
