@@ -6,7 +6,7 @@ import (
 )
 
 // The RU model. Every figure comes from docs/emulator.md "RU model", which cites
-// shared/reference/cosmos-behavior.md:
+// Microsoft's published request-unit documentation:
 //
 //   - point read: 1 KB = 1 RU, 4 KB = 1.3, 64 KB = 10, sub-linear in between;
 //   - write without indexing: 1 KB = 5 RU, 4 KB = 7, 64 KB = 48;

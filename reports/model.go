@@ -164,7 +164,7 @@ type Cost struct {
 	Scope  string `json:"scope"`
 	Policy string `json:"policy,omitempty"`
 	// RUHours is provisioned RU/s integrated over scenario-clock hours (billing follows the
-	// scenario clock, DESIGN.md "Time").
+	// scenario clock, docs/design.md "Time").
 	RUHours float64 `json:"ruHours"`
 	// Money is RUHours priced at PricePer100RUHour, in Currency.
 	Money             float64 `json:"money"`

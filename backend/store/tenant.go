@@ -10,7 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 )
 
-// Container names of a tenant database (DESIGN.md, per tenant storage).
+// Container names of a tenant database (docs/design.md, per tenant storage).
 const (
 	UniqueEntity        = "UniqueEntity"
 	UniqueEntityProfile = "UniqueEntityProfile"

@@ -5,7 +5,7 @@ import (
 	"flag"
 )
 
-// Exit codes of the binary, as documented in DESIGN.md and README.md.
+// Exit codes of the binary, as documented in docs/design.md and README.md.
 const (
 	// ExitOK means the command succeeded and, for run, every threshold held.
 	ExitOK = 0

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestExitCodes pins the exit-code contract of the binary (DESIGN.md): 0 success, 2 bad
+// TestExitCodes pins the exit-code contract of the binary (docs/design.md): 0 success, 2 bad
 // input, 1 anything else, and that bad input names the problem on stderr.
 func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()

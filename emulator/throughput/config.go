@@ -44,7 +44,7 @@ type Prices struct {
 	MultiRegionWrite float64 // multi-region writes, manual or autoscale
 }
 
-// DefaultPrices are the rates cosmos-behavior documents.
+// DefaultPrices are the published per-100-RU/s-hour rates in US dollars.
 var DefaultPrices = Prices{Manual: 0.008, Autoscale: 0.012, MultiRegionWrite: 0.016}
 
 // Config configures an Engine. The zero value is usable: NewEngine fills zero fields with

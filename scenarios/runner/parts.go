@@ -36,7 +36,7 @@ type Backend interface {
 	// pending or ctx ends.
 	Drain(ctx context.Context) error
 	// Conservation compares, per tenant, the events the backend acknowledged with the
-	// counters stored in Cosmos DB (the conservation invariant of DESIGN.md).
+	// counters stored in Cosmos DB (the conservation invariant of docs/design.md).
 	Conservation(ctx context.Context) ([]TenantConservation, error)
 }
 
