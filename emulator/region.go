@@ -363,18 +363,12 @@ func (a *Account) ConnectionString() string {
 
 // CertPool holds the self-signed certificate (TLS only; nil otherwise).
 func (a *Account) CertPool() *x509.CertPool {
-	if a.cert == nil {
-		return nil
-	}
-	return a.cert.pool
+	return a.cert.certPool()
 }
 
 // CertPEM is the self-signed certificate in PEM (TLS only; nil otherwise).
 func (a *Account) CertPEM() []byte {
-	if a.cert == nil {
-		return nil
-	}
-	return a.cert.pem
+	return a.cert.certPEM()
 }
 
 // RegionEndpoint is the endpoint of one region, or "" for a name the account does not have.

@@ -150,19 +150,13 @@ func (s *Server) Handler() http.Handler { return s }
 // CertPool holds the self-signed certificate for a client to trust (set it as RootCAs of the
 // client transport). It is nil without TLS.
 func (s *Server) CertPool() *x509.CertPool {
-	if s.cert == nil {
-		return nil
-	}
-	return s.cert.pool
+	return s.cert.certPool()
 }
 
 // CertPEM is the self-signed certificate in PEM, for SSL_CERT_FILE or a trust store. It is
 // nil without TLS.
 func (s *Server) CertPEM() []byte {
-	if s.cert == nil {
-		return nil
-	}
-	return s.cert.pem
+	return s.cert.certPEM()
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests until ctx ends,

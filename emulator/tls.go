@@ -67,3 +67,19 @@ func newSelfSigned(host string, now time.Time) (*selfSigned, error) {
 		pool: pool,
 	}, nil
 }
+
+// certPool is the pool trusting c; nil for a nil c (no TLS).
+func (c *selfSigned) certPool() *x509.CertPool {
+	if c == nil {
+		return nil
+	}
+	return c.pool
+}
+
+// certPEM is c in PEM; nil for a nil c (no TLS).
+func (c *selfSigned) certPEM() []byte {
+	if c == nil {
+		return nil
+	}
+	return c.pem
+}
