@@ -127,7 +127,8 @@ func (b *Backend) newClient(pol *throttle.Policy) (*azcosmos.Client, error) {
 
 // Start loads the tenants already onboarded in the account (so their sensors' tokens keep
 // working after a restart), restores from Config.Mirror the tenants the account lacks,
-// resumes an interrupted batch migration, and starts the nodes' flush loops. The backend is ready once Start returns nil.
+// resumes an interrupted batch migration, and starts the nodes' flush loops. The backend is
+// ready once Start returns nil.
 func (b *Backend) Start(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("backend: already started")

@@ -129,7 +129,8 @@ func (b *Backend) ingest(r *http.Request) (api.Ack, *rejection) {
 	if batch.Tenant != who.tenant.id || batch.Sensor != who.sensor {
 		src.release()
 		return api.Ack{}, &rejection{status: http.StatusForbidden, title: "token of another sensor",
-			field: "tenant", err: fmt.Errorf("token belongs to sensor %q of tenant %q, batch names sensor %q of tenant %q",
+			field: "tenant", err: fmt.Errorf(
+				"token belongs to sensor %q of tenant %q, batch names sensor %q of tenant %q",
 				who.sensor, who.tenant.id, batch.Sensor, batch.Tenant)}
 	}
 	return b.admitShared(who.tenant, batch, src)

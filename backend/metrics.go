@@ -71,7 +71,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.throttled = m.newCounter("cosmos_throttled_total", "429 answers received (before retries).")
 	m.flushCycles = m.newCounter("flush_cycles_total", "Flush cycles run, all nodes.")
 	m.flushFailures = m.newCounter("flush_failures_total", "Entity writes that failed and were kept for retry.")
-	m.flushSkipped = m.newCounter("flush_skipped_total", "Entity writes postponed because the cycle's first writes all failed.")
+	m.flushSkipped = m.newCounter("flush_skipped_total",
+		"Entity writes postponed because the cycle's first writes all failed.")
 	m.clientResets = m.newCounter("client_resets_total", "Cosmos DB clients replaced after lasting write failures.")
 	m.parseErrors = m.newCounter("parse_errors_total", "Stored documents that could not be parsed (must stay 0).")
 	m.alertsWritten = m.newCounter("alerts_written_total", "Alert documents raised or updated.")

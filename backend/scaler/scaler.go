@@ -248,7 +248,8 @@ func (s *Scaler) raise(ctx context.Context, k key, requests int) {
 		return
 	}
 	cur, err := store.ReadThroughput(ctx, cc)
-	d := Decision{Database: k.database, Container: k.container, Requests: requests, From: cur.RU, To: cur.RU, Action: "hold"}
+	d := Decision{Database: k.database, Container: k.container, Requests: requests,
+		From: cur.RU, To: cur.RU, Action: "hold"}
 	switch {
 	case err != nil:
 		d.Reason = "read throughput failed: " + err.Error()
