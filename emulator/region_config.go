@@ -90,8 +90,9 @@ const (
 // Regions has a documented default.
 type RegionsConfig struct {
 	// Regions names the account's regions in failover priority order; the first is the write
-	// region (unless DataDir recorded another one at a failover). Names are compared as the SDK does (whitespace removed, case folded), so
-	// "West US 2" and "westus2" are the same region. At least one is required.
+	// region (unless DataDir recorded another one at a failover). Names are compared as the
+	// SDK does (whitespace removed, case folded), so "West US 2" and "westus2" are the same
+	// region. At least one is required.
 	Regions []string
 	// Addrs are the regional listen addresses (host:port), one per region; empty means
 	// 127.0.0.1 on a free port for each. A port, once bound, is kept across outages.

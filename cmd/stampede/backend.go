@@ -221,7 +221,8 @@ func serveBackend(ctx context.Context, f *backendFlags, cfg backend.Config, spec
 }
 
 // startScaler runs the elastic scaler service with its own Cosmos DB client.
-func startScaler(ctx context.Context, f *backendFlags, cfg backend.Config, logger *slog.Logger) (string, *http.Server, error) {
+func startScaler(ctx context.Context, f *backendFlags, cfg backend.Config,
+	logger *slog.Logger) (string, *http.Server, error) {
 	cred, err := azcosmos.NewKeyCredential(cfg.Key)
 	if err != nil {
 		return "", nil, badInput(fmt.Errorf("--key: %w", err))
