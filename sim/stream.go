@@ -87,7 +87,11 @@ func plan(cfg Config) ([]tenantPlan, []*stream, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		injections, err := attack.Plan(cfg.Seed, o, spec.Attacks, cfg.Clock)
+		behaviour, err := behavior.NewTenant(cfg.Seed, o, cfg.Behavior, cfg.Clock)
+		if err != nil {
+			return nil, nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
+		}
+		injections, err := attack.Plan(cfg.Seed, o, spec.Attacks, cfg.Clock, behaviour)
 		if err != nil {
 			return nil, nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
 		}
@@ -99,10 +103,6 @@ func plan(cfg Config) ([]tenantPlan, []*stream, error) {
 		}
 		tenants[i] = tenantPlan{spec: spec, org: o, attacks: kept}
 		profile := spec.profile(cfg.Seed, o, cfg)
-		behaviour, err := behavior.NewTenant(cfg.Seed, o, cfg.Behavior, cfg.Clock)
-		if err != nil {
-			return nil, nil, fmt.Errorf("tenant %s: %w", o.Tenant, err)
-		}
 		for dc := range o.DCs {
 			if index%cfg.Shards == cfg.Shard {
 				s, err := newStream(cfg, &tenants[i], behaviour, profile, dc, index)

@@ -49,7 +49,10 @@ func TestDetectsSimulatedAttacks(t *testing.T) {
 		for i, k := range attack.Kinds {
 			specs = append(specs, attack.Spec{Kind: k, At: 20*time.Second + time.Duration(i)*4*time.Second})
 		}
-		injections, err := attack.Plan(9, o, specs, clock)
+		// The churn of the first sensor's generator (seed 1) decides who is disabled.
+		churn, err := behavior.NewTenant(1, o, behavior.Config{}, clock)
+		require.NoError(t, err)
+		injections, err := attack.Plan(9, o, specs, clock, churn)
 		require.NoError(t, err)
 		for _, inj := range injections {
 			for _, te := range inj.Events {

@@ -107,8 +107,19 @@ type Injection struct {
 	Events []Timed
 }
 
-// Plan plans specs against o. It is deterministic in (seed, o, specs, clock).
-func Plan(seed uint64, o *org.Org, specs []Spec, clock pace.Clock) ([]*Injection, error) {
+// Directory tells the planner which accounts the organisation's churn disables, so that an
+// attack is never pinned on an account that is gone before the attack ends; the simulator's
+// behaviour model (behavior.Tenant) implements it. A nil Directory means no churn.
+type Directory interface {
+	// DisabledBy reports whether user i is disabled at a real offset at or before at.
+	DisabledBy(i int32, at time.Duration) bool
+}
+
+// Plan plans specs against o, whose churn dir describes (nil for none). It is deterministic
+// in (seed, o, specs, clock, dir).
+func Plan(seed uint64, o *org.Org, specs []Spec, clock pace.Clock, dir Directory) (
+	[]*Injection, error,
+) {
 	var errs []error
 	for i, s := range specs {
 		if err := s.Validate(); err != nil {
@@ -124,7 +135,7 @@ func Plan(seed uint64, o *org.Org, specs []Spec, clock pace.Clock) ([]*Injection
 			s.For = DefaultDuration
 		}
 		p := &planner{
-			org: o, spec: s, clock: clock,
+			org: o, spec: s, clock: clock, dir: dir,
 			rng: rng.New(rng.Derive(seed, "attack", o.Tenant, fmt.Sprint(i))),
 		}
 		inj := p.plan()

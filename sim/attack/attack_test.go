@@ -31,9 +31,9 @@ func TestPlanEveryKind(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			spec := Spec{Kind: tt.kind, At: 5 * time.Second, For: 4 * time.Second}
-			plan, err := Plan(9, o, []Spec{spec}, clock)
+			plan, err := Plan(9, o, []Spec{spec}, clock, nil)
 			require.NoError(t, err)
-			again, err := Plan(9, o, []Spec{spec}, clock)
+			again, err := Plan(9, o, []Spec{spec}, clock, nil)
 			require.NoError(t, err)
 			require.Equal(t, plan, again)
 
@@ -63,7 +63,7 @@ func TestPassTheCredentialComesFromAForeignComputer(t *testing.T) {
 	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 300})
 	require.NoError(t, err)
 	for seed := range uint64(20) {
-		plan, err := Plan(seed, o, []Spec{{Kind: PassTheHash}}, pace.Clock{})
+		plan, err := Plan(seed, o, []Spec{{Kind: PassTheHash}}, pace.Clock{}, nil)
 		require.NoError(t, err)
 		a := plan[0].Attack
 		for _, u := range o.Users {
@@ -77,7 +77,7 @@ func TestPassTheCredentialComesFromAForeignComputer(t *testing.T) {
 func TestPlanRejectsBadSpecs(t *testing.T) {
 	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 10})
 	require.NoError(t, err)
-	_, err = Plan(1, o, []Spec{{Kind: "phishing"}, {Kind: BruteForce, At: -1}}, pace.Clock{})
+	_, err = Plan(1, o, []Spec{{Kind: "phishing"}, {Kind: BruteForce, At: -1}}, pace.Clock{}, nil)
 	require.ErrorContains(t, err, `attack 0: attack kind "phishing": want one of brute-force`)
 	require.ErrorContains(t, err, "attack 1: attack brute-force: at and for must not be negative")
 }
@@ -95,7 +95,7 @@ func TestPlanTinyOrganisations(t *testing.T) {
 		o, err := org.New(1, spec)
 		require.NoError(t, err)
 		for seed := range uint64(10) {
-			plan, err := Plan(seed, o, specs, pace.Clock{})
+			plan, err := Plan(seed, o, specs, pace.Clock{}, nil)
 			require.NoError(t, err, spec.Tenant)
 			for _, inj := range plan {
 				require.NotEmpty(t, o.UsersOf(inj.Sensor), "%s: %s", spec.Tenant, inj.Attack.ID)
@@ -116,11 +116,50 @@ func TestLateralMovementUsesADomainAdmin(t *testing.T) {
 	}
 	attackers := map[string]bool{}
 	for seed := range uint64(20) {
-		plan, err := Plan(seed, o, []Spec{{Kind: LateralMovement}}, pace.Clock{})
+		plan, err := Plan(seed, o, []Spec{{Kind: LateralMovement}}, pace.Clock{}, nil)
 		require.NoError(t, err)
 		name := plan[0].Attack.Attacker.Name
 		require.True(t, admins[name], "attacker %s is no Domain Admin", name)
 		attackers[name] = true
 	}
 	require.Greater(t, len(attackers), 1, "always the same admin")
+}
+
+// evenDisabled is a directory in which churn has disabled every even-numbered user.
+type evenDisabled struct{}
+
+func (evenDisabled) DisabledBy(i int32, _ time.Duration) bool { return i%2 == 0 }
+
+func TestPlanAvoidsDisabledAccounts(t *testing.T) {
+	o, err := org.New(3, org.Spec{Tenant: "t1", Users: 800, Sensors: 3})
+	require.NoError(t, err)
+	index := map[string]int32{}
+	for i, u := range o.Users {
+		index[u.Name] = int32(i)
+	}
+	kinds := []Kind{BruteForce, PasswordSpray, Kerberoasting, PassTheTicket, PassTheHash,
+		Reconnaissance, LateralMovement}
+	for seed := range uint64(10) {
+		for _, kind := range kinds {
+			plan, err := Plan(seed, o, []Spec{{Kind: kind}}, pace.Clock{}, evenDisabled{})
+			require.NoError(t, err)
+			a := plan[0].Attack
+			if a.Attacker.Name != "" {
+				u, ok := index[a.Attacker.Name]
+				require.True(t, ok, "attacker %s", a.Attacker.Name)
+				require.Equal(t, int32(1), u%2, "seed %d %s: attacker %s is disabled", seed, kind,
+					a.Attacker.Name)
+			}
+			if kind != PasswordSpray {
+				continue
+			}
+			for _, te := range plan[0].Events {
+				want := api.ResultBadPassword
+				if index[te.Event.Source.Name]%2 == 0 {
+					want = api.ResultDisabled
+				}
+				require.Equal(t, want, te.Event.Result, "spray on %s", te.Event.Source.Name)
+			}
+		}
+	}
 }

@@ -14,6 +14,7 @@ type planner struct {
 	org   *org.Org
 	spec  Spec
 	clock pace.Clock
+	dir   Directory
 	rng   *rng.Source
 	inj   Injection
 	host  string
@@ -71,16 +72,31 @@ func (p *planner) dc() api.EntityRef {
 	return api.EntityRef{Type: api.EntityComputer, Name: p.org.DCs[p.inj.Sensor].Name}
 }
 
-// homedUser picks an ordinary (not service) user homed on the attacked DC, or any user.
+// homedUser picks an ordinary (not service) user homed on the attacked DC that stays enabled
+// until the attack ends; failing that, any user that stays enabled, or any user at all.
 func (p *planner) homedUser() int32 {
 	users := p.org.UsersOf(p.inj.Sensor)
 	for range 20 {
 		u := users[p.rng.IntN(len(users))]
-		if !p.org.Users[u].Service {
+		if !p.org.Users[u].Service && p.enabled(u, p.end()) {
 			return u
 		}
 	}
-	return users[p.rng.IntN(len(users))]
+	start := p.rng.IntN(len(users))
+	for i := range users {
+		if u := users[(start+i)%len(users)]; p.enabled(u, p.end()) {
+			return u
+		}
+	}
+	return users[start]
+}
+
+// end is the real offset at which the attack's last event is due, at the latest.
+func (p *planner) end() time.Duration { return p.spec.At + p.spec.For }
+
+// enabled reports whether churn has not disabled user u by offset at.
+func (p *planner) enabled(u int32, at time.Duration) bool {
+	return p.dir == nil || !p.dir.DisabledBy(u, at)
 }
 
 func (p *planner) bruteForce() {
@@ -104,10 +120,17 @@ func (p *planner) spray() {
 	n := min(len(users), 100)
 	start := p.rng.IntN(len(users))
 	for i := range n {
-		victim := p.user(users[(start+i)%len(users)])
+		u := users[(start+i)%len(users)]
+		victim := p.user(u)
 		p.inj.Attack.Targets = append(p.inj.Attack.Targets, victim)
-		p.add(float64(i)/float64(n), api.Event{Kind: api.KindCredentialValidation,
-			Source: victim, Target: p.dc(), Result: api.ResultBadPassword})
+		f := float64(i) / float64(n)
+		// A spray walks the directory as it is: an account disabled by then answers as such.
+		result := api.ResultBadPassword
+		if !p.enabled(u, p.spec.At+time.Duration(f*float64(p.spec.For))) {
+			result = api.ResultDisabled
+		}
+		p.add(f, api.Event{Kind: api.KindCredentialValidation, Source: victim, Target: p.dc(),
+			Result: result})
 	}
 }
 
@@ -183,7 +206,16 @@ func (p *planner) recon() {
 // computers, each hop starting from the previous target.
 func (p *planner) lateral() {
 	admins := p.org.Groups[org.DomainAdmins].Members
-	ref := p.user(admins[p.rng.IntN(len(admins))])
+	first := p.rng.IntN(len(admins))
+	pick := admins[first]
+	for i := range admins {
+		// Prefer an admin account that is still enabled when the attack ends.
+		if u := admins[(first+i)%len(admins)]; p.enabled(u, p.end()) {
+			pick = u
+			break
+		}
+	}
+	ref := p.user(pick)
 	p.inj.Attack.Attacker = ref
 	hops := min(8, len(p.org.Servers)+len(p.org.Workstations)-1)
 	from := p.host

@@ -364,3 +364,45 @@ func TestDepartmentMoveChangesServers(t *testing.T) {
 	require.Greater(t, toNew[1], 2*toOld[1], "after the move")
 	require.Greater(t, toOld[0], 2*toNew[0], "before the move")
 }
+
+// TestDisabledByMatchesTheDirectory checks that the planner's view of churn (DisabledBy)
+// agrees with the disable reports the generators emit.
+func TestDisabledByMatchesTheDirectory(t *testing.T) {
+	o := newOrg(t, 2000)
+	clock := pace.Clock{Compression: 36_000}
+	tenant, err := NewTenant(1, o, Config{}, clock)
+	require.NoError(t, err)
+	g, err := tenant.Generator(0)
+	require.NoError(t, err)
+	index := map[string]int32{}
+	for i, u := range o.Users {
+		index[u.Name] = int32(i)
+	}
+	const n, step = 20_000, 500 * time.Microsecond
+	reportedAt := map[int32]time.Duration{}
+	var e api.Event
+	for i := range n {
+		at := time.Duration(i) * step
+		g.Fill(&e, at)
+		if u, ok := index[e.Target.Name]; ok && e.Kind == api.KindDirectoryDisable {
+			reportedAt[u] = at
+		}
+	}
+	require.Greater(t, len(reportedAt), 3)
+	for u, at := range reportedAt {
+		require.True(t, tenant.DisabledBy(u, at), "%s reported disabled at %v", o.Users[u].Name, at)
+		require.False(t, tenant.DisabledBy(u, 0), "%s disabled from the start", o.Users[u].Name)
+	}
+	half := n * step / 2
+	for i := range o.Users {
+		if _, ok := reportedAt[int32(i)]; !ok {
+			require.False(t, tenant.DisabledBy(int32(i), half), "%s never reported", o.Users[i].Name)
+		}
+	}
+
+	quiet, err := NewTenant(1, o, Config{ChurnPerDay: -1}, clock)
+	require.NoError(t, err)
+	for u := range reportedAt {
+		require.False(t, quiet.DisabledBy(u, n*step), "no churn, yet %s disabled", o.Users[u].Name)
+	}
+}

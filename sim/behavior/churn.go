@@ -101,11 +101,34 @@ func (h *History) at(k int) time.Duration { return h.first + time.Duration(k)*h.
 func (h *History) appendChanges(dst []change, from, to int) []change {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.compute(to)
+	return append(dst, h.changes[from:to]...)
+}
+
+// compute computes changes up to (not including) to. Caller holds h.mu.
+func (h *History) compute(to int) {
 	for k := len(h.changes); k < to; k++ {
 		r := rng.New(rng.Derive(h.seed, "churn", h.org.Tenant, strconv.Itoa(k)))
 		h.changes = append(h.changes, h.apply(r, k))
 	}
-	return append(dst, h.changes[from:to]...)
+}
+
+// DisabledBy reports whether churn disables user i (an index into the organisation's initial
+// users) at a real offset at or before at.
+func (h *History) DisabledBy(i int32, at time.Duration) bool {
+	if at < h.first {
+		return false
+	}
+	to := int((at-h.first)/h.interval) + 1
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.compute(to)
+	for k := range to {
+		if c := &h.changes[k]; c.effect == effectDisabled && c.user == i {
+			return true
+		}
+	}
+	return false
 }
 
 // users is the number of users created so far, initial ones included.

@@ -112,6 +112,13 @@ func NewTenant(seed uint64, o *org.Org, cfg Config, clock pace.Clock) (*Tenant, 
 	return t, nil
 }
 
+// DisabledBy reports whether the organisation's directory churn disables user i at a real
+// offset at or before at; always false without churn. Attack planning uses it so that an
+// attack never relies on an account that is gone by then.
+func (t *Tenant) DisabledBy(i int32, at time.Duration) bool {
+	return t.history != nil && t.history.DisabledBy(i, at)
+}
+
 // NewGenerator returns the generator of sensor dc of o, with a churn history of its own
 // (NewTenant shares one between sensors). The stream depends only on seed, o, dc, cfg,
 // clock and the due offsets passed to Fill.
