@@ -39,8 +39,11 @@ const DefaultSnapshotBytes = 256 << 20
 //     segment, skipping writes a partition's snapshot already holds (LSN at or below it),
 //     so the snapshot need not be a consistent cut. Older files are then removed.
 //   - Frames carry a CRC-32C; recovery stops a segment at the first torn frame (the crash).
+//   - Segments are prepared ahead of time at full size with written zeros, so a sync only
+//     flushes data (see durable_segment.go); a full segment moves on to the next generation.
 //
-// Files: wal-<gen>.log, snapshot-<gen>.bin (written as .tmp, then renamed).
+// Files: wal-<gen>.log, snapshot-<gen>.bin (written as .tmp, then renamed), and spare
+// segments spare-<n>.log (spare-<n>.tmp while prepared).
 type durableLog struct {
 	dir           string
 	snapshotBytes int64
@@ -57,6 +60,8 @@ type durableLog struct {
 	safePos uint64
 	openTx  map[PartitionRef]bool
 	wake    chan struct{}
+	// free is a written buffer handed back by the flusher for the next one.
+	free []byte
 
 	flushed  atomic.Uint64
 	notifyMu sync.Mutex
@@ -67,10 +72,18 @@ type durableLog struct {
 	fmu sync.Mutex
 	f   *os.File
 	gen int
-	// size is the open segment's length (read by the flusher to decide on snapshots);
-	// allocated is how much of it is preallocated.
+	// size is the open segment's length; allocated is how much of it is preallocated when
+	// it is not prepared (a plain growing segment).
 	size      atomic.Int64
 	allocated int64
+	prepared  bool
+	// segmentBytes is the size segments are prepared at and roll over at.
+	segmentBytes int64
+	// logBytes is how much log was written since the last snapshot began.
+	logBytes atomic.Int64
+
+	spareMu sync.Mutex
+	spares  spareFiles
 
 	snapshotting atomic.Bool
 	stop         chan struct{}
@@ -87,18 +100,23 @@ func openDurable(dir string, snapshotBytes int64, logger *slog.Logger, st *store
 	}
 	l := &durableLog{dir: dir, snapshotBytes: snapshotBytes, log: logger,
 		wake: make(chan struct{}, 1), notify: make(chan struct{}), stop: make(chan struct{})}
+	l.segmentBytes = segmentSize(snapshotBytes)
 	start := time.Now()
 	top, stats, err := recoverDir(dir, st)
 	if err != nil {
 		return nil, fmt.Errorf("recover %s: %w", dir, err)
+	}
+	if l.spares, err = findSpares(dir, l.segmentBytes); err != nil {
+		return nil, err
 	}
 	if err := l.openSegment(top + 1); err != nil {
 		return nil, err
 	}
 	logger.Info("data dir recovered", "dir", dir, "documents", stats.docs,
 		"log_writes", stats.replayed, "duration", time.Since(start).Round(time.Millisecond))
-	l.wg.Add(1)
+	l.wg.Add(2)
 	go l.flushLoop()
+	go l.prepareLoop()
 	return l, nil
 }
 
@@ -110,9 +128,19 @@ func segmentName(kind string, gen int) string {
 	return fmt.Sprintf("%s-%08d%s", kind, gen, ext)
 }
 
+// openSegment starts segment gen: a prepared spare when one is ready, else a plain one.
+// Caller holds fmu (or is opening the log).
 func (l *durableLog) openSegment(gen int) error {
-	f, err := os.OpenFile(filepath.Join(l.dir, segmentName("wal", gen)),
-		os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	path := filepath.Join(l.dir, segmentName("wal", gen))
+	prepared := false
+	if spare := l.takeSpare(); spare != "" {
+		prepared = os.Rename(spare, path) == nil
+	}
+	flags := os.O_CREATE | os.O_WRONLY
+	if !prepared {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("open log segment: %w", err)
 	}
@@ -120,8 +148,9 @@ func (l *durableLog) openSegment(gen int) error {
 		_ = f.Close()
 		return err
 	}
-	l.f, l.gen, l.allocated = f, gen, 0
+	l.f, l.gen, l.prepared, l.allocated = f, gen, prepared, 0
 	l.size.Store(0)
+	l.wakePreparer()
 	return nil
 }
 
@@ -176,10 +205,27 @@ func (l *durableLog) trackTransaction(rec logRecord) {
 // takeSafe removes and returns the writable part of the buffer and the position it
 // reaches. Caller holds l.mu.
 func (l *durableLog) takeSafe() ([]byte, uint64) {
+	if l.safeLen == 0 {
+		return nil, l.safePos
+	}
 	buf, pos := l.buf[:l.safeLen], l.safePos
-	l.buf = append([]byte(nil), l.buf[l.safeLen:]...)
+	l.buf = append(l.free[:0], l.buf[l.safeLen:]...)
+	l.free = nil
 	l.safeLen = 0
 	return buf, pos
+}
+
+// maxFreeBuffer bounds the written buffer kept for reuse.
+const maxFreeBuffer = 8 << 20
+
+// reuse hands a written buffer back for the next flush.
+func (l *durableLog) reuse(buf []byte) {
+	if cap(buf) > maxFreeBuffer {
+		return
+	}
+	l.mu.Lock()
+	l.free = buf[:0]
+	l.mu.Unlock()
 }
 
 // appendMetadata logs the whole metadata of st and returns its position.
@@ -242,7 +288,7 @@ func (l *durableLog) flushLoop() {
 			return
 		}
 		l.flush()
-		due := l.snapshotBytes > 0 && l.size.Load() > l.snapshotBytes
+		due := l.snapshotBytes > 0 && l.logBytes.Load() > l.snapshotBytes
 		if due && l.snapshotting.CompareAndSwap(false, true) {
 			l.wg.Add(1)
 			go func() {
@@ -272,16 +318,37 @@ func (l *durableLog) flush() {
 		return
 	}
 	l.advance(pos)
+	l.reuse(buf)
 }
 
-// writeSync writes buf to the open segment and fsyncs it. Caller holds fmu.
+// writeSync writes buf (whole frames) to the open segment and syncs it, moving to the next
+// segment first when this one is full, or is a plain one and a prepared one is ready.
+// Caller holds fmu.
 //
-// The segment is preallocated in large steps, so that most syncs only flush data, not the
-// file's size (see syncData); the unused tail reads back as a torn frame and is ignored.
+// A plain segment is preallocated in large steps, so that most syncs do not have to
+// record a new size; the unused tail (zeros) reads back as a torn frame and is ignored.
 func (l *durableLog) writeSync(buf []byte) error {
+	if len(buf) == 0 {
+		return nil
+	}
 	off := l.size.Load()
-	if end := off + int64(len(buf)); end > l.allocated {
-		l.allocated = preallocate(l.f, end+segmentStep)
+	if (off > 0 && off+int64(len(buf)) > l.segmentBytes) || (!l.prepared && l.spareReady()) {
+		if err := l.roll(); err != nil {
+			return err
+		}
+		off = 0
+	}
+	if off == 0 {
+		header := segmentHeader(l.gen)
+		if _, err := l.f.WriteAt(header, 0); err != nil {
+			return fmt.Errorf("write log: %w", err)
+		}
+		off = int64(len(header))
+	}
+	sealFrames(buf, segmentMask(l.gen))
+	end := off + int64(len(buf))
+	if !l.prepared && end > l.allocated {
+		l.allocated = preallocate(l.f, end+l.segmentBytes)
 	}
 	if _, err := l.f.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write log: %w", err)
@@ -289,17 +356,26 @@ func (l *durableLog) writeSync(buf []byte) error {
 	if err := syncData(l.f); err != nil {
 		return fmt.Errorf("sync log: %w", err)
 	}
-	l.size.Add(int64(len(buf)))
+	l.logBytes.Add(end - l.size.Load())
+	l.size.Store(end)
 	return nil
 }
 
-// segmentStep is how much a log segment grows by at a time.
-const segmentStep = 64 << 20
+// roll closes the open segment (synced) and starts the next generation. Caller holds fmu.
+func (l *durableLog) roll() error {
+	if err := l.closeSegment(); err != nil {
+		return err
+	}
+	return l.openSegment(l.gen + 1)
+}
 
-// closeSegment cuts the preallocated tail and closes the open segment. Caller holds fmu.
+// closeSegment closes the open segment, cutting the preallocated tail of a plain one (a
+// prepared one keeps its size, to be recycled). Caller holds fmu.
 func (l *durableLog) closeSegment() error {
-	if err := l.f.Truncate(l.size.Load()); err != nil {
-		return fmt.Errorf("trim log segment: %w", err)
+	if !l.prepared {
+		if err := l.f.Truncate(l.size.Load()); err != nil {
+			return fmt.Errorf("trim log segment: %w", err)
+		}
 	}
 	if err := l.f.Close(); err != nil {
 		return fmt.Errorf("close log segment: %w", err)
@@ -337,12 +413,10 @@ func (l *durableLog) rotate() (int, error) {
 	if err := l.writeSync(buf); err != nil {
 		return 0, err
 	}
-	if err := l.closeSegment(); err != nil {
+	if err := l.roll(); err != nil {
 		return 0, err
 	}
-	if err := l.openSegment(l.gen + 1); err != nil {
-		return 0, err
-	}
+	l.logBytes.Store(0)
 	l.advance(pos)
 	return l.gen, nil
 }
@@ -358,7 +432,7 @@ func (l *durableLog) snapshot(st *store) error {
 	if err != nil {
 		return err
 	}
-	removeBefore(l.dir, gen)
+	l.removeBefore(gen)
 	l.log.Info("snapshot written", "generation", gen, "documents", docs,
 		"duration", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -500,7 +574,7 @@ func recoverDir(dir string, st *store) (int, recoveryStats, error) {
 		if gen < base {
 			continue
 		}
-		n, err := replaySegment(filepath.Join(dir, segmentName("wal", gen)), st)
+		n, err := replaySegment(filepath.Join(dir, segmentName("wal", gen)), gen, st)
 		stats.replayed += n
 		if err != nil {
 			return 0, stats, err
@@ -631,14 +705,17 @@ func (ld *snapshotLoader) finish() {
 	ld.p = nil
 }
 
-// replaySegment applies a log segment's writes to st, stopping at a torn frame.
-func replaySegment(path string, st *store) (int, error) {
+// replaySegment applies the writes of log segment gen to st, stopping at a torn frame.
+func replaySegment(path string, gen int, st *store) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("open log segment: %w", err)
 	}
 	defer f.Close()
-	fr := &frameReader{r: bufio.NewReaderSize(f, 1<<20)}
+	fr, err := segmentFrames(f, gen)
+	if err != nil {
+		return 0, fmt.Errorf("log %s: %w", path, err)
+	}
 	var dec itemDecoder
 	n := 0
 	for {
@@ -708,20 +785,21 @@ func replayFrame(st *store, dec *itemDecoder, kind byte, payload []byte) error {
 	return nil
 }
 
-// removeBefore deletes snapshots and log segments older than gen.
-func removeBefore(dir string, gen int) {
-	snaps, wals, err := listGenerations(dir)
+// removeBefore deletes snapshots older than gen and retires the log segments older than
+// gen (kept as spares or deleted).
+func (l *durableLog) removeBefore(gen int) {
+	snaps, wals, err := listGenerations(l.dir)
 	if err != nil {
 		return
 	}
 	for _, g := range snaps {
 		if g < gen {
-			_ = os.Remove(filepath.Join(dir, segmentName("snapshot", g)))
+			_ = os.Remove(filepath.Join(l.dir, segmentName("snapshot", g)))
 		}
 	}
 	for _, g := range wals {
 		if g < gen {
-			_ = os.Remove(filepath.Join(dir, segmentName("wal", g)))
+			l.retire(filepath.Join(l.dir, segmentName("wal", g)))
 		}
 	}
 }

@@ -14,14 +14,15 @@ import (
 //	u32 length of payload | u8 kind | payload | u32 CRC-32C of kind and payload
 //
 // little endian. A frame whose length, checksum or payload does not read back is where a
-// crash cut the file: recovery stops there and the file is truncated to its last good frame.
+// crash cut the file: recovery stops there. In log segments (format 2) the checksum is also
+// XORed with the segment's mask (see segmentMask), so a frame only checks in its own segment.
 
 // Frame kinds.
 const (
 	frameItem     byte = 1 // one committed document write
 	frameMetadata byte = 2 // the full metadata (databases, containers) as JSON
 	// frameSplit is one partition split into new ranges, as JSON (splitImage); only in
-	// log segments (3 is framePartition, in snapshots).
+	// log segments (3 is framePartition, in snapshots; 5 is frameSegment).
 	frameSplit byte = 4
 )
 
@@ -44,9 +45,11 @@ func appendFrame(b []byte, kind byte, payload []byte) []byte {
 
 // frameReader reads frames from r, reusing one buffer.
 type frameReader struct {
-	r   io.Reader
-	buf []byte
-	off int64 // bytes of good frames read so far
+	r io.Reader
+	// mask is what the checksums are XORed with (0 in snapshots and format 1 segments).
+	mask uint32
+	buf  []byte
+	off  int64 // bytes of good frames read so far
 }
 
 // next returns the next frame; io.EOF at a clean end, errTornFrame at a cut or corrupt one.
@@ -70,7 +73,7 @@ func (fr *frameReader) next() (byte, []byte, error) {
 	if _, err := io.ReadFull(fr.r, body); err != nil {
 		return 0, nil, errTornFrame
 	}
-	if crc32.Checksum(body[:n+1], crcTable) != binary.LittleEndian.Uint32(body[n+1:]) {
+	if crc32.Checksum(body[:n+1], crcTable)^fr.mask != binary.LittleEndian.Uint32(body[n+1:]) {
 		return 0, nil, errTornFrame
 	}
 	fr.off += int64(n) + 9
