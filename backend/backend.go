@@ -100,12 +100,14 @@ func (b *Backend) newPolicy() (*throttle.Policy, error) {
 	return throttle.New(tcfg)
 }
 
-// newClient creates one Cosmos DB client with the throttle policy pol installed.
+// newClient creates one Cosmos DB client with the throttle policy pol installed, and the
+// operation latency policies ahead of it.
 func (b *Backend) newClient(pol *throttle.Policy) (*azcosmos.Client, error) {
 	var err error
 	opts := &azcosmos.ClientOptions{PreferredRegions: b.cfg.PreferredRegions}
 	opts.Transport = b.cfg.Transport
 	opts.Telemetry.Disabled = true
+	installOpLatency(opts, b.metrics.ops) // first, so its timing includes the throttle waits
 	throttle.Install(opts, pol)
 	installTryTimeout(opts, b.cfg.RequestTimeout)
 	var client *azcosmos.Client

@@ -74,6 +74,17 @@
 // for minutes after a failover it noticed too early, and never marks a region unavailable
 // after a timed-out write.
 //
+// # Cosmos DB operation latency
+//
+// Every node client times each Cosmos DB call as the application sees it (a per-call
+// policy ahead of the throttle policy: 429 waits and every layer's retries included) and
+// counts its HTTP tries (a per-retry policy), labelled by operation (read, create, upsert,
+// replace, patch, delete, query, readmany, batch, changefeed, metadata), container and
+// status class. [Stats.Cosmos] holds mergeable [LatencyHistogram] snapshots per
+// [CosmosOp]; /metrics has stampede_backend_cosmos_operation_duration_seconds and
+// stampede_backend_cosmos_tries_total. Recording is one atomic add per histogram, with no
+// lock and no allocation.
+//
 // # Admission
 //
 // Ingest answers 429 past MaxQueuedEvents and 503 when storage is behind: 4*MaxDirty

@@ -49,6 +49,7 @@ type metrics struct {
 	scaleDropped                                       *counter
 	migratedOnTheFly, migratedBatch                    *counter
 	flushSeconds                                       prometheus.Histogram
+	ops                                                *opLatency // Cosmos DB calls
 
 	latencyMu sync.Mutex
 	latency   *hdrhistogram.Histogram // flush cycle latency, microseconds
@@ -84,6 +85,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Namespace: "stampede", Subsystem: "backend", Name: "flush_duration_seconds",
 		Help: "Duration of one node's flush cycle.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
 	m.collectors = append(m.collectors, m.flushSeconds)
+	m.ops = newOpLatency()
+	m.collectors = append(m.collectors, m.ops.seconds, m.ops.tries)
 	if reg != nil {
 		for _, c := range m.collectors {
 			// A second backend on the same registry keeps the first one's series.

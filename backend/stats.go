@@ -20,6 +20,10 @@ type Stats struct {
 	EventsAcked      int64 // events acknowledged
 	EventsStored     int64 // events whose counters reached Cosmos DB
 
+	// Cosmos has, per operation class and container, the latency of every Cosmos DB call
+	// as the application sees it (throttle waits and retries included) and its HTTP tries.
+	Cosmos map[CosmosOp]CosmosOpStats
+
 	CosmosReads   int64   // point reads
 	CosmosWrites  int64   // document creates and replaces
 	Conflicts     int64   // 412/409 that forced a re-read and merge
@@ -67,7 +71,7 @@ func (b *Backend) Stats() Stats {
 		QueuedEvents: b.queued.Load(), ParseErrors: m.parseErrors.Count(),
 		AlertsWritten: m.alertsWritten.Count(), ScaleRequests: m.scaleRequests.Count(),
 		Generation: b.Generation(), Migration: b.migration.stats(), Detections: map[string]int64{},
-		RuleFirings: map[string]int64{}}
+		RuleFirings: map[string]int64{}, Cosmos: m.ops.snapshot()}
 	for _, n := range b.nodes {
 		ts := n.policy.Stats()
 		s.Throttle.Requests += ts.Requests
