@@ -24,18 +24,18 @@ type backendsSampler struct {
 	out       *recording
 	scaleSeen []int           // per part: scaler decisions recorded
 	flushSeen []*hdr.Snapshot // per part: flush latency recorded
-	versions  *versionCounter // nil unless the scenario upgrades
+	// cosmosSeen is, per part, the Cosmos DB call latency recorded so far.
+	cosmosSeen []map[backend.CosmosOp]*backend.LatencyHistogram
+	versions   *versionCounter // nil unless the scenario upgrades
 }
 
 // Sample records the backends' counters for the second that ended.
-//
-// TODO(#6): cosmos_latency, once the backend exposes its Cosmos DB operation latencies
-// (Stats has the flush cycle's only).
 func (bs *backendsSampler) Sample(rec *reports.Recorder) {
 	if bs.out == nil {
 		bs.out = &recording{rec: rec, log: bs.log}
 	}
-	now := sumStats(bs.parts)
+	perPart := partStats(bs.parts)
+	now := sumOf(perPart)
 	prev := bs.last
 	bs.last = now
 	o := bs.out
@@ -49,7 +49,8 @@ func (bs *backendsSampler) Sample(rec *reports.Recorder) {
 		now.Throttle.Requests-prev.Throttle.Requests+now.Throttle.Retries-prev.Throttle.Retries)
 	o.set(reports.MetricBackendPending, nil, float64(now.EventsAcked-now.EventsStored))
 	bs.recordScaleActions()
-	bs.recordFlushLatency(now.Time)
+	bs.recordFlushLatency(now.Time, perPart)
+	bs.recordCosmosLatency(now.Time, perPart)
 	if bs.versions != nil {
 		bs.versions.maybeCount(o, now.Time)
 	}
@@ -80,11 +81,22 @@ func (bs *backendsSampler) FinalSample(ctx context.Context, rec *reports.Recorde
 }
 
 // sumStats adds up the counters of every backend that the report needs.
-func sumStats(parts []*backendPart) backend.Stats {
+func sumStats(parts []*backendPart) backend.Stats { return sumOf(partStats(parts)) }
+
+// partStats takes the stats of every backend, once.
+func partStats(parts []*backendPart) []backend.Stats {
+	out := make([]backend.Stats, len(parts))
+	for i, p := range parts {
+		out[i] = p.b.Stats()
+	}
+	return out
+}
+
+// sumOf adds up the counters of the backends' stats that the report needs.
+func sumOf(perPart []backend.Stats) backend.Stats {
 	sum := backend.Stats{Time: time.Now(), Detections: map[string]int64{}, Migration: backend.MigrationStats{
 		OnTheFly: map[string]int64{}, Batch: map[string]int64{}}}
-	for _, p := range parts {
-		st := p.b.Stats()
+	for _, st := range perPart {
 		sum.EventsAcked += st.EventsAcked
 		sum.EventsStored += st.EventsStored
 		sum.CosmosWrites += st.CosmosWrites
