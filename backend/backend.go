@@ -24,6 +24,7 @@ type Backend struct {
 	log     *slog.Logger
 	epoch   int64
 	nodes   []*node
+	lives   []*nodeLife      // per node: its loops, stopped and started again by RestartNode
 	mirror  *azcosmos.Client // nil without Config.Mirror
 	metrics *metrics
 	scale   *scaleClient
@@ -73,6 +74,7 @@ func New(cfg Config) (*Backend, error) {
 			return nil, err
 		}
 		b.nodes = append(b.nodes, n)
+		b.lives = append(b.lives, &nodeLife{})
 	}
 	mirror, err := b.newMirrorClient()
 	if err != nil {
@@ -141,10 +143,8 @@ func (b *Backend) Start(ctx context.Context) error {
 	if err := b.restoreFromMirror(ctx); err != nil {
 		return err
 	}
-	for _, n := range b.nodes {
-		b.wg.Add(2)
-		go func() { defer b.wg.Done(); n.applyLoop(b.runCtx) }()
-		go func() { defer b.wg.Done(); n.flushLoop(b.runCtx) }()
+	for i, n := range b.nodes {
+		b.lives[i].start(b.runCtx, n)
 	}
 	if b.scale != nil {
 		b.wg.Add(1)
@@ -165,6 +165,11 @@ func (b *Backend) Close() error {
 		b.ready.Store(false)
 		b.stop()
 		b.wg.Wait()
+		for _, l := range b.lives {
+			l.mu.Lock() // a restart under way ends first
+			l.loops.Wait()
+			l.mu.Unlock()
+		}
 		b.closeClients()
 		b.log.Info("backend stopped")
 	})

@@ -44,7 +44,7 @@ type metrics struct {
 	cosmosReads, cosmosWrites, conflicts               *counter
 	requestCharge                                      *counter
 	throttled, flushCycles, flushFailures              *counter
-	flushSkipped, clientResets                         *counter
+	flushSkipped, clientResets, nodeRestarts           *counter
 	parseErrors, alertsWritten, scaleRequests          *counter
 	scaleDropped                                       *counter
 	migratedOnTheFly, migratedBatch                    *counter
@@ -75,6 +75,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.flushSkipped = m.newCounter("flush_skipped_total",
 		"Entity writes postponed because the cycle's first writes all failed.")
 	m.clientResets = m.newCounter("client_resets_total", "Cosmos DB clients replaced after lasting write failures.")
+	m.nodeRestarts = m.newCounter("node_restarts_total", "Nodes restarted (graceful or crash).")
 	m.parseErrors = m.newCounter("parse_errors_total", "Stored documents that could not be parsed (must stay 0).")
 	m.alertsWritten = m.newCounter("alerts_written_total", "Alert documents raised or updated.")
 	m.scaleRequests = m.newCounter("scale_requests_total", "Scale-up requests sent to the elastic scaler.")

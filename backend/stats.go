@@ -34,6 +34,7 @@ type Stats struct {
 	FlushFailures int64                  // entity writes kept for retry
 	FlushSkipped  int64                  // entity writes postponed: the cycle's first writes all failed
 	ClientResets  int64                  // clients replaced after lasting write failures
+	NodeRestarts  int64                  // nodes restarted by RestartNode
 	FlushLatency  *hdrhistogram.Snapshot // per node flush cycle, microseconds
 	QueuedEvents  int64                  // acknowledged, not yet folded into memory
 	DirtyEntities int                    // changed entities waiting for a flush
@@ -67,7 +68,8 @@ func (b *Backend) Stats() Stats {
 		CosmosWrites: m.cosmosWrites.Count(), Conflicts: m.conflicts.Count(),
 		RequestCharge: m.requestCharge.Value(), FlushCycles: m.flushCycles.Count(),
 		FlushFailures: m.flushFailures.Count(), FlushSkipped: m.flushSkipped.Count(),
-		ClientResets: m.clientResets.Count(), FlushLatency: m.latencySnapshot(),
+		ClientResets: m.clientResets.Count(), NodeRestarts: m.nodeRestarts.Count(),
+		FlushLatency: m.latencySnapshot(),
 		QueuedEvents: b.queued.Load(), ParseErrors: m.parseErrors.Count(),
 		AlertsWritten: m.alertsWritten.Count(), ScaleRequests: m.scaleRequests.Count(),
 		Generation: b.Generation(), Migration: b.migration.stats(), Detections: map[string]int64{},
