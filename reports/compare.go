@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/stat"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Comparison verdicts.
@@ -19,21 +18,23 @@ const (
 	ChangeInsufficient = "insufficient data"
 )
 
-// maxLagSeconds bounds the autocorrelation lags effectiveSize sums: correlation longer than
-// five minutes is a trend of the run, not noise between neighbouring seconds.
-const maxLagSeconds = 300
-
 // Defaults of CompareConfig.
 const (
-	DefaultConfidence = 0.99
-	DefaultMinChange  = 0.05
-	DefaultMinSamples = 10
+	DefaultConfidence      = 0.99
+	DefaultFamilyErrorRate = 0.05
+	DefaultMinChange       = 0.05
+	DefaultMinSamples      = 10
 )
 
 // CompareConfig tunes Compare. The zero value uses the defaults.
 type CompareConfig struct {
-	// Confidence of the interval, in (0, 1); 0 means DefaultConfidence.
+	// Confidence of each metric's interval and verdict, in (0, 1); 0 means
+	// DefaultConfidence.
 	Confidence float64
+	// FamilyErrorRate is the most often two runs of the same build may fail the gate
+	// (Comparison.Regressed), all metrics together, in (0, 1); 0 means
+	// DefaultFamilyErrorRate. See GateResult.
+	FamilyErrorRate float64
 	// MinChange is the smallest relative change that counts as a regression or improvement
 	// even when statistically significant (0.05 = 5%); 0 means DefaultMinChange, a negative
 	// value means no floor.
@@ -65,6 +66,10 @@ func (c CompareConfig) Validate() error {
 	if c.Confidence < 0 || c.Confidence >= 1 {
 		errs = append(errs, fmt.Errorf("confidence %g: want 0 < c < 1", c.Confidence))
 	}
+	if c.FamilyErrorRate < 0 || c.FamilyErrorRate >= 1 {
+		errs = append(errs, fmt.Errorf("family error rate %g: want 0 < rate < 1",
+			c.FamilyErrorRate))
+	}
 	if c.Pairing < PairAuto || c.Pairing > PairNever {
 		errs = append(errs, fmt.Errorf("pairing %d: want auto, always or never", c.Pairing))
 	}
@@ -77,6 +82,9 @@ func (c CompareConfig) Validate() error {
 func (c CompareConfig) withDefaults() CompareConfig {
 	if c.Confidence == 0 {
 		c.Confidence = DefaultConfidence
+	}
+	if c.FamilyErrorRate == 0 {
+		c.FamilyErrorRate = DefaultFamilyErrorRate
 	}
 	if c.MinChange == 0 {
 		c.MinChange = DefaultMinChange
@@ -101,7 +109,10 @@ type Comparison struct {
 	Confidence float64        `json:"confidence"`
 	MinChange  float64        `json:"minChange"`
 	Metrics    []MetricChange `json:"metrics"`
-	Counts     map[string]int `json:"counts"`
+	// Counts counts the per-metric verdicts, each at its own confidence level.
+	Counts map[string]int `json:"counts"`
+	// Gate is the run-level verdict, corrected for testing many metrics at once.
+	Gate GateResult `json:"gate"`
 }
 
 // RunRef identifies a compared run.
@@ -112,8 +123,9 @@ type RunRef struct {
 	Seconds  int    `json:"seconds"`
 }
 
-// Regressed reports whether any metric regressed.
-func (c *Comparison) Regressed() bool { return c.Counts[ChangeRegression] > 0 }
+// Regressed reports whether the comparison fails the gate: some metric regressed at the
+// family-wise level (see GateResult), not merely at its own.
+func (c *Comparison) Regressed() bool { return c.Gate.Failed }
 
 // MetricChange is the comparison of one statistic of one metric.
 type MetricChange struct {
@@ -141,7 +153,15 @@ type MetricChange struct {
 	// EffectiveSamples the effective size after autocorrelation.
 	Samples          int     `json:"samples"`
 	EffectiveSamples float64 `json:"effectiveSamples"`
-	Verdict          string  `json:"verdict"`
+	// PValue is the two-sided p-value of the change (absent with insufficient data), and
+	// HolmPValue the same adjusted for the number of metrics the gate tests (absent for
+	// metrics outside the gate: no better direction, insufficient data).
+	PValue     *float64 `json:"pValue,omitempty"`
+	HolmPValue *float64 `json:"holmPValue,omitempty"`
+	// Verdict is the metric's own verdict at the comparison's confidence; FailsGate is set
+	// on the regressions that also hold at the family-wise level and so fail the gate.
+	Verdict   string `json:"verdict"`
+	FailsGate bool   `json:"failsGate,omitempty"`
 }
 
 // Compare compares every metric present in both summaries, one per-second statistic at a
@@ -156,7 +176,8 @@ type MetricChange struct {
 // partition spans several), so sample sizes are reduced to their effective size (see
 // effectiveSize). A change is a regression or improvement only when the interval excludes zero
 // and the relative change is at least MinChange; metrics whose catalogue direction is
-// "none" get "changed" instead.
+// "none" get "changed" instead. The gate (Regressed) then keeps only the regressions that
+// remain significant after a Holm–Bonferroni correction across the metrics it tests.
 func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("compare config: %w", err)
@@ -185,6 +206,7 @@ func Compare(base, cur *Summary, cfg CompareConfig) (*Comparison, error) {
 			out.Counts[mc.Verdict]++
 		}
 	}
+	out.applyGate(cfg.FamilyErrorRate)
 	return out, nil
 }
 
@@ -321,9 +343,12 @@ func welchChange(a, b []float64, cfg CompareConfig) MetricChange {
 	mc.Base, mc.New, mc.Diff = meanA, meanB, meanB-meanA
 
 	se2a, se2b := varA/na, varB/nb
-	df := (se2a + se2b) * (se2a + se2b) / (se2a*se2a/max(na-1, 1) + se2b*se2b/max(nb-1, 1))
-	half := tHalfWidth(math.Sqrt(se2a+se2b), df, cfg.Confidence)
+	df := (se2a + se2b) * (se2a + se2b) / (se2a*se2a/degreesOfFreedom(na) + se2b*se2b/degreesOfFreedom(nb))
+	se := math.Sqrt(se2a + se2b)
+	half := tHalfWidth(se, df, cfg.Confidence)
 	mc.DiffLow, mc.DiffHigh = mc.Diff-half, mc.Diff+half
+	mc.PValue = ptr(tPValue(mc.Diff, se, df))
+	judgeSingleNumber(&mc, varA == 0 && varB == 0 && mc.Diff != 0)
 	return mc
 }
 
@@ -358,7 +383,12 @@ func pairedChange(a, b []float64, cfg CompareConfig) MetricChange {
 	mean, variance := stat.MeanVariance(ds, nil)
 	n := effectiveSize(ds)
 	mc.EffectiveSamples = n
-	half := tHalfWidth(math.Sqrt(variance/n), max(n-1, 1), cfg.Confidence)
+	se := math.Sqrt(variance / n)
+	df := degreesOfFreedom(n)
+	half := tHalfWidth(se, df, cfg.Confidence)
+	mc.PValue = ptr(tPValue(mean, se, df))
+	judgeSingleNumber(&mc, mean != 0 && stat.Variance(xs, nil) == 0 &&
+		stat.Variance(ys, nil) == 0)
 	if !positive {
 		mc.Diff, mc.DiffLow, mc.DiffHigh = mean, mean-half, mean+half
 		return mc
@@ -372,20 +402,23 @@ func pairedChange(a, b []float64, cfg CompareConfig) MetricChange {
 	return mc
 }
 
+// judgeSingleNumber handles a metric that is constant within each run (a failover's RTO, a
+// partition count): its seconds say nothing about how much it varies from run to run, so a
+// difference cannot be tested. It gets no p-value, so verdictFor calls it "changed" (when at
+// least MinChange) and never a regression, and the gate leaves it out (thresholds are what
+// bound such numbers). constantChange says both runs are constant and differ.
+func judgeSingleNumber(mc *MetricChange, constantChange bool) {
+	if constantChange {
+		mc.PValue = nil
+	}
+}
+
 func geometricMean(xs []float64) float64 {
 	var sum float64
 	for _, x := range xs {
 		sum += math.Log(x)
 	}
 	return math.Exp(sum / float64(len(xs)))
-}
-
-// tHalfWidth is the half width of a two-sided Student's t interval.
-func tHalfWidth(se, df, confidence float64) float64 {
-	if se == 0 || math.IsNaN(se) {
-		return 0
-	}
-	return se * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(1-(1-confidence)/2)
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
@@ -416,6 +449,9 @@ func verdictFor(mc MetricChange, cfg CompareConfig) string {
 	if !significant || !large {
 		return ChangeNone
 	}
+	if mc.PValue == nil { // a single number per run, see judgeSingleNumber
+		return ChangeNeutral
+	}
 	switch {
 	case mc.Better == NeitherBetter:
 		return ChangeNeutral
@@ -435,34 +471,4 @@ func dropNaN(xs []float64) []float64 {
 	return out
 }
 
-// effectiveSize is the number of independent samples xs is worth:
-// n / (1 + 2·Σ r_k), summing the autocorrelations r_k from lag 1 while they stay positive
-// (Geyer's initial positive sequence, up to lag n/4 and at most maxLagSeconds, which keeps
-// the cost linear in long runs). Neighbouring seconds share GC pauses,
-// throttled partitions and queue build-ups, so n per-second samples carry less information
-// than n independent ones, and ignoring that makes every interval too narrow.
-func effectiveSize(xs []float64) float64 {
-	n := len(xs)
-	m, v := stat.MeanVariance(xs, nil)
-	if v == 0 || n < 4 {
-		return float64(n)
-	}
-	sum := 0.0
-	for k := 1; k <= min(n/4, maxLagSeconds); k++ {
-		r := autocorrelation(xs, m, v, k)
-		if r <= 0 {
-			break
-		}
-		sum += r
-	}
-	return max(2, float64(n)/(1+2*sum))
-}
-
-// autocorrelation is the lag-k autocorrelation of xs given its mean and variance.
-func autocorrelation(xs []float64, mean, variance float64, k int) float64 {
-	var c float64
-	for i := k; i < len(xs); i++ {
-		c += (xs[i] - mean) * (xs[i-k] - mean)
-	}
-	return c / (float64(len(xs)-1) * variance)
-}
+func ptr(x float64) *float64 { return &x }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -58,10 +59,23 @@ func comparisonHeadline(c *Comparison) string {
 		test = "unpaired (Welch)"
 	}
 	return fmt.Sprintf("%d regressions, %d improvements, %d unchanged of %d metrics "+
-		"(%.0f%% confidence, %s, changes under %.0f%% ignored)", c.Counts[ChangeRegression],
-		c.Counts[ChangeImprovement], c.Counts[ChangeNone], len(c.Metrics), c.Confidence*100,
-		test, c.MinChange*100)
+		"(%s confidence each, %s, changes under %s ignored); %s", c.Counts[ChangeRegression],
+		c.Counts[ChangeImprovement], c.Counts[ChangeNone], len(c.Metrics),
+		percent(c.Confidence), test, percent(c.MinChange), gateSentence(c.Gate))
 }
+
+// gateSentence says what the gate decided and at what family-wise error rate.
+func gateSentence(g GateResult) string {
+	outcome := "gate passes"
+	if g.Failed {
+		outcome = fmt.Sprintf("gate fails on %d", len(g.Regressions))
+	}
+	return fmt.Sprintf("%s (Holm–Bonferroni over %d metrics, %s family-wise error)", outcome,
+		g.Tested, percent(g.FamilyErrorRate))
+}
+
+// percent formats a fraction as a percentage with no more digits than it needs.
+func percent(x float64) string { return strconv.FormatFloat(x*100, 'g', 4, 64) + "%" }
 
 func writeComparisonText(w io.Writer, c *Comparison) error {
 	bw := bufio.NewWriter(w)
@@ -69,10 +83,11 @@ func writeComparisonText(w io.Writer, c *Comparison) error {
 		c.Base.Scenario, c.Base.Seed, c.Base.Seconds, c.New.Scenario, c.New.Seed,
 		c.New.Seconds, comparisonHeadline(c))
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tstat\tbase\tnew\tchange\tinterval\tverdict")
+	fmt.Fprintln(tw, "metric\tstat\tbase\tnew\tchange\tinterval\tp (Holm)\tverdict")
 	for _, m := range c.sortedChanges() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Metric, m.Stat, m.formatBase(),
-			m.formatNew(), m.formatChange(), m.formatInterval(), m.Verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Metric, m.Stat,
+			m.formatBase(), m.formatNew(), m.formatChange(), m.formatInterval(),
+			m.formatPValues(), m.formatVerdict())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -87,11 +102,12 @@ func writeComparisonMarkdown(w io.Writer, c *Comparison) error {
 		verdict = "❌ regression"
 	}
 	fmt.Fprintf(bw, "### Baseline comparison: %s\n\n%s\n\n", verdict, comparisonHeadline(c))
-	fmt.Fprintln(bw, "| metric | stat | base | new | change | interval | verdict |")
-	fmt.Fprintln(bw, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(bw, "| metric | stat | base | new | change | interval | p (Holm) | verdict |")
+	fmt.Fprintln(bw, "|---|---|---|---|---|---|---|---|")
 	for _, m := range c.sortedChanges() {
-		fmt.Fprintf(bw, "| `%s` | %s | %s | %s | %s | %s | %s |\n", m.Metric, m.Stat,
-			m.formatBase(), m.formatNew(), m.formatChange(), m.formatInterval(), m.Verdict)
+		fmt.Fprintf(bw, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", m.Metric, m.Stat,
+			m.formatBase(), m.formatNew(), m.formatChange(), m.formatInterval(),
+			m.formatPValues(), m.formatVerdict())
 	}
 	return bw.Flush()
 }
@@ -128,4 +144,30 @@ func (m MetricChange) formatInterval() string {
 		return fmt.Sprintf("[%+.3g, %+.3g]", m.DiffLow, m.DiffHigh)
 	}
 	return fmt.Sprintf("[%+.1f%%, %+.1f%%]", *m.ChangeLow*100, *m.ChangeHigh*100)
+}
+
+// formatPValues is the p-value with, for metrics the gate tests, the Holm-adjusted one.
+func (m MetricChange) formatPValues() string {
+	switch {
+	case m.PValue == nil:
+		return "-"
+	case m.HolmPValue == nil:
+		return formatP(*m.PValue)
+	}
+	return formatP(*m.PValue) + " (" + formatP(*m.HolmPValue) + ")"
+}
+
+func formatP(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+// formatVerdict marks the regressions that fail the gate.
+func (m MetricChange) formatVerdict() string {
+	if m.FailsGate {
+		return m.Verdict + " (fails gate)"
+	}
+	return m.Verdict
 }

@@ -22,8 +22,10 @@ func init() {
 
 const reportUsage = `usage:
   stampede report compare BASE.json NEW.json [--format text|md|json] [--confidence 0.99]
-                          [--min-change 0.05] [--pairing auto|always|never]
-      per metric change with a confidence interval; exit 0 no regression, 99 regression
+                          [--family-error 0.05] [--min-change 0.05]
+                          [--pairing auto|always|never]
+      per metric change with a confidence interval and verdict; exit 99 when a regression
+      holds across all metrics together (Holm-Bonferroni at --family-error), else 0
   stampede report merge --out MERGED.json SHARD.json...
       merge the summaries of the shards of one run exactly (histograms add) and
       evaluate their thresholds and invariants again on the merged data
@@ -73,7 +75,9 @@ func reportCompare(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	format := fs.String("format", reports.FormatText, "output format: text, md or json")
 	confidence := fs.Float64("confidence", reports.DefaultConfidence,
-		"confidence level of the intervals, between 0 and 1")
+		"confidence level of each metric's interval and verdict, between 0 and 1")
+	familyError := fs.Float64("family-error", reports.DefaultFamilyErrorRate,
+		"most often two runs of the same build may fail the gate (exit 99), between 0 and 1")
 	minChange := fs.Float64("min-change", reports.DefaultMinChange,
 		"smallest relative change that counts (0.05 = 5%); negative for none")
 	pairing := fs.String("pairing", "auto",
@@ -106,7 +110,7 @@ func reportCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cmp, err := reports.Compare(base, cur, reports.CompareConfig{Confidence: *confidence,
-		MinChange: *minChange, Pairing: pair})
+		FamilyErrorRate: *familyError, MinChange: *minChange, Pairing: pair})
 	if err != nil {
 		return badInput(fmt.Errorf("report compare: %w", err))
 	}

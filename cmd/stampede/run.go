@@ -47,7 +47,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f runFlags
 	fs.StringVar(&f.out, "out", "", "run folder (default runs/<scenario>-<time>)")
 	fs.StringVar(&f.baseline, "baseline", "", "summary.json of an earlier run to compare with; "+
-		"a regression fails the run (exit 99)")
+		"a regression significant across all metrics fails the run (exit 99)")
 	fs.BoolVar(&f.reportOnly, "baseline-report-only", false,
 		"report regressions against --baseline without failing the run")
 	fs.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
@@ -211,23 +211,19 @@ func executeRun(ctx context.Context, s *scenarios.Scenario, source []byte,
 	return baselineGate(res.Comparison, f)
 }
 
-// baselineGate fails the run (exit 99) when a metric regressed against the baseline, unless
-// --baseline-report-only was given. Only metrics with a better direction can regress, and
-// only by a change whose confidence interval excludes zero and that is at least the
-// comparison's minimum change.
+// baselineGate fails the run (exit 99) when the comparison with the baseline fails its gate,
+// unless --baseline-report-only was given: a metric with a better direction regressed by at
+// least the comparison's minimum change, significantly even after the Holm–Bonferroni
+// correction for the number of metrics compared (reports.GateResult).
 func baselineGate(cmp *reports.Comparison, f runFlags) error {
 	if cmp == nil || !cmp.Regressed() || f.reportOnly {
 		return nil
 	}
-	var names []string
-	for _, m := range cmp.Metrics {
-		if m.Verdict == reports.ChangeRegression {
-			names = append(names, m.Metric+" "+m.Stat)
-		}
-	}
+	names := cmp.Gate.Regressions
 	return &exitError{code: ExitThresholds, err: fmt.Errorf("%d regressions against the "+
-		"baseline %s: %s (see comparison.md; --baseline-report-only reports without failing)",
-		len(names), f.baseline, strings.Join(names, ", "))}
+		"baseline %s at a %g%% family-wise error rate: %s (see comparison.md; "+
+		"--baseline-report-only reports without failing)", len(names), f.baseline,
+		cmp.Gate.FamilyErrorRate*100, strings.Join(names, ", "))}
 }
 
 func readSummary(path string) (*reports.Summary, error) {
@@ -262,11 +258,15 @@ func printVerdict(w io.Writer, res *runner.Result) {
 		fmt.Fprintln(w, c)
 	}
 	if c := res.Comparison; c != nil {
+		gate := "passes"
+		if c.Regressed() {
+			gate = fmt.Sprintf("fails on %d", len(c.Gate.Regressions))
+		}
 		fmt.Fprintf(w, "against the baseline: %d regressions, %d improvements, %d unchanged, "+
-			"%d other (see comparison.md)\n", c.Counts[reports.ChangeRegression],
+			"%d other; gate %s (see comparison.md)\n", c.Counts[reports.ChangeRegression],
 			c.Counts[reports.ChangeImprovement], c.Counts[reports.ChangeNone],
 			len(c.Metrics)-c.Counts[reports.ChangeRegression]-
-				c.Counts[reports.ChangeImprovement]-c.Counts[reports.ChangeNone])
+				c.Counts[reports.ChangeImprovement]-c.Counts[reports.ChangeNone], gate)
 	}
 	fmt.Fprintf(w, "%s: %s\n", sum.Scenario.Name, strings.ToUpper(sum.Run.Verdict))
 	for _, f := range res.Files {
