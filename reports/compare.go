@@ -348,7 +348,7 @@ func welchChange(a, b []float64, cfg CompareConfig) MetricChange {
 	half := tHalfWidth(se, df, cfg.Confidence)
 	mc.DiffLow, mc.DiffHigh = mc.Diff-half, mc.Diff+half
 	mc.PValue = ptr(tPValue(mc.Diff, se, df))
-	judgeSingleNumber(&mc, varA == 0 && varB == 0 && mc.Diff != 0)
+	judgeSingleNumber(&mc, varA == 0 && varB == 0)
 	return mc
 }
 
@@ -387,8 +387,7 @@ func pairedChange(a, b []float64, cfg CompareConfig) MetricChange {
 	df := degreesOfFreedom(n)
 	half := tHalfWidth(se, df, cfg.Confidence)
 	mc.PValue = ptr(tPValue(mean, se, df))
-	judgeSingleNumber(&mc, mean != 0 && stat.Variance(xs, nil) == 0 &&
-		stat.Variance(ys, nil) == 0)
+	judgeSingleNumber(&mc, stat.Variance(xs, nil) == 0 && stat.Variance(ys, nil) == 0)
 	if !positive {
 		mc.Diff, mc.DiffLow, mc.DiffHigh = mean, mean-half, mean+half
 		return mc
@@ -403,12 +402,13 @@ func pairedChange(a, b []float64, cfg CompareConfig) MetricChange {
 }
 
 // judgeSingleNumber handles a metric that is constant within each run (a failover's RTO, a
-// partition count): its seconds say nothing about how much it varies from run to run, so a
-// difference cannot be tested. It gets no p-value, so verdictFor calls it "changed" (when at
-// least MinChange) and never a regression, and the gate leaves it out (thresholds are what
-// bound such numbers). constantChange says both runs are constant and differ.
-func judgeSingleNumber(mc *MetricChange, constantChange bool) {
-	if constantChange {
+// partition count, events lost staying 0): its seconds say nothing about how much it varies
+// from run to run, so a difference cannot be tested. It gets no p-value, so verdictFor calls
+// it "no change" when equal, else "changed" when at least MinChange, never a regression, and
+// the gate leaves it out of the family it corrects for (thresholds are what bound such
+// numbers).
+func judgeSingleNumber(mc *MetricChange, constant bool) {
+	if constant {
 		mc.PValue = nil
 	}
 }
