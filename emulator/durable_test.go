@@ -99,14 +99,15 @@ func TestDurableRecoveryStopsAtTornTail(t *testing.T) {
 	want := durableWorkload(t, c, 20)
 	require.NoError(t, a.Close())
 
-	// A crash in the middle of a write leaves half a frame at the end of the segment.
-	_, wals, err := listGenerations(dir)
+	// A crash in the middle of a write leaves half a frame where the segment's writes end
+	// (followed by zeros in a prepared segment).
+	gen, end := a.durable.gen, a.durable.size.Load()
+	f, err := os.OpenFile(filepath.Join(dir, segmentName("wal", gen)), os.O_WRONLY, 0)
 	require.NoError(t, err)
-	path := filepath.Join(dir, segmentName("wal", wals[len(wals)-1]))
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.Write(appendItemFrame(nil, PartitionRef{Database: "db"}, 1, opCreate, "k",
-		&item{body: []byte(`{"id":"x"}`)})[:20])
+	torn := appendItemFrame(nil, PartitionRef{Database: "db"}, 1, opCreate, "k",
+		&item{body: []byte(`{"id":"x"}`)})
+	sealFrames(torn, segmentMask(gen))
+	_, err = f.WriteAt(torn[:20], end)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
