@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ func TestDurableCrashChild(t *testing.T) {
 		t.Skip("runs only as the child process of TestDurableSurvivesKill9")
 	}
 	a, err := StartAccount(context.Background(), Config{},
-		RegionsConfig{Regions: []string{"A"}, DataDir: dir, SnapshotBytes: 256 << 10})
+		RegionsConfig{Regions: []string{"A"}, DataDir: dir, SnapshotBytes: 64 << 10})
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -110,6 +111,11 @@ func TestDurableSurvivesKill9(t *testing.T) {
 	_ = cmd.Wait()
 	cancel()
 	wg.Wait()
+	_, wals, err := listGenerations(dir)
+	require.NoError(t, err)
+	spares, err := filepath.Glob(filepath.Join(dir, "spare-*"))
+	require.NoError(t, err)
+	t.Logf("killed at log generation %d with %d spare segments", wals[len(wals)-1], len(spares))
 
 	_, endpoint = startCrashChild(t, dir)
 	c2, err := crashClient(t, endpoint).NewContainer("db", "c")
