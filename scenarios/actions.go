@@ -24,7 +24,7 @@ var actionFields = map[string]struct{ required, optional []string }{
 	ActionRegionUp:    {required: []string{"region"}},
 	ActionFailover:    {required: []string{"region"}},
 	ActionUpgrade:     {required: []string{"schemaVersion"}},
-	ActionRestartNode: {required: []string{"node"}},
+	ActionRestartNode: {required: []string{"node"}, optional: []string{"mode", "duration"}},
 	ActionBackup:      {},
 	ActionRestore:     {},
 }

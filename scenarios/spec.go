@@ -141,7 +141,8 @@ type Event struct {
 	// Name labels the phase this event opens, for thresholds with a phase; empty means
 	// the action name.
 	Name string `yaml:"name,omitempty"`
-	// Duration is how long a burst, ramp, sweep or region outage lasts.
+	// Duration is how long a burst, ramp, sweep or region outage lasts, or how long a
+	// restarted node stays down.
 	Duration Duration `yaml:"duration,omitempty"`
 	// Multiplier scales the base rate: the burst level, or the end of a ramp.
 	Multiplier float64 `yaml:"multiplier,omitempty"`
@@ -151,7 +152,8 @@ type Event struct {
 	Tenants []string `yaml:"tenants,omitempty"`
 	// Region names the region of region-down, region-up and failover.
 	Region string `yaml:"region,omitempty"`
-	// Mode is how a region goes down, one of OutageModes.
+	// Mode is how a region goes down, one of OutageModes, or how a node restarts, one of
+	// RestartModes (empty: RestartGraceful).
 	Mode string `yaml:"mode,omitempty"`
 	// SchemaVersion is the version an upgrade moves to.
 	SchemaVersion int `yaml:"schemaVersion,omitempty"`
@@ -203,6 +205,8 @@ const (
 	DefaultManualRU         = 400
 	DefaultScalerWindow     = Duration(5 * time.Second)
 	DefaultOutageMode       = "refuse"
+	RestartGraceful         = "graceful"
+	RestartCrash            = "crash"
 	TargetEmbedded          = "embedded"
 	TargetExternal          = "external"
 )
@@ -217,6 +221,7 @@ var (
 		"pass-the-hash", "reconnaissance", "lateral-movement"}
 	ScalingPolicies = []string{ScalingManual, ScalingElastic, ScalingAutoscale}
 	OutageModes     = []string{"refuse", "503", "timeout"}
+	RestartModes    = []string{RestartGraceful, RestartCrash}
 	TargetKinds     = []string{TargetEmbedded, TargetExternal}
 )
 

@@ -76,7 +76,10 @@ func (v *validator) event(s Scenario, e Event, path string, tenantNames []string
 	if e.Action == ActionFailover && len(s.Account.Regions) < 2 {
 		v.add(path+".action", "failover needs at least two account.regions")
 	}
-	if e.Mode != "" {
+	switch {
+	case e.Mode != "" && e.Action == ActionRestartNode:
+		v.oneOf(path+".mode", e.Mode, RestartModes)
+	case e.Mode != "":
 		v.oneOf(path+".mode", e.Mode, OutageModes)
 	}
 	if e.Action == ActionUpgrade {

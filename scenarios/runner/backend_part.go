@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -172,9 +174,10 @@ type backendGroup struct {
 }
 
 var (
-	_ Backend  = (*backendGroup)(nil)
-	_ Upgrader = (*backendGroup)(nil)
-	_ Finisher = (*backendGroup)(nil)
+	_ Backend       = (*backendGroup)(nil)
+	_ Upgrader      = (*backendGroup)(nil)
+	_ Finisher      = (*backendGroup)(nil)
+	_ NodeRestarter = (*backendGroup)(nil)
 )
 
 func (g *backendGroup) IngestURL() string { return g.parts[0].url }
@@ -223,6 +226,36 @@ func (g *backendGroup) Upgrade(ctx context.Context, version int) error {
 		errs = append(errs, p.b.Upgrade(ctx, version))
 	}
 	return errors.Join(errs...)
+}
+
+// RestartNode restarts node (from 1) of every backend at once, as one rolling deploy or
+// one kill of that node across the deployments the run compares, and says per backend
+// what it stored or dropped and how long the node was down.
+func (g *backendGroup) RestartNode(ctx context.Context, node int, mode string,
+	downtime time.Duration) (string, error) {
+	opts := backend.RestartOptions{Mode: mode, Downtime: downtime}
+	reps := make([]backend.RestartReport, len(g.parts))
+	errs := make([]error, len(g.parts))
+	var wg sync.WaitGroup
+	for i, p := range g.parts {
+		wg.Go(func() { reps[i], errs[i] = p.b.RestartNode(ctx, node-1, opts) })
+	}
+	wg.Wait()
+	var notes []string
+	for i, rep := range reps {
+		note := fmt.Sprintf("node %d (%s) %s restart: ", node, rep.Node, rep.Mode)
+		if rep.Mode == backend.RestartCrash {
+			note += fmt.Sprintf("%d acknowledged events dropped unstored", rep.Dropped)
+		} else {
+			note += fmt.Sprintf("%d events stored first", rep.Stored)
+		}
+		note += fmt.Sprintf(", down %.1fs", rep.Down.Seconds())
+		if len(g.parts) > 1 {
+			note = g.parts[i].policy + ": " + note
+		}
+		notes = append(notes, note)
+	}
+	return strings.Join(notes, "; "), errors.Join(errs...)
 }
 
 // databases lists the tenants' databases of every backend.

@@ -27,16 +27,14 @@ const (
 		"taken or restored from here"
 	noExternalWrites = "multi-region writes of an external account are set on the account, " +
 		"not from here"
-	noRestart = "the backend has no API to restart one node yet (issue #6)"
-	noAdmin   = "an external backend cannot be onboarded: the backend has no admin API for " +
+	noAdmin = "an external backend cannot be onboarded: the backend has no admin API for " +
 		"tenants yet (issue #6)"
 )
 
 // Capabilities says what this build can run for target.
 func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
 	caps := Capabilities{Unsupported: map[string]string{
-		scenarios.ActionRestartNode: noRestart,
-		FeatureExternalBackend:      noAdmin,
+		FeatureExternalBackend: noAdmin,
 	}}
 	if target.Cosmos != nil {
 		for _, a := range []string{scenarios.ActionRegionDown, scenarios.ActionRegionUp,

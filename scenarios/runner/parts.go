@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/stampede-load/stampede/reports"
 	"github.com/stampede-load/stampede/scenarios"
@@ -89,9 +90,13 @@ type Upgrader interface {
 	Upgrade(ctx context.Context, schemaVersion int) error
 }
 
-// NodeRestarter restarts one backend node (numbered from 1).
+// NodeRestarter restarts one backend node (numbered from 1) as a process restart would:
+// mode is one of scenarios.RestartModes (empty: graceful), downtime how long the node stays
+// down. It returns once the node runs again, with what the restart did, for the run's
+// timeline.
 type NodeRestarter interface {
-	RestartNode(ctx context.Context, node int) error
+	RestartNode(ctx context.Context, node int, mode string, downtime time.Duration) (string,
+		error)
 }
 
 // BackupTaker takes a backup of the account, and restores the latest one. Each returns

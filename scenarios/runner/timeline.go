@@ -84,9 +84,11 @@ func (r *run) actionStep(e scenarios.Event) (step, bool) {
 		}
 	case scenarios.ActionRestartNode:
 		st.kind, st.label = reports.EventRestart, fmt.Sprintf("node %d", e.Node)
+		st.note = new(string)
 		st.apply = func(ctx context.Context) error {
-			return as[NodeRestarter](r.parts.Backend, func(n NodeRestarter) error {
-				return n.RestartNode(ctx, e.Node)
+			return as[NodeRestarter](r.parts.Backend, func(n NodeRestarter) (err error) {
+				*st.note, err = n.RestartNode(ctx, e.Node, e.Mode, e.Duration.D())
+				return err
 			})
 		}
 	case scenarios.ActionBackup, scenarios.ActionRestore:
