@@ -34,6 +34,7 @@
 //	info, err := b.Onboard(ctx, backend.TenantSpec{ID: "t1", Sensors: []string{"dc1"}})
 //	http.ListenAndServe(addr, b.Handler())               // sensors post with info.Tokens
 //	err = b.Upgrade(ctx, 3)                              // deploy a schema generation live
+//	_, err = b.RestartNode(ctx, 1, backend.RestartOptions{}) // rolling restart of node 1
 //	err = b.Drain(ctx)                                   // store everything acknowledged
 //	rep, err := b.VerifyConservation(ctx)                // stored counters == acked events
 //	s := b.Stats()                                       // counters, 429s, writes/1000 events
@@ -97,7 +98,8 @@
 // # Limits
 //
 //   - Acknowledged events live in memory until flushed: a crash loses up to MaxFlushDelay of
-//     acknowledged events (the write-behind trade-off this system models).
+//     acknowledged events (the write-behind trade-off this system models), as
+//     [Backend.RestartNode] with RestartCrash shows; a graceful restart stores them first.
 //   - Dedupe remembers the last 1024 sequence numbers per sensor, in memory; a restart forgets
 //     them, so a sensor retrying across a restart can be counted twice.
 //   - Detection state is per process and starts cold after a restart.
