@@ -82,7 +82,9 @@ func (l *nodeLife) start(parent context.Context, n *node) {
 
 // halt stops the loops and waits for them; a flush cycle running is cancelled.
 func (l *nodeLife) halt() {
-	l.stop()
+	if l.stop != nil {
+		l.stop()
+	}
 	l.loops.Wait()
 }
 
@@ -113,7 +115,7 @@ func (b *Backend) RestartNode(ctx context.Context, i int, opts RestartOptions) (
 	if i < 0 || i >= len(b.nodes) {
 		return RestartReport{}, fmt.Errorf("restart node %d: want 0 to %d", i, len(b.nodes)-1)
 	}
-	if !b.started.Load() || b.runCtx.Err() != nil {
+	if !b.started.Load() || !b.Ready() || b.runCtx.Err() != nil {
 		return RestartReport{}, fmt.Errorf("restart node %d: backend not running", i)
 	}
 	mode := opts.Mode

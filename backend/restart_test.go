@@ -162,3 +162,26 @@ func TestRestartNodeRefusesBadInput(t *testing.T) {
 	_, err = be.RestartNode(ctx, 0, RestartOptions{})
 	require.ErrorContains(t, err, "backend not running")
 }
+
+// TestCloseEndsARestart closes the backend while a node is down for a long downtime: the
+// restart ends at once with an error, and Close waits for it instead of leaving loops
+// running.
+func TestCloseEndsARestart(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{})
+	b := newBackend(t, srv, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.RestartNode(context.Background(), 0, RestartOptions{Downtime: time.Minute})
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the node is down
+	start := time.Now()
+	require.NoError(t, b.Close())
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the restart did not end with Close")
+	}
+	require.Less(t, time.Since(start), 5*time.Second)
+}
