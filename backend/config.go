@@ -82,8 +82,8 @@ type Config struct {
 	// MaxDirty is how many changed entities a node holds before flushing early; at four times
 	// this ingest answers 503 until flushes catch up.
 	MaxDirty int
-	// MaxQueuedEvents bounds events acknowledged but not yet folded into memory; beyond it
-	// ingest answers 429.
+	// MaxQueuedEvents bounds events acknowledged but not yet folded into memory, and, per
+	// tenant, events not yet observed by the detection rules; beyond either ingest answers 429.
 	MaxQueuedEvents int
 	// MaxUnstoredEvents bounds events acknowledged and not yet stored in Cosmos DB (the
 	// write-behind state, at risk in a crash); at it ingest answers 503 with Retry-After until

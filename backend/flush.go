@@ -343,14 +343,14 @@ func (n *node) account(database, container string, out store.Outcome) {
 }
 
 // Drain stores everything acknowledged so far: it waits until every queued event is folded
-// into memory, then flushes all nodes until nothing is left, retrying through throttling and
-// outages until ctx ends. Ingest keeps running; events acknowledged during Drain may or may
-// not be included.
+// into memory and observed by the detection rules, then flushes all nodes until nothing is
+// left, retrying through throttling and outages until ctx ends. Ingest keeps running; events
+// acknowledged during Drain may or may not be included.
 //
 // Drain returns soon after ctx ends, even while a flush cycle is stuck in throttling or an
 // outage; its error is then an *[UnflushedError] saying what is still not stored.
 func (b *Backend) Drain(ctx context.Context) error {
-	for b.queued.Load() > 0 {
+	for b.queued.Load() > 0 || b.detecting() > 0 {
 		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
 			return b.unflushed(err)
 		}
@@ -377,6 +377,15 @@ func (b *Backend) Drain(ctx context.Context) error {
 			return b.unflushed(err)
 		}
 	}
+}
+
+// detecting returns the events admitted and not yet observed by the detection rules.
+func (b *Backend) detecting() int64 {
+	var n int64
+	for _, t := range b.tenantList() {
+		n += t.detecting.Load()
+	}
+	return n
 }
 
 // UnflushedError is [Backend.Drain]'s error when its ctx ends first: what was acknowledged

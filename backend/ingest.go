@@ -240,7 +240,8 @@ func (b *Backend) admitShared(t *tenant, batch *api.Batch, src *sharedBatch) (ap
 		if late = b.storageBehind(); late != nil { // a duplicate is still acknowledged
 			return false
 		}
-		if b.queued.Add(count) > int64(b.cfg.MaxQueuedEvents) {
+		if b.queued.Add(count) > int64(b.cfg.MaxQueuedEvents) ||
+			t.detecting.Load()+count > int64(b.cfg.MaxQueuedEvents) {
 			b.queued.Add(-count)
 			full = true
 			return false
@@ -263,7 +264,7 @@ func (b *Backend) admitShared(t *tenant, batch *api.Batch, src *sharedBatch) (ap
 	t.batches.Add(1)
 	b.metrics.batchesAccepted.Inc()
 	b.metrics.eventsAcked.Add(float64(count))
-	t.engine.ObserveAll(batch.Events)
+	t.detect(batch.Events, src)
 	ack.Accepted = len(batch.Events)
 	return ack, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
+	"github.com/stampede-load/stampede/backend/api"
 	"github.com/stampede-load/stampede/backend/detect"
 	"github.com/stampede-load/stampede/backend/store"
 )
@@ -105,6 +106,13 @@ type tenant struct {
 	acked    atomic.Int64 // events acknowledged
 	batches  atomic.Int64 // batches acknowledged
 
+	// detectMu guards the batches waiting for the detection rules; detecting counts their
+	// events until observed (admission bounds it like Backend.queued).
+	detectMu      sync.Mutex
+	detectPending []work
+	detectRunning bool
+	detecting     atomic.Int64
+
 	alertMu      sync.Mutex
 	alertFlushed map[string]int64        // detections already stored, per alert id
 	alertBacklog map[string]detect.Alert // alerts whose last store failed
@@ -117,6 +125,45 @@ func (b *Backend) newTenant(spec TenantSpec) (*tenant, error) {
 	}
 	return &tenant{id: spec.ID, database: b.database(spec.ID), spec: spec, engine: eng,
 		alertFlushed: map[string]int64{}}, nil
+}
+
+// detect hands an admitted batch to the tenant's detection rules and returns at once. The
+// rules hold the engine's lock for a whole batch; run on the ingest request, every request
+// of the tenant queued behind it (the largest wait on the ingest path end to end). One
+// goroutine at a time, started when the queue becomes non-empty and ending when it is empty,
+// observes the batches in admission order; src (nil when not pooled) is held until then.
+func (t *tenant) detect(events []api.Event, src *sharedBatch) {
+	src.hold()
+	t.detecting.Add(int64(len(events)))
+	t.detectMu.Lock()
+	t.detectPending = append(t.detectPending, work{events: events, src: src})
+	start := !t.detectRunning
+	t.detectRunning = true
+	t.detectMu.Unlock()
+	if start {
+		go t.observeQueued()
+	}
+}
+
+// observeQueued feeds the queued batches to the engine until the queue is empty.
+func (t *tenant) observeQueued() {
+	var batch []work
+	for {
+		t.detectMu.Lock()
+		batch, t.detectPending = t.detectPending, batch[:0]
+		if len(batch) == 0 {
+			t.detectRunning = false
+			t.detectMu.Unlock()
+			return
+		}
+		t.detectMu.Unlock()
+		for i, w := range batch {
+			t.engine.ObserveAll(w.events)
+			t.detecting.Add(-int64(len(w.events)))
+			w.src.release()
+			batch[i] = work{}
+		}
+	}
 }
 
 // tenantDoc and sensorDoc are the SystemEntity documents (partition key /kind).
