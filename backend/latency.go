@@ -196,9 +196,10 @@ func (h *LatencyHistogram) UnmarshalJSON(b []byte) error {
 	*h = LatencyHistogram{}
 	for _, p := range j.Buckets {
 		i, n := p[0], p[1]
-		if i < 0 || i >= latencyBuckets || n < 0 || int(i) < len(h.counts) {
+		if i < 0 || i >= latencyBuckets || n < 0 || int(i) < len(h.counts) ||
+			h.total+n < h.total {
 			return fmt.Errorf("latency histogram: bucket [%d, %d]: want increasing indexes "+
-				"below %d and counts from 0", i, n, latencyBuckets)
+				"below %d and counts from 0 (total below 2^63)", i, n, latencyBuckets)
 		}
 		h.counts = append(h.counts, make([]int64, int(i)+1-len(h.counts))...)
 		h.counts[i] = n

@@ -35,7 +35,8 @@ func TestClassifyOperations(t *testing.T) {
 		{"upsert", "POST", "/dbs/t1/colls/Alert/docs/",
 			map[string]string{"x-ms-documentdb-is-upsert": "true"}, OpUpsert, store.Alert},
 		{"upsert false", "POST", docs,
-			map[string]string{"x-ms-documentdb-is-upsert": "false"}, OpCreate, store.UniqueEntityProfile},
+			map[string]string{"x-ms-documentdb-is-upsert": "false"}, OpCreate,
+			store.UniqueEntityProfile},
 		{"query", "POST", "/dbs/t1/colls/SystemEntity/docs",
 			map[string]string{"x-ms-documentdb-query": "True"}, OpQuery, store.SystemEntity},
 		{"readmany page", "POST", docs, map[string]string{"x-ms-documentdb-query": "True",
@@ -52,7 +53,8 @@ func TestClassifyOperations(t *testing.T) {
 		{"account", "GET", "/", nil, OpMetadata, ""},
 		{"offer", "PUT", "/offers/abcd/", nil, OpMetadata, ""},
 		{"unknown container", "GET", "/dbs/t1/colls/Leases/docs/x", nil, OpRead, ContainerOther},
-		{"unknown verb on an item", "POST", docs + "/a", nil, OpMetadata, store.UniqueEntityProfile},
+		{"unknown verb on an item", "POST", docs + "/a", nil, OpMetadata,
+			store.UniqueEntityProfile},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{}
@@ -341,4 +343,44 @@ func BenchmarkStatsWithCosmosLatency(b *testing.B) {
 	for b.Loop() {
 		_ = be.Stats()
 	}
+}
+
+// FuzzClassify checks that any method, path and header value classifies without panic
+// into a known operation and container.
+func FuzzClassify(f *testing.F) {
+	f.Add("GET", "/dbs/t1/colls/UniqueEntityProfile/docs/user:alice", "")
+	f.Add("POST", "/dbs/t1/colls/Alert/docs", "True")
+	f.Add("POST", "//dbs//colls///docs", "true")
+	f.Add("PUT", "/offers/x/", "")
+	f.Add("DELETE", "dbs/a/colls/b/docs/c/d/e", "false")
+	f.Fuzz(func(t *testing.T, method, path, flag string) {
+		h := http.Header{}
+		h.Set("x-ms-documentdb-query", flag)
+		h.Set("x-ms-documentdb-is-upsert", flag)
+		op, c := classify(method, path, h)
+		if op < 0 || op >= numOps || c < 0 || c >= numContainers {
+			t.Fatalf("classify(%q, %q) = %d, %d", method, path, op, c)
+		}
+	})
+}
+
+// FuzzLatencyHistogramJSON decodes arbitrary input: it fails with an error or yields a
+// histogram that encodes and decodes to itself.
+func FuzzLatencyHistogramJSON(f *testing.F) {
+	f.Add([]byte(`{"count":2,"buckets":[[3,1],[700,1]]}`))
+	f.Add([]byte(`{"buckets":[[1791,9]]}`))
+	f.Add([]byte(`{"buckets":[[5,1],[3,1]]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var h LatencyHistogram
+		if json.Unmarshal(data, &h) != nil {
+			return
+		}
+		out, err := json.Marshal(&h)
+		require.NoError(t, err)
+		var back LatencyHistogram
+		require.NoError(t, json.Unmarshal(out, &back))
+		require.Equal(t, h.Count(), back.Count())
+		require.Equal(t, h.Quantile(0.99), back.Quantile(0.99))
+	})
 }

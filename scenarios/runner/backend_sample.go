@@ -94,8 +94,8 @@ func partStats(parts []*backendPart) []backend.Stats {
 
 // sumOf adds up the counters of the backends' stats that the report needs.
 func sumOf(perPart []backend.Stats) backend.Stats {
-	sum := backend.Stats{Time: time.Now(), Detections: map[string]int64{}, Migration: backend.MigrationStats{
-		OnTheFly: map[string]int64{}, Batch: map[string]int64{}}}
+	sum := backend.Stats{Time: time.Now(), Detections: map[string]int64{},
+		Migration: backend.MigrationStats{OnTheFly: map[string]int64{}, Batch: map[string]int64{}}}
 	for _, st := range perPart {
 		sum.EventsAcked += st.EventsAcked
 		sum.EventsStored += st.EventsStored
