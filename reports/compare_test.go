@@ -225,3 +225,19 @@ func fill(n int, v float64) []float64 {
 	}
 	return out
 }
+
+func TestSignedPercent(t *testing.T) {
+	for _, tc := range []struct {
+		change float64
+		want   string
+	}{
+		{0.1234, "+12.3%"},
+		{-0.05, "-5.0%"},
+		{0, "+0.0%"},
+		{8.4e16, ">+10000%"},
+		{-66.3, "-6630.0%"},
+		{-663, "<-10000%"},
+	} {
+		require.Equal(t, tc.want, signedPercent(tc.change), "%g", tc.change)
+	}
+}

@@ -133,7 +133,7 @@ func (m MetricChange) formatChange() string {
 	if m.Change == nil {
 		return fmt.Sprintf("%+g", m.Diff)
 	}
-	return fmt.Sprintf("%+.1f%%", *m.Change*100)
+	return signedPercent(*m.Change)
 }
 
 func (m MetricChange) formatInterval() string {
@@ -143,7 +143,7 @@ func (m MetricChange) formatInterval() string {
 	case m.Change == nil:
 		return fmt.Sprintf("[%+.3g, %+.3g]", m.DiffLow, m.DiffHigh)
 	}
-	return fmt.Sprintf("[%+.1f%%, %+.1f%%]", *m.ChangeLow*100, *m.ChangeHigh*100)
+	return "[" + signedPercent(*m.ChangeLow) + ", " + signedPercent(*m.ChangeHigh) + "]"
 }
 
 // formatPValues is the p-value with, for metrics the gate tests, the Holm-adjusted one.
@@ -170,4 +170,19 @@ func (m MetricChange) formatVerdict() string {
 		return m.Verdict + " (fails gate)"
 	}
 	return m.Verdict
+}
+
+// maxShownPercent bounds the percentages a table shows: an interval from a handful of
+// effective samples can reach astronomic ratios, which say no more than "above 10000%".
+const maxShownPercent = 10000
+
+// signedPercent formats a relative change as a signed percentage.
+func signedPercent(x float64) string {
+	switch {
+	case x*100 > maxShownPercent:
+		return fmt.Sprintf(">+%d%%", maxShownPercent)
+	case x*100 < -maxShownPercent:
+		return fmt.Sprintf("<-%d%%", maxShownPercent)
+	}
+	return fmt.Sprintf("%+.1f%%", x*100)
 }

@@ -61,5 +61,8 @@
 // [Compare] compares two summaries metric by metric on their per-second samples: paired
 // second by second when both runs follow the same timeline, else with Welch's t-test; sample
 // sizes are reduced to their effective size under the autocorrelation of neighbouring
-// seconds. It gives a change with a confidence interval and a direction-aware verdict.
+// seconds. It gives a change with a confidence interval and a direction-aware verdict per
+// metric, and a gate ([Comparison.Regressed]) that corrects for the number of metrics
+// compared (Holm–Bonferroni), so two runs of the same build fail it at most
+// [CompareConfig.FamilyErrorRate] of the time.
 package reports
