@@ -81,6 +81,9 @@ type durableLog struct {
 	segmentBytes int64
 	// logBytes is how much log was written since the last snapshot began.
 	logBytes atomic.Int64
+	// syncs counts the syncs of the log and syncTime adds up their duration.
+	syncs    atomic.Int64
+	syncTime atomic.Int64
 
 	spareMu sync.Mutex
 	spares  spareFiles
@@ -353,9 +356,12 @@ func (l *durableLog) writeSync(buf []byte) error {
 	if _, err := l.f.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write log: %w", err)
 	}
+	start := time.Now()
 	if err := syncData(l.f); err != nil {
 		return fmt.Errorf("sync log: %w", err)
 	}
+	l.syncTime.Add(int64(time.Since(start)))
+	l.syncs.Add(1)
 	l.logBytes.Add(end - l.size.Load())
 	l.size.Store(end)
 	return nil
