@@ -24,6 +24,10 @@ const (
 // RestartModes lists the modes of [Backend.RestartNode].
 var RestartModes = []string{RestartGraceful, RestartCrash}
 
+// DefaultGracePeriod is how long a graceful stop may take before the node is killed, as
+// Kubernetes' default termination grace period.
+const DefaultGracePeriod = 30 * time.Second
+
 // RestartOptions says how [Backend.RestartNode] restarts a node.
 type RestartOptions struct {
 	// Mode is RestartGraceful (also when empty) or RestartCrash.
@@ -31,6 +35,10 @@ type RestartOptions struct {
 	// Downtime keeps the node down this long after it stopped (graceful: after it stored
 	// what it held) before it starts again; 0 starts it again at once.
 	Downtime time.Duration
+	// GracePeriod bounds a graceful stop: past it (Cosmos DB down, throttled far beyond
+	// what the node holds) the node is killed and what it still holds is dropped, as an
+	// orchestrator does. 0 means DefaultGracePeriod; negative, as long as ctx allows.
+	GracePeriod time.Duration
 }
 
 // Validate reports every invalid field.
@@ -51,9 +59,12 @@ type RestartReport struct {
 	Mode string
 	// Stored is the events a graceful stop stored before the node went down.
 	Stored int64
-	// Dropped is the acknowledged events a crash dropped unstored: lost, unless a write
-	// whose outcome was unknown had landed (the conservation check tells).
+	// Dropped is the acknowledged events a crash (or a graceful stop past its grace
+	// period) dropped unstored: lost, unless a write whose outcome was unknown had landed
+	// (the conservation check tells).
 	Dropped int64
+	// Killed is set when a graceful stop ran past its grace period.
+	Killed bool
 	// Stopping is the time from the call to the node being down; Down the time until it
 	// ran again.
 	Stopping, Down time.Duration
@@ -94,9 +105,11 @@ func (l *nodeLife) halt() {
 //   - graceful: the node waits for its running flush cycle, stops folding batches (its
 //     share of newly acknowledged events waits in its inbox, where admission bounds it:
 //     ingest answers 429 with Retry-After once MaxQueuedEvents wait), stores everything it
-//     holds (retrying until ctx ends), drops its cached documents and its Cosmos DB client,
-//     makes a new client (a fresh view of the account's regions), stays down for
-//     Downtime, and starts again: profiles are read back from Cosmos DB on first write.
+//     holds (retrying for up to GracePeriod; past it the node is killed as an
+//     orchestrator would, and what it still holds is dropped), drops its cached documents
+//     and its Cosmos DB client, makes a new client (a fresh view of the account's
+//     regions), stays down for Downtime, and starts again: profiles are read back from
+//     Cosmos DB on first write.
 //   - crash: the node stops at once (a running cycle is cancelled mid-write), and drops
 //     everything unstored: the acknowledged events waiting in its inbox and its unflushed
 //     changes, including writes whose outcome is unknown. [Backend.VerifyConservation]
@@ -106,7 +119,8 @@ func (l *nodeLife) halt() {
 // reference, the sensors' side of the ledger), and so are the write fence sequence and
 // the process-wide detection state. It returns once the node runs again. When ctx ends
 // during a graceful stop, the node starts again with what it still holds, and the error
-// says so. Restarts of one node are serialised; different nodes may restart together.
+// says so (nothing is dropped). Restarts of one node are serialised; different nodes may
+// restart together.
 func (b *Backend) RestartNode(ctx context.Context, i int, opts RestartOptions) (RestartReport,
 	error) {
 	if err := opts.Validate(); err != nil {
@@ -131,18 +145,23 @@ func (b *Backend) RestartNode(ctx context.Context, i int, opts RestartOptions) (
 
 	start := time.Now()
 	rep := RestartReport{Node: n.name, Mode: mode}
-	if mode == RestartCrash {
+	if mode == RestartGraceful {
+		var err error
+		rep.Stored, err = n.stopWithin(ctx, life, opts.GracePeriod)
+		switch {
+		case ctx.Err() != nil:
+			life.halt() // if the wait for a running cycle ended first
+			life.start(b.runCtx, n)
+			return rep, fmt.Errorf("restart node %s: store what it holds: %w", n.name, err)
+		case err != nil:
+			rep.Killed = true
+		}
+	}
+	if mode == RestartCrash || rep.Killed {
 		life.halt()
 		n.flushing <- struct{}{} // a cycle Drain runs keeps its slots until it ends
 		rep.Dropped = n.dropUnstored()
 		<-n.flushing
-	} else {
-		stored, err := n.stopGracefully(ctx, life)
-		rep.Stored = stored
-		if err != nil {
-			life.start(b.runCtx, n)
-			return rep, fmt.Errorf("restart node %s: store what it holds: %w", n.name, err)
-		}
 	}
 	err := n.forgetConnections()
 	rep.Stopping = time.Since(start)
@@ -153,11 +172,26 @@ func (b *Backend) RestartNode(ctx context.Context, i int, opts RestartOptions) (
 	rep.Down = time.Since(start)
 	b.metrics.nodeRestarts.Inc()
 	b.log.Info("node restarted", "node", n.name, "mode", mode, "stored", rep.Stored,
-		"dropped", rep.Dropped, "down", rep.Down.Round(time.Millisecond))
+		"dropped", rep.Dropped, "killed", rep.Killed, "down", rep.Down.Round(time.Millisecond))
 	if err != nil {
 		return rep, fmt.Errorf("restart node %s: %w", n.name, err)
 	}
 	return rep, nil
+}
+
+// stopWithin is stopGracefully bounded by a grace period (0: DefaultGracePeriod,
+// negative: none).
+func (n *node) stopWithin(ctx context.Context, life *nodeLife, grace time.Duration) (int64,
+	error) {
+	if grace == 0 {
+		grace = DefaultGracePeriod
+	}
+	if grace > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, grace)
+		defer cancel()
+	}
+	return n.stopGracefully(ctx, life)
 }
 
 // stopGracefully waits for a running flush cycle, stops the loops and stores everything

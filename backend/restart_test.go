@@ -185,3 +185,35 @@ func TestCloseEndsARestart(t *testing.T) {
 	}
 	require.Less(t, time.Since(start), 5*time.Second)
 }
+
+// TestGracefulRestartKilledPastGracePeriod restarts a node gracefully while Cosmos DB is
+// unreachable: it cannot store what it holds, so past its grace period it is killed as an
+// orchestrator would, and the report says what was dropped; nothing else is lost.
+func TestGracefulRestartKilledPastGracePeriod(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{})
+	dead := &switchTransport{}
+	b := newBackend(t, srv, func(c *Config) { c.Nodes, c.Transport = 1, dead })
+	a := onboard(t, b, "tenant-k", "dc1")
+	stored := ingestSome(t, b, a, 2, 30, 1)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, b.Drain(ctx))
+	dead.down.Store(true)
+	held := ingestSome(t, b, a, 2, 30, 10)
+
+	start := time.Now()
+	rep, err := b.RestartNode(ctx, 0, RestartOptions{GracePeriod: 300 * time.Millisecond})
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.True(t, rep.Killed)
+	require.Equal(t, held, rep.Dropped)
+	require.Zero(t, rep.Stored)
+
+	dead.down.Store(false)
+	require.NoError(t, b.Drain(ctx))
+	cons, err := b.VerifyConservation(ctx)
+	require.NoError(t, err)
+	tc := cons.Tenants["tenant-k"]
+	require.Equal(t, stored, tc.Stored)
+	require.Equal(t, held, tc.Lost)
+}

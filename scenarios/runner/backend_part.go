@@ -244,9 +244,13 @@ func (g *backendGroup) RestartNode(ctx context.Context, node int, mode string,
 	var notes []string
 	for i, rep := range reps {
 		note := fmt.Sprintf("node %d (%s) %s restart: ", node, rep.Node, rep.Mode)
-		if rep.Mode == backend.RestartCrash {
+		switch {
+		case rep.Killed:
+			note += fmt.Sprintf("%d events stored, then killed past its grace period: "+
+				"%d acknowledged events dropped unstored", rep.Stored, rep.Dropped)
+		case rep.Mode == backend.RestartCrash:
 			note += fmt.Sprintf("%d acknowledged events dropped unstored", rep.Dropped)
-		} else {
+		default:
 			note += fmt.Sprintf("%d events stored first", rep.Stored)
 		}
 		note += fmt.Sprintf(", down %.1fs", rep.Down.Seconds())
