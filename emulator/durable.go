@@ -305,18 +305,18 @@ func (l *durableLog) flushLoop() {
 	}
 }
 
-// flush writes and fsyncs everything appended so far.
+// flush writes and fsyncs everything appended so far. It holds fmu from taking the buffer
+// to its sync, so that a rotation cannot write later writes ahead of it.
 func (l *durableLog) flush() {
+	l.fmu.Lock()
+	defer l.fmu.Unlock()
 	l.mu.Lock()
 	buf, pos := l.takeSafe()
 	l.mu.Unlock()
 	if len(buf) == 0 {
 		return
 	}
-	l.fmu.Lock()
-	err := l.writeSync(buf)
-	l.fmu.Unlock()
-	if err != nil {
+	if err := l.writeSync(buf); err != nil {
 		l.fail(err)
 		return
 	}
@@ -411,11 +411,11 @@ func (l *durableLog) fail(err error) {
 
 // rotate flushes the open segment and starts the next; it returns the new generation.
 func (l *durableLog) rotate() (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	buf, pos := l.takeSafe()
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
+	l.mu.Lock()
+	buf, pos := l.takeSafe()
+	l.mu.Unlock()
 	if err := l.writeSync(buf); err != nil {
 		return 0, err
 	}

@@ -190,3 +190,61 @@ func TestDurableNeverWritesHalfABatch(t *testing.T) {
 	d.append(logRecord{ref: batchRef, lsn: 2, op: opDelete, key: "c"})
 	require.NoError(t, d.wait(testCtx(t), 3), "the whole batch and the write between")
 }
+
+// TestDurableRotationKeepsLogOrder rotates the log (as snapshots do) while writes stream in
+// and the flusher runs: every write must be on disk once, in commit order across segments.
+func TestDurableRotationKeepsLogOrder(t *testing.T) {
+	dir := t.TempDir()
+	d, err := openDurable(dir, -1, slog.New(slog.DiscardHandler), newStore())
+	require.NoError(t, err)
+	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
+	rotated := make(chan error, 1)
+	go func() {
+		for range 30 {
+			if _, err := d.rotate(); err != nil {
+				rotated <- err
+				return
+			}
+		}
+		rotated <- nil
+	}()
+	writes := 0
+	for running := true; running; {
+		select {
+		case err := <-rotated:
+			require.NoError(t, err)
+			running = false
+		default:
+			writes++
+			d.append(logRecord{ref: ref, lsn: int64(writes), op: opDelete, key: "k"})
+			if writes%50 == 0 {
+				time.Sleep(10 * time.Microsecond)
+			}
+		}
+	}
+	require.NoError(t, d.close())
+
+	_, wals, err := listGenerations(dir)
+	require.NoError(t, err)
+	var lsns []int64
+	for _, gen := range wals {
+		f, err := os.Open(walPath(dir, gen))
+		require.NoError(t, err)
+		fr, err := segmentFrames(f, gen)
+		require.NoError(t, err)
+		for {
+			_, payload, err := fr.next()
+			if err != nil {
+				break
+			}
+			w, err := decodeItemFrame(payload)
+			require.NoError(t, err)
+			lsns = append(lsns, w.lsn)
+		}
+		require.NoError(t, f.Close())
+	}
+	require.Len(t, lsns, writes)
+	for i, lsn := range lsns {
+		require.Equal(t, int64(i+1), lsn, "write %d of %d", i+1, writes)
+	}
+}
