@@ -90,12 +90,13 @@ func ingestWhile(t *testing.T, b *Backend, info TenantInfo, stop <-chan struct{}
 }
 
 // TestGracefulRestartUnderIngest restarts each node gracefully, one with downtime, while
-// sensors keep sending: nothing acknowledged is lost or counted twice, the restarted nodes
-// store what they held before going down, and they read their profiles back from Cosmos DB
-// (their cached documents are gone).
+// sensors keep sending: ingest pushes back while a node is down (its share waits in its
+// inbox), nothing acknowledged is lost or counted twice, the restarted nodes store what
+// they held before going down, and they read their profiles back from Cosmos DB (their
+// cached documents are gone).
 func TestGracefulRestartUnderIngest(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{})
-	b := newBackend(t, srv, func(c *Config) { c.MaxQueuedEvents = 2000 })
+	b := newBackend(t, srv, func(c *Config) { c.MaxQueuedEvents = 500 })
 	a := onboard(t, b, "tenant-r", "dc1", "dc2", "dc3")
 	stop := make(chan struct{})
 	wait := ingestWhile(t, b, a, stop)
@@ -112,6 +113,7 @@ func TestGracefulRestartUnderIngest(t *testing.T) {
 		Downtime: 300 * time.Millisecond})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, second.Down, 300*time.Millisecond)
+	require.Positive(t, b.Stats().Pushback429, "ingest pushed back while node 1 was down")
 	time.Sleep(300 * time.Millisecond) // more load on the restarted nodes
 	close(stop)
 	acked := wait()
