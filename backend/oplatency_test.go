@@ -179,6 +179,7 @@ func TestCosmosLatencyInStats(t *testing.T) {
 	a := onboard(t, b, "tenant-o", "dc1")
 	acked := ingestSome(t, b, a, 4, 40, 1)
 	requireConserved(t, b, acked)
+	require.NoError(t, b.Close()) // no call in flight: every try started belongs to a call done
 
 	s := b.Stats()
 	profiles := CosmosOp{Op: OpReplace, Container: store.UniqueEntityProfile}
