@@ -63,10 +63,9 @@ type durableLog struct {
 	// free is a written buffer handed back by the flusher for the next one.
 	free []byte
 
-	flushed  atomic.Uint64
-	notifyMu sync.Mutex
-	notify   chan struct{}
-	failure  atomic.Pointer[error]
+	flushed atomic.Uint64
+	notify  syncNotify
+	failure atomic.Pointer[error]
 
 	// fmu guards the open segment; the flusher and rotation take it.
 	fmu sync.Mutex
@@ -102,7 +101,8 @@ func openDurable(dir string, snapshotBytes int64, logger *slog.Logger, st *store
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	l := &durableLog{dir: dir, snapshotBytes: snapshotBytes, log: logger,
-		wake: make(chan struct{}, 1), notify: make(chan struct{}), stop: make(chan struct{})}
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	l.notify.init()
 	l.segmentBytes = segmentSize(snapshotBytes)
 	start := time.Now()
 	top, stats, err := recoverDir(dir, st)
@@ -263,9 +263,10 @@ func (l *durableLog) position() uint64 {
 // wait blocks until every write up to pos is on disk, the log failed, or ctx ends.
 func (l *durableLog) wait(ctx context.Context, pos uint64) error {
 	for {
-		l.notifyMu.Lock()
-		ch := l.notify
-		l.notifyMu.Unlock()
+		if l.flushed.Load() >= pos {
+			return nil
+		}
+		ch := l.notify.channel(pos)
 		if l.flushed.Load() >= pos {
 			return nil
 		}
@@ -316,6 +317,7 @@ func (l *durableLog) flush() {
 	if len(buf) == 0 {
 		return
 	}
+	l.notify.begin(pos)
 	if err := l.writeSync(buf); err != nil {
 		l.fail(err)
 		return
@@ -389,6 +391,7 @@ func (l *durableLog) closeSegment() error {
 	return nil
 }
 
+// advance records that every write up to pos is on disk and wakes their waiters.
 func (l *durableLog) advance(pos uint64) {
 	for {
 		old := l.flushed.Load()
@@ -396,17 +399,75 @@ func (l *durableLog) advance(pos uint64) {
 			break
 		}
 	}
-	l.notifyMu.Lock()
-	close(l.notify)
-	l.notify = make(chan struct{})
-	l.notifyMu.Unlock()
+	l.notify.end()
 }
 
+// fail stops acknowledging writes: every waiter, now and later, gets err.
 func (l *durableLog) fail(err error) {
 	if l.failure.CompareAndSwap(nil, &err) {
 		l.log.Error("data dir write failed; writes are no longer acknowledged", "err", err)
 	}
-	l.advance(0)
+	l.notify.wakeAll()
+}
+
+// syncNotify wakes the waiters of a sync when it ends, and only them: a write appended
+// while a sync is in progress waits for the next one, without waking when this one ends.
+type syncNotify struct {
+	mu sync.Mutex
+	// inflight is the position the sync in progress reaches; covering is closed when it
+	// ends, next when the sync after it ends.
+	inflight uint64
+	covering chan struct{}
+	next     chan struct{}
+}
+
+func (n *syncNotify) init() {
+	n.covering, n.next = make(chan struct{}), make(chan struct{})
+	close(n.covering) // no sync in progress
+}
+
+// channel is closed when a sync reaching pos may have ended.
+func (n *syncNotify) channel(pos uint64) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if pos <= n.inflight {
+		return n.covering
+	}
+	return n.next
+}
+
+// begin notes that a sync reaching pos starts (the syncs are serialised by fmu).
+func (n *syncNotify) begin(pos uint64) {
+	n.mu.Lock()
+	n.inflight = pos
+	n.covering, n.next = n.next, make(chan struct{})
+	n.mu.Unlock()
+}
+
+// end wakes the waiters of the sync that began last.
+func (n *syncNotify) end() {
+	n.mu.Lock()
+	closeOnce(n.covering)
+	n.mu.Unlock()
+}
+
+// wakeAll wakes every waiter, now and later (the log failed or closed).
+func (n *syncNotify) wakeAll() {
+	n.mu.Lock()
+	n.inflight = ^uint64(0)
+	closeOnce(n.covering)
+	closeOnce(n.next)
+	n.covering = n.next
+	n.mu.Unlock()
+}
+
+// closeOnce closes ch unless it is closed. Caller holds the lock ch is swapped under.
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
 }
 
 // rotate flushes the open segment and starts the next; it returns the new generation.
@@ -416,10 +477,15 @@ func (l *durableLog) rotate() (int, error) {
 	l.mu.Lock()
 	buf, pos := l.takeSafe()
 	l.mu.Unlock()
-	if err := l.writeSync(buf); err != nil {
-		return 0, err
+	l.notify.begin(pos)
+	err := l.writeSync(buf)
+	if err == nil {
+		err = l.roll()
 	}
-	if err := l.roll(); err != nil {
+	if err != nil {
+		// The writes taken are not on disk (or no segment is open): acknowledging a later
+		// write would acknowledge them too.
+		l.fail(err)
 		return 0, err
 	}
 	l.logBytes.Store(0)
@@ -462,7 +528,7 @@ func (l *durableLog) close() error {
 	// A write that still commits (a request outliving shutdown) is never acknowledged.
 	closed := errors.New("the data dir is closed")
 	l.failure.CompareAndSwap(nil, &closed)
-	l.advance(0)
+	l.notify.wakeAll()
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
 	return l.closeSegment()

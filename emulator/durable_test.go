@@ -248,3 +248,33 @@ func TestDurableRotationKeepsLogOrder(t *testing.T) {
 		require.Equal(t, int64(i+1), lsn, "write %d of %d", i+1, writes)
 	}
 }
+
+func TestSyncNotifyWakesOnlyTheWaitersOfTheSyncThatEnded(t *testing.T) {
+	var n syncNotify
+	n.init()
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	require.True(t, closed(n.channel(0)), "no sync in progress: nothing to wait for")
+	early := n.channel(5) // appended before the sync below took it
+	n.begin(10)
+	covered, later := n.channel(10), n.channel(11)
+	n.end()
+	require.True(t, closed(early))
+	require.True(t, closed(covered))
+	require.False(t, closed(later), "a write after the sync waits for the next one, unwoken")
+	n.begin(20)
+	require.False(t, closed(n.channel(15)))
+	n.end()
+	require.True(t, closed(later))
+	n.begin(30)
+	n.wakeAll()
+	require.True(t, closed(n.channel(25)))
+	require.True(t, closed(n.channel(1000)), "after a failure no waiter blocks")
+	n.end() // a flush still in progress when the log failed
+}
