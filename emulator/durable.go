@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -291,6 +292,11 @@ func (l *durableLog) flushLoop() {
 			l.flush()
 			return
 		}
+		// Let the goroutines that are ready to run go first: most are requests about to
+		// commit a write, which then goes out with this sync instead of the next. Under
+		// load a sync covers about twice as many writes (fewer syncs, less CPU per write);
+		// on an idle CPU this returns at once.
+		runtime.Gosched()
 		l.flush()
 		due := l.snapshotBytes > 0 && l.logBytes.Load() > l.snapshotBytes
 		if due && l.snapshotting.CompareAndSwap(false, true) {

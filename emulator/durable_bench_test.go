@@ -79,51 +79,84 @@ func pkDef(tb testing.TB) pkDefinition {
 func BenchmarkDurableWriteThroughput(b *testing.B) {
 	for _, mode := range []string{"memory", "data-dir"} {
 		b.Run(mode, func(b *testing.B) {
-			rc := RegionsConfig{Regions: []string{"A"}}
-			if mode == "data-dir" {
-				rc.DataDir = b.TempDir()
-			}
-			a, err := newAccount(Config{}, rc)
-			require.NoError(b, err)
-			a.start()
-			b.Cleanup(func() { _ = a.Close() })
-			h := a.regions[0]
-			createBenchContainer(b, h)
-			raw := &rawClient{key: mustKey(b, DefaultKey)}
-			const path = "/dbs/db/colls/c/docs"
-			date := time.Now().UTC().Format(http.TimeFormat)
-			auth := raw.sign(http.MethodPost, path, date)
+			a, upsert := benchUpserts(b, mode == "data-dir")
 			var next atomic.Int64
 			b.SetParallelism(16) // 32 callers on 2 CPUs
-			b.ReportAllocs()
-			b.ResetTimer()
 			cpu0 := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					i := next.Add(1)
-					body := doc1KB(fmt.Sprint(i%100_000), fmt.Sprintf("k%d", i%1000))
-					req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-					req.Header.Set(hdrDate, date)
-					req.Header.Set("Authorization", auth)
-					req.Header.Set(hdrIsUpsert, "true")
-					req.Header.Set(hdrPartitionKey, fmt.Sprintf(`["k%d"]`, i%1000))
-					req.Header.Set(hdrPrefer, "return=minimal")
-					w := httptest.NewRecorder()
-					h.ServeHTTP(w, req)
-					if w.Code >= 300 {
-						b.Errorf("upsert: %d %s", w.Code, w.Body)
+					if !upsert(next.Add(1)) {
 						return
 					}
 				}
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-			if d := a.durable; d != nil && d.syncs.Load() > 0 {
-				syncs := float64(d.syncs.Load())
-				b.ReportMetric(float64(b.N)/syncs, "writes/sync")
-				b.ReportMetric(float64(d.syncTime.Load())/syncs/1e3, "us/sync")
-			}
+			reportUpserts(b, a, cpu0)
 		})
+	}
+}
+
+// BenchmarkDurableWriteLatency measures one caller's upserts with a data directory: each
+// waits for its own sync (ns/op is the latency of a write).
+//
+//	go test ./emulator/ -run '^$' -bench BenchmarkDurableWriteLatency -benchtime 2s
+func BenchmarkDurableWriteLatency(b *testing.B) {
+	a, upsert := benchUpserts(b, true)
+	cpu0 := processCPU()
+	for i := int64(0); b.Loop(); i++ {
+		if !upsert(i) {
+			return
+		}
+	}
+	reportUpserts(b, a, cpu0)
+}
+
+// benchUpserts starts a one-region account, durable or in memory, and returns it with a
+// function that upserts the i-th 1 KB document through its handler (false on a failure,
+// which it reports).
+func benchUpserts(b *testing.B, durable bool) (*Account, func(i int64) bool) {
+	rc := RegionsConfig{Regions: []string{"A"}}
+	if durable {
+		rc.DataDir = b.TempDir()
+	}
+	a, err := newAccount(Config{}, rc)
+	require.NoError(b, err)
+	a.start()
+	b.Cleanup(func() { _ = a.Close() })
+	h := a.regions[0]
+	createBenchContainer(b, h)
+	raw := &rawClient{key: mustKey(b, DefaultKey)}
+	const path = "/dbs/db/colls/c/docs"
+	date := time.Now().UTC().Format(http.TimeFormat)
+	auth := raw.sign(http.MethodPost, path, date)
+	b.ReportAllocs()
+	b.ResetTimer()
+	return a, func(i int64) bool {
+		body := doc1KB(fmt.Sprint(i%100_000), fmt.Sprintf("k%d", i%1000))
+		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+		req.Header.Set(hdrDate, date)
+		req.Header.Set("Authorization", auth)
+		req.Header.Set(hdrIsUpsert, "true")
+		req.Header.Set(hdrPartitionKey, fmt.Sprintf(`["k%d"]`, i%1000))
+		req.Header.Set(hdrPrefer, "return=minimal")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code >= 300 {
+			b.Errorf("upsert: %d %s", w.Code, w.Body)
+			return false
+		}
+		return true
+	}
+}
+
+// reportUpserts reports writes/s, CPU per write since cpu0 and, with a data directory, the
+// writes per sync and the time of a sync.
+func reportUpserts(b *testing.B, a *Account, cpu0 int64) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	if d := a.durable; d != nil && d.syncs.Load() > 0 {
+		syncs := float64(d.syncs.Load())
+		b.ReportMetric(float64(b.N)/syncs, "writes/sync")
+		b.ReportMetric(float64(d.syncTime.Load())/syncs/1e3, "us/sync")
 	}
 }
 
