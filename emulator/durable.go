@@ -537,6 +537,8 @@ func (l *durableLog) close() error {
 	l.notify.wakeAll()
 	l.fmu.Lock()
 	defer l.fmu.Unlock()
+	// The last segment keeps no zero tail on disk: the next start opens a new one.
+	l.prepared = false
 	return l.closeSegment()
 }
 

@@ -104,6 +104,9 @@ func TestDurableRecoveryStopsAtTornTail(t *testing.T) {
 	gen, end := a.durable.gen, a.durable.size.Load()
 	f, err := os.OpenFile(filepath.Join(dir, segmentName("wal", gen)), os.O_WRONLY, 0)
 	require.NoError(t, err)
+	info, err := f.Stat()
+	require.NoError(t, err)
+	require.Equal(t, end, info.Size(), "a closed log keeps no zero tail")
 	torn := appendItemFrame(nil, PartitionRef{Database: "db"}, 1, opCreate, "k",
 		&item{body: []byte(`{"id":"x"}`)})
 	sealFrames(torn, segmentMask(gen))
