@@ -39,6 +39,8 @@ type runFlags struct {
 	skip     bool
 	// reportOnly keeps regressions against the baseline out of the exit code.
 	reportOnly bool
+	// compare configures the comparison with the baseline.
+	compare reports.CompareConfig
 }
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,6 +52,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"a regression significant across all metrics fails the run (exit 99)")
 	fs.BoolVar(&f.reportOnly, "baseline-report-only", false,
 		"report regressions against --baseline without failing the run")
+	fs.Float64Var(&f.compare.Confidence, "baseline-confidence", reports.DefaultConfidence,
+		"confidence level of each metric's interval and verdict against --baseline, in (0, 1)")
+	fs.Float64Var(&f.compare.FamilyErrorRate, "baseline-family-error",
+		reports.DefaultFamilyErrorRate,
+		"most often two runs of the same build may fail the --baseline gate, in (0, 1)")
+	fs.Float64Var(&f.compare.MinChange, "baseline-min-change", reports.DefaultMinChange,
+		"smallest relative change against --baseline that counts (0.05 = 5%); negative for none")
 	fs.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fs.DurationVar(&f.duration, "duration", 0, "override the scenario's duration, e.g. 30s")
 	fs.BoolVar(&f.validate, "validate", false, "check the scenario and this build; run nothing")
@@ -72,6 +81,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if f.list {
 		return listScenarios(stdout)
+	}
+	if err := f.compare.Validate(); err != nil {
+		return badInput(fmt.Errorf("run: --baseline-*: %w", err))
 	}
 
 	s, source, err := loadScenario(name, f)
@@ -179,7 +191,7 @@ func tenantCount(s *scenarios.Scenario) int {
 func executeRun(ctx context.Context, s *scenarios.Scenario, source []byte,
 	starter runner.Starter, f runFlags, stdout, stderr io.Writer) error {
 	opts := runner.Options{Scenario: s, Source: source, Starter: starter, OutDir: f.out,
-		Progress: stderr, Live: isTerminal(stderr), SkipUnsupported: f.skip}
+		Progress: stderr, Live: isTerminal(stderr), SkipUnsupported: f.skip, Compare: f.compare}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("runs", fmt.Sprintf("%s-%s", s.Name,
 			time.Now().UTC().Format("20060102T150405Z")))

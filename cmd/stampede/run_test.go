@@ -108,6 +108,9 @@ thresholds:
 		return path
 	}
 	fast, slow := write("fast", 1000), write("slow", 50)
+	code, _, stderr := runStampede(t, "run", fast, "--baseline-family-error", "2")
+	require.Equal(t, ExitBadInput, code, "stderr: %s", stderr)
+	require.Contains(t, stderr, "family error rate 2")
 	code, stdout, stderr := runStampede(t, "run", fast, "--out", filepath.Join(dir, "base"))
 	require.Equal(t, ExitOK, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	baseline := filepath.Join(dir, "base", "summary.json")
@@ -119,6 +122,8 @@ thresholds:
 	}{
 		{"regression fails the run", nil, ExitThresholds},
 		{"report only", []string{"--baseline-report-only"}, ExitOK},
+		// -95% acknowledged events is below a 99% minimum change, so it does not count.
+		{"minimum change", []string{"--baseline-min-change", "0.99"}, ExitOK},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,13 +17,15 @@ const FileCapacityJSON = "capacity.json"
 // junit.xml, summary.md, report.html, scenario.yaml and, with a baseline, the comparison in
 // comparison.md and comparison.json and as a section of summary.md and report.html), and
 // the capacity a sweep found. It returns the paths written.
-func writeRunFolder(dir string, res *Result, baseline *reports.Summary) ([]string, error) {
+func writeRunFolder(dir string, res *Result, baseline *reports.Summary,
+	cfg reports.CompareConfig,
+) ([]string, error) {
 	sum := res.Summary
 	var opts []reports.FolderOption
 	files := []string{reports.FileSummaryJSON, reports.FileJUnit, reports.FileMarkdown,
 		reports.FileHTML, "scenario.yaml"}
 	if baseline != nil {
-		cmp, err := reports.Compare(baseline, sum, reports.CompareConfig{})
+		cmp, err := reports.Compare(baseline, sum, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("compare with baseline: %w", err)
 		}

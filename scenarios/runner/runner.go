@@ -41,6 +41,9 @@ type Options struct {
 	OutDir string
 	// Baseline, when set, is compared with this run (written as comparison.md).
 	Baseline *reports.Summary
+	// Compare configures the comparison with Baseline; the zero value means the reports
+	// package's defaults.
+	Compare reports.CompareConfig
 	// Progress receives progress lines (stderr); nil writes none.
 	Progress io.Writer
 	// Live rewrites one progress line in place (a terminal); otherwise a line is printed
@@ -167,7 +170,7 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	if r.opts.OutDir == "" {
 		return res, nil
 	}
-	files, err := writeRunFolder(r.opts.OutDir, res, r.opts.Baseline)
+	files, err := writeRunFolder(r.opts.OutDir, res, r.opts.Baseline, r.opts.Compare)
 	res.Files = files
 	if err != nil {
 		return res, fmt.Errorf("write run folder: %w", err)
