@@ -281,3 +281,31 @@ func TestSyncNotifyWakesOnlyTheWaitersOfTheSyncThatEnded(t *testing.T) {
 	require.True(t, closed(n.channel(1000)), "after a failure no waiter blocks")
 	n.end() // a flush still in progress when the log failed
 }
+
+// TestDurableRestartStartsOnASpareSegment checks that a restart writes straight into a
+// prepared segment left by the previous run, and that snapshots do not pile up spare
+// segments.
+func TestDurableRestartStartsOnASpareSegment(t *testing.T) {
+	dir := t.TempDir()
+	a := startDurable(t, dir, 8<<10)
+	require.Eventually(t, a.durable.spareReady, 10*time.Second, time.Millisecond)
+	c := regionContainer(t, regionClient(t, a))
+	want := durableWorkload(t, c, 300) // many snapshots: segments retire and are reused
+	require.NoError(t, a.Close())
+	spares, err := filepath.Glob(filepath.Join(dir, "spare-*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, spares)
+	require.LessOrEqual(t, len(spares), keptSpares+1)
+
+	a = startDurable(t, dir, 8<<10)
+	t.Cleanup(func() { _ = a.Close() })
+	a.durable.fmu.Lock()
+	prepared := a.durable.prepared
+	a.durable.fmu.Unlock()
+	require.True(t, prepared, "the first segment after a restart is a spare")
+	c2, err := regionContainer2(t, a)
+	require.NoError(t, err)
+	for id, n := range want {
+		require.Equal(t, n, readN(t, c2, id, nil), id)
+	}
+}
