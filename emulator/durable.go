@@ -52,9 +52,10 @@ type durableLog struct {
 	// source is the store snapshots are taken from (the write region's).
 	source func() *store
 
-	mu       sync.Mutex
-	buf      []byte
-	appended uint64
+	mu  sync.Mutex
+	buf []byte
+	// appended counts the writes appended (changed under mu; position reads it without).
+	appended atomic.Uint64
 	// safeLen and safePos mark the end of the last whole transactional batch in buf (and
 	// its position); openTx are the partitions with a batch still being appended.
 	safeLen int
@@ -166,7 +167,7 @@ func (l *durableLog) append(rec logRecord) {
 	}
 	l.mu.Lock()
 	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item)
-	l.appended++
+	l.appended.Add(1)
 	l.trackTransaction(rec)
 	l.mu.Unlock()
 	l.signal()
@@ -180,9 +181,9 @@ func (l *durableLog) appendSplit(rec logRecord) {
 		Children: rec.split})
 	l.mu.Lock()
 	l.buf = appendFrame(l.buf, frameSplit, payload)
-	l.appended++
+	l.appended.Add(1)
 	if len(l.openTx) == 0 {
-		l.safeLen, l.safePos = len(l.buf), l.appended
+		l.safeLen, l.safePos = len(l.buf), l.appended.Load()
 	}
 	l.mu.Unlock()
 	l.signal()
@@ -202,7 +203,7 @@ func (l *durableLog) trackTransaction(rec logRecord) {
 		delete(l.openTx, rec.ref)
 	}
 	if len(l.openTx) == 0 {
-		l.safeLen, l.safePos = len(l.buf), l.appended
+		l.safeLen, l.safePos = len(l.buf), l.appended.Load()
 	}
 }
 
@@ -237,10 +238,9 @@ func (l *durableLog) appendMetadata(st *store) uint64 {
 	payload, _ := json.Marshal(imageOf(st))
 	l.mu.Lock()
 	l.buf = appendFrame(l.buf, frameMetadata, payload)
-	l.appended++
-	pos := l.appended
+	pos := l.appended.Add(1)
 	if len(l.openTx) == 0 {
-		l.safeLen, l.safePos = len(l.buf), l.appended
+		l.safeLen, l.safePos = len(l.buf), l.appended.Load()
 	}
 	l.mu.Unlock()
 	l.signal()
@@ -256,9 +256,7 @@ func (l *durableLog) signal() {
 
 // position is the number of writes appended so far.
 func (l *durableLog) position() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.appended
+	return l.appended.Load()
 }
 
 // wait blocks until every write up to pos is on disk, the log failed, or ctx ends.
