@@ -129,6 +129,9 @@ func (a *Account) failoverLocked(ctx context.Context, g *region, how string) err
 	}
 	ev.At = time.Now()
 	a.hist.add(ev)
+	if !a.rc.MultiRegionWrites {
+		g.awaitingWrite.Store(ev.At.UnixNano())
+	}
 	if a.durable != nil {
 		if err := saveTopology(a.rc.DataDir, g.name); err != nil {
 			a.log.Warn("write region not saved; a restart starts with the first region",
@@ -256,11 +259,27 @@ func (a *Account) wakeAll() {
 	a.repl.wake()
 }
 
+// noteWrite records the first client write g acknowledges after a failover made it the
+// write region (EventWritesResumed); later writes cost one atomic load.
+func (g *region) noteWrite() {
+	since := g.awaitingWrite.Load()
+	if since == 0 || !g.awaitingWrite.CompareAndSwap(since, 0) {
+		return
+	}
+	now := time.Now()
+	g.a.hist.add(DrillEvent{At: now, Kind: EventWritesResumed, Region: g.name,
+		DownFor: millis(now.Sub(time.Unix(0, since)))})
+}
+
 // Drill event kinds.
 const (
 	EventRegionDown = "region-down"
 	EventRegionUp   = "region-up"
 	EventFailover   = "failover"
+	// EventWritesResumed is the first client write the new write region acknowledged after a
+	// failover: the end of the outage as the design defines RTO (outage to first good write
+	// in the new region). DownFor is the time since the failover.
+	EventWritesResumed = "writes-resumed"
 )
 
 // DrillEvent is one change of the account's topology, as the emulator saw it.

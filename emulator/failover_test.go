@@ -89,9 +89,16 @@ func TestFailoverDrill503(t *testing.T) {
 	for _, e := range r.Events {
 		kinds = append(kinds, e.Kind)
 	}
-	require.Equal(t, []string{EventRegionDown, EventFailover}, kinds)
+	require.Equal(t, []string{EventRegionDown, EventFailover, EventWritesResumed}, kinds)
 	require.True(t, r.Events[1].Forced)
 	require.Equal(t, 4, r.Events[1].Lost)
+	// The RTO's end: the first write West acknowledged, after the failover and no later than
+	// the client saw its answer.
+	resumed := r.Events[2]
+	require.Equal(t, "West US", resumed.Region)
+	require.False(t, resumed.At.Before(r.Events[1].At))
+	require.False(t, resumed.At.After(time.Now()))
+	require.InDelta(t, millis(resumed.At.Sub(r.Events[1].At)), resumed.DownFor, 1)
 
 	// East comes back as a read region without its lost writes.
 	require.NoError(t, a.RegionUp(testCtx(t), "East US"))
@@ -132,8 +139,9 @@ func TestFailoverDrillRefusedServiceManaged(t *testing.T) {
 
 	r := a.Report()
 	require.Equal(t, lost, lostIDs(r))
-	ev := r.Events[len(r.Events)-1]
+	ev := r.Events[len(r.Events)-2]
 	require.Equal(t, EventFailover, ev.Kind)
+	require.Equal(t, EventWritesResumed, r.Events[len(r.Events)-1].Kind)
 	require.Equal(t, "service-managed", ev.How)
 	require.GreaterOrEqual(t, ev.DownFor, 300.0)
 }
@@ -156,6 +164,17 @@ func TestPlannedFailoverLosesNothing(t *testing.T) {
 	_, err = c.CreateItem(testCtx(t), pk, docJSON("on-b", 1), nil)
 	require.NoError(t, err, "the SDK follows 403/3 to the new write region")
 	require.Equal(t, 1, readN(t, b, "on-b", nil))
+
+	_, err = c.CreateItem(testCtx(t), pk, docJSON("on-b-2", 2), nil)
+	require.NoError(t, err)
+	var resumed []DrillEvent
+	for _, e := range a.Report().Events {
+		if e.Kind == EventWritesResumed {
+			resumed = append(resumed, e)
+		}
+	}
+	require.Len(t, resumed, 1, "only the first write after the failover ends the outage")
+	require.Equal(t, "B", resumed[0].Region)
 }
 
 func TestControlAPI(t *testing.T) {

@@ -88,6 +88,9 @@ type region struct {
 	held heldConns
 	// inflight counts write requests past the role check and not yet answered.
 	inflight atomic.Int64
+	// awaitingWrite holds the Unix ns of the failover that made this region the write
+	// region until it acknowledges its first client write (0 otherwise); see noteWrite.
+	awaitingWrite atomic.Int64
 
 	in inbox
 }

@@ -422,6 +422,7 @@ func (aw *ackWriter) WriteHeader(status int) {
 			return
 		}
 		aw.a.repl.markAcked(seq)
+		aw.g.noteWrite()
 	}
 	aw.ResponseWriter.WriteHeader(status)
 }

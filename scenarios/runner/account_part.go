@@ -18,16 +18,20 @@ import (
 // fails over, samples region status and replication lag, and reports each failover's RTO
 // and RPO.
 //
-// RTO is measured from the outage of the write region to the end of the first second after
-// the failover in which the backend stored events again (a flush succeeded in the new write
-// region), so its resolution is one second. RPO is the acknowledged writes the emulator
-// reports lost, and the age of the oldest of them at the outage.
+// RTO is measured, as the design defines it, from the outage of the write region (or the
+// failover, if it was planned) to the first write the new write region acknowledged after the
+// failover, both as the emulator saw them (its writes-resumed event), to the millisecond.
+// With multi-region writes every region keeps taking writes and there is no such event; the
+// end is then the first second after the failover in which the backends stored events again.
+// RPO is the acknowledged writes the emulator reports lost, and the age of the oldest of them
+// at the outage.
 type accountPart struct {
 	acct          *emulator.Account
 	log           *slog.Logger
 	regions       []string
 	removeBackups func() error
 	throttling    bool
+	multiWrites   bool
 	ru            *ruAccounting
 	// stored returns the events the backends have stored so far (their flush progress).
 	stored func() int64
@@ -40,6 +44,7 @@ type accountPart struct {
 	lastSeen   int64       // events stored at the last sample
 	pending    []time.Time // outages of failovers not yet followed by a stored event
 	recoveries []time.Time // when the backends stored again after each failover, in order
+	rtoDone    int         // failovers whose RTO the live metric has recorded
 }
 
 var (
@@ -79,7 +84,8 @@ func startAccount(ctx context.Context, s *scenarios.Scenario, env Env) (*account
 		return nil, errors.Join(fmt.Errorf("start emulator account: %w", err), removeBackups())
 	}
 	return &accountPart{acct: acct, removeBackups: removeBackups, log: env.Logger, regions: a.Regions,
-		throttling: *a.Throttling, ru: newRUAccounting(env.Logger, engine.Prices)}, nil
+		throttling: *a.Throttling, multiWrites: a.MultiRegionWrites,
+		ru: newRUAccounting(env.Logger, engine.Prices)}, nil
 }
 
 func (p *accountPart) Endpoint() string { return p.acct.Endpoint() }
@@ -135,14 +141,53 @@ func (p *accountPart) Sample(rec *reports.Recorder) {
 	}
 	p.noteRecovery(regions)
 	if len(p.pending)+len(p.recoveries) > 0 {
-		p.recordRPO()
+		rep := p.acct.Report()
+		p.recordRPO(rep)
+		p.recordRTO(rep)
+	}
+}
+
+// failoverTiming is one failover with the start of its outage and the first write the new
+// write region acknowledged after it (zero until then, and always with multi-region writes).
+type failoverTiming struct {
+	event   emulator.DrillEvent
+	outage  time.Time
+	resumed time.Time
+}
+
+// failoverTimings pairs each failover in events with its outage and the end of it.
+func failoverTimings(events []emulator.DrillEvent) []failoverTiming {
+	var out []failoverTiming
+	for _, e := range events {
+		switch e.Kind {
+		case emulator.EventFailover:
+			outage := e.At
+			if e.Forced { // the old write region was down for DownFor before the failover
+				outage = e.At.Add(-time.Duration(e.DownFor * float64(time.Millisecond)))
+			}
+			out = append(out, failoverTiming{event: e, outage: outage})
+		case emulator.EventWritesResumed:
+			if n := len(out); n > 0 && out[n-1].resumed.IsZero() &&
+				out[n-1].event.Region == e.Region {
+				out[n-1].resumed = e.At
+			}
+		}
+	}
+	return out
+}
+
+// recordRTO records the RTO of each failover whose new write region has taken a write.
+func (p *accountPart) recordRTO(rep emulator.DrillReport) {
+	timings := failoverTimings(rep.Events)
+	for ; p.rtoDone < len(timings) && !timings[p.rtoDone].resumed.IsZero(); p.rtoDone++ {
+		ft := timings[p.rtoDone]
+		p.out.set(reports.MetricFailoverRTO, nil, ft.resumed.Sub(ft.outage).Seconds())
 	}
 }
 
 // recordRPO records the acknowledged writes the failovers lost so far, and the age of the
 // oldest at its outage.
-func (p *accountPart) recordRPO() {
-	rep := p.acct.Report()
+func (p *accountPart) recordRPO(rep emulator.DrillReport) {
 	age := 0.0
 	for _, lw := range rep.LostWrites {
 		if lw.Acknowledged {
@@ -176,7 +221,9 @@ func (p *accountPart) noteRecovery(regions []emulator.RegionStatus) {
 	if stored > p.lastSeen {
 		for _, outage := range p.pending {
 			p.recoveries = append(p.recoveries, now)
-			p.out.set(reports.MetricFailoverRTO, nil, now.Sub(outage).Seconds())
+			if p.multiWrites { // otherwise recordRTO has the precise figure
+				p.out.set(reports.MetricFailoverRTO, nil, now.Sub(outage).Seconds())
+			}
 		}
 		p.pending = nil
 	}
@@ -206,35 +253,31 @@ func (p *accountPart) Finish(_ context.Context, s *reports.Summary) {
 	defer p.mu.Unlock()
 	rep := p.acct.Report()
 	offset := func(t time.Time) float64 { return t.Sub(s.Run.Start).Seconds() }
-	var outage time.Time
-	n := 0
-	for _, e := range rep.Events {
-		switch e.Kind {
-		case emulator.EventRegionDown:
-			outage = e.At
-		case emulator.EventFailover:
-			f := reports.Failover{FromRegion: e.From, ToRegion: e.Region, Kind: e.How,
-				OutageAtSeconds: offset(outage), RTOSeconds: -1}
-			if outage.IsZero() {
-				f.OutageAtSeconds = offset(e.At) // a failover without an outage
+	for n, ft := range failoverTimings(rep.Events) {
+		e := ft.event
+		f := reports.Failover{FromRegion: e.From, ToRegion: e.Region, Kind: e.How,
+			OutageAtSeconds: offset(ft.outage), RTOSeconds: -1}
+		switch {
+		case !ft.resumed.IsZero():
+			f.RTOSeconds = ft.resumed.Sub(ft.outage).Seconds()
+			s.Events = append(s.Events, reports.Event{AtSeconds: offset(ft.resumed),
+				Kind: reports.EventFailover, Labels: reports.Labels{"target": e.Region},
+				Message: fmt.Sprintf("writes resumed in %s (RTO %.3fs)", e.Region,
+					f.RTOSeconds)})
+		case p.multiWrites && n < len(p.recoveries):
+			f.RTOSeconds = offset(p.recoveries[n]) - f.OutageAtSeconds
+		}
+		for _, lw := range rep.LostWrites {
+			if lw.Acknowledged && lw.Region == e.From && lw.LostTo == e.Region {
+				f.RPOCount++
+				f.RPOAgeSeconds = max(f.RPOAgeSeconds, lw.AgeAtOutage/1000)
 			}
-			if n < len(p.recoveries) {
-				f.RTOSeconds = offset(p.recoveries[n]) - f.OutageAtSeconds
-			}
-			n++
-			for _, lw := range rep.LostWrites {
-				if lw.Acknowledged && lw.Region == e.From && lw.LostTo == e.Region {
-					f.RPOCount++
-					f.RPOAgeSeconds = max(f.RPOAgeSeconds, lw.AgeAtOutage/1000)
-				}
-			}
-			s.Failovers = append(s.Failovers, f)
-			if e.How != "manual" { // manual failovers are timeline events already
-				s.Events = append(s.Events, reports.Event{AtSeconds: offset(e.At),
-					Kind: reports.EventFailover, Labels: reports.Labels{"target": e.Region},
-					Message: fmt.Sprintf("%s failover %s -> %s", e.How, e.From, e.Region)})
-			}
-			outage = time.Time{}
+		}
+		s.Failovers = append(s.Failovers, f)
+		if e.How != "manual" { // manual failovers are timeline events already
+			s.Events = append(s.Events, reports.Event{AtSeconds: offset(e.At),
+				Kind: reports.EventFailover, Labels: reports.Labels{"target": e.Region},
+				Message: fmt.Sprintf("%s failover %s -> %s", e.How, e.From, e.Region)})
 		}
 	}
 }

@@ -100,6 +100,16 @@ func checkExpectation(t *testing.T, res *Result, want []string) {
 		for _, f := range sum.Failovers {
 			require.GreaterOrEqual(t, f.RTOSeconds, 0.0, "the backend never stored again")
 		}
+	case "rto": // rto MIN MAX: every failover's RTO in seconds lies within [MIN, MAX]
+		lo, err := strconv.ParseFloat(want[1], 64)
+		require.NoError(t, err)
+		hi, err := strconv.ParseFloat(want[2], 64)
+		require.NoError(t, err)
+		require.NotEmpty(t, sum.Failovers)
+		for _, f := range sum.Failovers {
+			require.GreaterOrEqual(t, f.RTOSeconds, lo, "%+v", f)
+			require.LessOrEqual(t, f.RTOSeconds, hi, "%+v", f)
+		}
 	case "events":
 		kinds := map[string]bool{}
 		for _, e := range sum.Events {
