@@ -24,7 +24,7 @@ var actionFields = map[string]struct{ required, optional []string }{
 	ActionRegionUp:    {required: []string{"region"}},
 	ActionFailover:    {required: []string{"region"}},
 	ActionUpgrade:     {required: []string{"schemaVersion"}},
-	ActionRestartNode: {required: []string{"node"}, optional: []string{"mode", "duration"}},
+	ActionRestartNode: {required: []string{"node"}, optional: []string{"mode", "duration", "gracePeriod"}},
 	ActionBackup:      {},
 	ActionRestore:     {},
 }
@@ -44,6 +44,7 @@ func (e Event) setFields() map[string]bool {
 		"mode":          e.Mode != "",
 		"schemaVersion": e.SchemaVersion != 0,
 		"node":          e.Node != 0,
+		"gracePeriod":   e.GracePeriod != 0,
 	}
 }
 

@@ -29,8 +29,11 @@ type Scenario struct {
 	Timeline []Event `yaml:"timeline,omitempty"`
 	// Thresholds maps metric names to k6-style expressions that must hold.
 	Thresholds Thresholds `yaml:"thresholds,omitempty"`
-	// AcceptedRPO is how many acknowledged events the scenario accepts losing to an
-	// asynchronous regional failover; 0 means none may be lost.
+	// AcceptedRPO is how many acknowledged events the scenario accepts losing to
+	// asynchronous regional failovers and crash restarts (restart-node with mode crash, or
+	// a graceful stop killed past its grace period) together; 0 means none may be lost.
+	// Only losses those explain are accepted: the failovers' lost writes, and the events
+	// the backend reported dropping unstored at a crash.
 	AcceptedRPO int64 `yaml:"acceptedRPO,omitempty"`
 	// Target says what the runner starts and what it connects to.
 	Target Target `yaml:"target,omitempty"`
@@ -159,6 +162,9 @@ type Event struct {
 	SchemaVersion int `yaml:"schemaVersion,omitempty"`
 	// Node is the backend node restarted by restart-node, counted from 1.
 	Node int `yaml:"node,omitempty"`
+	// GracePeriod bounds a graceful restart-node: past it the node is killed and what it
+	// still holds is dropped; 0 means DefaultGracePeriod.
+	GracePeriod Duration `yaml:"gracePeriod,omitempty"`
 }
 
 // Target says where the parts under test run.
@@ -205,6 +211,7 @@ const (
 	DefaultManualRU         = 400
 	DefaultScalerWindow     = Duration(5 * time.Second)
 	DefaultOutageMode       = "refuse"
+	DefaultGracePeriod      = Duration(30 * time.Second) // as Kubernetes' default
 	RestartGraceful         = "graceful"
 	RestartCrash            = "crash"
 	TargetEmbedded          = "embedded"

@@ -89,8 +89,22 @@ func (v *validator) event(s Scenario, e Event, path string, tenantNames []string
 		}
 		*version = max(*version, e.SchemaVersion)
 	}
-	if e.Action == ActionRestartNode && (e.Node < 1 || e.Node > s.Backend.Nodes) {
+	if e.Action == ActionRestartNode {
+		v.restartNode(s, e, path)
+	}
+}
+
+// restartNode checks the fields of a restart-node entry.
+func (v *validator) restartNode(s Scenario, e Event, path string) {
+	if e.Node < 1 || e.Node > s.Backend.Nodes {
 		v.add(path+".node", "want a node from 1 to backend.nodes (%d), got %d", s.Backend.Nodes,
 			e.Node)
+	}
+	if e.GracePeriod < 0 {
+		v.add(path+".gracePeriod", "want a positive duration, got %s", e.GracePeriod)
+	}
+	if e.GracePeriod != 0 && e.Mode != "" && e.Mode != RestartGraceful {
+		v.add(path+".gracePeriod", "applies to mode %s only: a %s restart stops at once",
+			RestartGraceful, e.Mode)
 	}
 }
