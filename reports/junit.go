@@ -111,6 +111,9 @@ func thresholdCase(t ThresholdResult) junitCase {
 func invariantCase(i InvariantResult) junitCase {
 	c := junitCase{Name: i.Name + ": " + i.Description, Classname: "stampede.invariants",
 		Time: "0", Output: fmt.Sprintf("observed %g, allowed %g", i.Observed, i.Allowed)}
+	if i.Message != "" { // why it passed, when it passed by an allowance
+		c.Output += ": " + i.Message
+	}
 	if i.Verdict != VerdictPass {
 		c.Failure = &junitFailure{Message: i.Message, Type: "invariant",
 			Body: i.Description + ": " + i.Message}

@@ -128,8 +128,12 @@ func (m mdWriter) gates(s *Summary) {
 			scopeText(t)), mdEscape(formatValue(t.Observed, Unit(t.Unit)))})
 	}
 	for _, i := range s.Invariants {
+		observed := fmt.Sprint(i.Observed)
+		if i.Verdict == VerdictPass && i.Message != "" { // passed by an allowance: why
+			observed += " (" + mdEscape(i.Message) + ")"
+		}
 		rows = append(rows, []string{mark(i.Verdict), mdCode(i.Name + " <= " +
-			fmt.Sprint(i.Allowed)), fmt.Sprint(i.Observed)})
+			fmt.Sprint(i.Allowed)), observed})
 	}
 	if len(rows) == 0 {
 		return

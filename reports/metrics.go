@@ -15,6 +15,9 @@ const (
 	MetricSensorErrors   = "sensor_errors"
 	MetricBackendPending = "backend_pending_events"
 
+	// Node restarts, as the backend reports them.
+	MetricEventsLostCrash = "events_lost_crash"
+
 	// Cosmos operations as the backend sees them (after its throttle policy).
 	MetricCosmosRequests  = "cosmos_requests"
 	MetricCosmosLatency   = "cosmos_latency"
@@ -59,6 +62,9 @@ var builtinMetrics = []MetricDef{
 		"events the backend acknowledged", []string{"tenant"}},
 	{MetricEventsLost, KindCounter, UnitCount, LowerIsBetter,
 		"acknowledged events missing from Cosmos at drain (conservation invariant)", []string{"tenant"}},
+	{MetricEventsLostCrash, KindCounter, UnitCount, LowerIsBetter,
+		"acknowledged events a crash restart (or a graceful stop killed past its grace period) " +
+			"dropped unstored, as the backend reported them", []string{"node"}},
 	{MetricBatchesSent, KindCounter, UnitCount, HigherIsBetter,
 		"sensor batches sent", []string{"tenant"}},
 	{MetricBatchFailed, KindRate, UnitRatio, LowerIsBetter,
