@@ -231,35 +231,46 @@ func (g *backendGroup) Upgrade(ctx context.Context, version int) error {
 // RestartNode restarts node (from 1) of every backend at once, as one rolling deploy or
 // one kill of that node across the deployments the run compares, and says per backend
 // what it stored or dropped and how long the node was down.
-func (g *backendGroup) RestartNode(ctx context.Context, node int, mode string,
-	downtime time.Duration) (string, error) {
-	opts := backend.RestartOptions{Mode: mode, Downtime: downtime}
+func (g *backendGroup) RestartNode(ctx context.Context, restart NodeRestart) (RestartOutcome,
+	error) {
+	opts := backend.RestartOptions{Mode: restart.Mode, Downtime: restart.Downtime,
+		GracePeriod: restart.GracePeriod}
 	reps := make([]backend.RestartReport, len(g.parts))
 	errs := make([]error, len(g.parts))
 	var wg sync.WaitGroup
 	for i, p := range g.parts {
-		wg.Go(func() { reps[i], errs[i] = p.b.RestartNode(ctx, node-1, opts) })
+		wg.Go(func() { reps[i], errs[i] = p.b.RestartNode(ctx, restart.Node-1, opts) })
 	}
 	wg.Wait()
+	var out RestartOutcome
 	var notes []string
 	for i, rep := range reps {
-		note := fmt.Sprintf("node %d (%s) %s restart: ", node, rep.Node, rep.Mode)
-		switch {
-		case rep.Killed:
-			note += fmt.Sprintf("%d events stored, then killed past its grace period: "+
-				"%d acknowledged events dropped unstored", rep.Stored, rep.Dropped)
-		case rep.Mode == backend.RestartCrash:
-			note += fmt.Sprintf("%d acknowledged events dropped unstored", rep.Dropped)
-		default:
-			note += fmt.Sprintf("%d events stored first", rep.Stored)
-		}
-		note += fmt.Sprintf(", down %.1fs", rep.Down.Seconds())
+		out.Stored += rep.Stored
+		out.Dropped += rep.Dropped
+		out.Down = max(out.Down, rep.Down)
+		note := restartNote(restart.Node, rep)
 		if len(g.parts) > 1 {
 			note = g.parts[i].policy + ": " + note
 		}
 		notes = append(notes, note)
 	}
-	return strings.Join(notes, "; "), errors.Join(errs...)
+	out.Details = strings.Join(notes, "; ")
+	return out, errors.Join(errs...)
+}
+
+// restartNote says what one backend's restart of node (from 1) did.
+func restartNote(node int, rep backend.RestartReport) string {
+	note := fmt.Sprintf("node %d (%s) %s restart: ", node, rep.Node, rep.Mode)
+	switch {
+	case rep.Killed:
+		note += fmt.Sprintf("%d events stored, then killed past its grace period: "+
+			"%d acknowledged events dropped unstored", rep.Stored, rep.Dropped)
+	case rep.Mode == backend.RestartCrash:
+		note += fmt.Sprintf("%d acknowledged events dropped unstored", rep.Dropped)
+	default:
+		note += fmt.Sprintf("%d events stored first", rep.Stored)
+	}
+	return note + fmt.Sprintf(", down %.1fs", rep.Down.Seconds())
 }
 
 // databases lists the tenants' databases of every backend.

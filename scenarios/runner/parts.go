@@ -90,13 +90,34 @@ type Upgrader interface {
 	Upgrade(ctx context.Context, schemaVersion int) error
 }
 
-// NodeRestarter restarts one backend node (numbered from 1) as a process restart would:
-// mode is one of scenarios.RestartModes (empty: graceful), downtime how long the node stays
-// down. It returns once the node runs again, with what the restart did, for the run's
-// timeline.
+// NodeRestarter restarts one backend node as a process restart would. It returns once
+// the node runs again, with what the restart did, for the run's timeline and its loss
+// accounting.
 type NodeRestarter interface {
-	RestartNode(ctx context.Context, node int, mode string, downtime time.Duration) (string,
-		error)
+	RestartNode(ctx context.Context, restart NodeRestart) (RestartOutcome, error)
+}
+
+// NodeRestart is one restart-node entry of the timeline.
+type NodeRestart struct {
+	Node     int    // numbered from 1
+	Mode     string // one of scenarios.RestartModes; empty: graceful
+	Downtime time.Duration
+	// GracePeriod bounds a graceful stop, past which the node is killed; 0: the backend's
+	// default.
+	GracePeriod time.Duration
+}
+
+// RestartOutcome is what a restart did, summed over the backends of the run.
+type RestartOutcome struct {
+	// Stored is the events graceful stops stored before the node went down.
+	Stored int64
+	// Dropped is the acknowledged events the backends reported dropping unstored (a crash,
+	// or a graceful stop killed past its grace period): what acceptedRPO may accept.
+	Dropped int64
+	// Down is the longest time from the call to the node running again.
+	Down time.Duration
+	// Details says per backend what the restart did.
+	Details string
 }
 
 // BackupTaker takes a backup of the account, and restores the latest one. Each returns

@@ -11,21 +11,27 @@ import (
 )
 
 // TestRestartNodeDuringRun restarts backend nodes in the middle of short embedded runs:
-// graceful restarts (one with downtime) keep every acknowledged event, and a crash loses
-// what the node held, which the conservation invariant reports instead of hiding.
+// graceful restarts (one with downtime) keep every acknowledged event; a crash loses what
+// the node held, which the invariants report instead of hiding unless acceptedRPO accepts
+// it, and then only as far as the backend reported dropping it.
 func TestRestartNodeDuringRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded parts for a few seconds")
 	}
 	for _, tc := range []struct {
-		name, timeline string
-		passed         bool
+		name, timeline, accepted string
+		mode                     string
+		passed                   bool
 	}{
 		{"graceful", `
-  - {at: 1s, action: restart-node, node: 1}
-  - {at: 2s, action: restart-node, node: 2, mode: graceful, duration: 500ms}`, true},
+  - {at: 1s, action: restart-node, node: 1, gracePeriod: 20s}
+  - {at: 2s, action: restart-node, node: 2, mode: graceful, duration: 500ms}`, "",
+			scenarios.RestartGraceful, true},
 		{"crash", `
-  - {at: 2s, action: restart-node, node: 2, mode: crash}`, false},
+  - {at: 2s, action: restart-node, node: 2, mode: crash}`, "", scenarios.RestartCrash, false},
+		{"crash accepted", `
+  - {at: 2s, action: restart-node, node: 2, mode: crash}`, "acceptedRPO: 1000000\n",
+			scenarios.RestartCrash, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := scenarios.Parse("restart.yaml", []byte(`
@@ -33,39 +39,77 @@ name: restart
 duration: 4s
 tenants: [{name: a, size: tiny, rate: 300}]
 backend: {nodes: 2, flushInterval: 1s}
-timeline:`+tc.timeline+"\n"))
+`+tc.accepted+`timeline:`+tc.timeline+"\n"))
 			require.NoError(t, err)
 			res, err := Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
 				OutDir: t.TempDir()})
 			require.NoError(t, err)
 			sum := res.Summary
 
-			var restarts []string
-			for _, e := range sum.Events {
-				if e.Kind == reports.EventRestart {
-					restarts = append(restarts, e.Message)
-				}
-			}
-			require.Len(t, restarts, strings.Count(tc.timeline, "restart-node"))
-			for _, msg := range restarts {
-				require.NotContains(t, msg, "failed")
-				require.NotContains(t, msg, "not supported")
-				require.Contains(t, msg, tc.name+" restart")
-			}
+			ends := checkRestartWindows(t, sum, strings.Count(tc.timeline, "restart-node"),
+				tc.mode)
+			crashed := crashDropped(sum)
 			lost := invariant(t, sum, reports.InvariantEventsLost)
-			if tc.passed {
+			conserved := invariant(t, sum, InvariantConservation)
+			if tc.mode == scenarios.RestartGraceful {
 				checkAcks(t, res)
+				require.Zero(t, crashed)
 				require.Equal(t, reports.VerdictPass, lost.Verdict, lost.Message)
 				require.Zero(t, lost.Observed)
 				require.True(t, res.Passed, "%+v", sum.Invariants)
 				return
 			}
-			require.Contains(t, restarts[0], "acknowledged events dropped unstored")
-			require.False(t, res.Passed)
-			require.Equal(t, reports.VerdictFail, lost.Verdict)
+			require.Contains(t, ends[0], "acknowledged events dropped unstored")
+			require.Positive(t, crashed, "the backend reported what the crash dropped")
 			require.Positive(t, lost.Observed, "the crash lost what the node held")
+			require.LessOrEqual(t, lost.Observed, float64(crashed),
+				"the crash explains every event lost")
+			if !tc.passed {
+				require.False(t, res.Passed)
+				require.Equal(t, reports.VerdictFail, lost.Verdict)
+				require.Equal(t, reports.VerdictFail, conserved.Verdict)
+				require.Contains(t, lost.Message, "more than acceptedRPO 0")
+				return
+			}
+			require.Equal(t, reports.VerdictPass, lost.Verdict, lost.Message)
+			require.Contains(t, lost.Message, "dropped unstored by crash restarts")
+			require.Equal(t, reports.VerdictPass, conserved.Verdict, conserved.Message)
+			require.True(t, res.Passed, "%+v", sum.Invariants)
 		})
 	}
+}
+
+// checkRestartWindows checks that each restart left a start event ("node 2 restarting
+// (crash)") followed by an end event ("node 2 back after ..."), and returns the ends.
+func checkRestartWindows(t *testing.T, sum *reports.Summary, restarts int,
+	mode string) []string {
+	t.Helper()
+	var starts, ends []string
+	var startAt []float64
+	for _, e := range sum.Events {
+		if e.Kind != reports.EventRestart {
+			continue
+		}
+		switch e.Labels["stage"] {
+		case "start":
+			starts = append(starts, e.Message)
+			startAt = append(startAt, e.AtSeconds)
+		case "end":
+			require.Greater(t, e.AtSeconds, startAt[len(ends)], "ends after it started")
+			ends = append(ends, e.Message)
+		default:
+			t.Fatalf("restart event without a stage: %+v", e)
+		}
+	}
+	require.Len(t, starts, restarts)
+	require.Len(t, ends, restarts)
+	for i := range restarts {
+		require.Regexp(t, `^node \d restarting \(`+mode, starts[i])
+		require.Regexp(t, `^node \d back after \d+\.\ds: stored \d+, dropped \d+ \(`, ends[i])
+		require.NotContains(t, ends[i], "failed")
+		require.Contains(t, ends[i], mode+" restart")
+	}
+	return ends
 }
 
 func invariant(t *testing.T, sum *reports.Summary, name string) reports.InvariantResult {
@@ -79,4 +123,50 @@ func invariant(t *testing.T, sum *reports.Summary, name string) reports.Invarian
 	}
 	t.Fatalf("no invariant %s in %v", name, names)
 	return reports.InvariantResult{}
+}
+
+// TestConservationAcceptsOnlyWhatCrashesDropped: with acceptedRPO 100 and crash restarts
+// that dropped 12 events, losing up to 12 passes; losing more, or counting twice, fails.
+func TestConservationAcceptsOnlyWhatCrashesDropped(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		crashed       float64
+		accepted      int64
+		acked, stored int64
+		verdict       string
+		split         *lossSplit // set when a failover lost writes
+	}{
+		{"no loss", 0, 0, 500, 500, reports.VerdictPass, nil},
+		{"crash loss accepted", 12, 100, 500, 488, reports.VerdictPass, nil},
+		{"crash loss not accepted", 12, 0, 500, 488, reports.VerdictFail, nil},
+		{"crash loss beyond accepted", 12, 10, 500, 488, reports.VerdictFail, nil},
+		{"loss beyond what the crash dropped", 12, 100, 500, 470, reports.VerdictFail, nil},
+		{"loss without a crash", 0, 100, 500, 488, reports.VerdictFail, nil},
+		{"counted twice after a crash", 12, 100, 500, 510, reports.VerdictFail, nil},
+		{"failover and crash losses accepted", 12, 100, 500, 480, reports.VerdictPass,
+			&lossSplit{rpo: map[int]int64{0: 8}, other: 12}},
+		{"loss beyond failover and crash", 12, 100, 500, 479, reports.VerdictFail,
+			&lossSplit{rpo: map[int]int64{0: 8}, other: 13}},
+		{"failover and crash beyond accepted", 12, 19, 500, 480, reports.VerdictFail,
+			&lossSplit{rpo: map[int]int64{0: 8}, other: 12}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := reports.NewRecorder(reports.RecorderConfig{})
+			require.NoError(t, err)
+			c, err := rec.Counter(reports.MetricEventsLostCrash, reports.Labels{"node": "1"})
+			require.NoError(t, err)
+			c.Add(tc.crashed)
+			sum := &reports.Summary{}
+			rec.Fill(sum)
+			r := &run{s: &scenarios.Scenario{AcceptedRPO: tc.accepted},
+				conserved: []TenantConservation{{Tenant: "a", Acked: tc.acked,
+					Stored: tc.stored, EntitiesWrong: 3}}, rpo: tc.split}
+			if tc.acked == tc.stored {
+				r.conserved[0].EntitiesWrong = 0
+			}
+			res := r.conservationInvariant(sum)
+			require.Equal(t, tc.verdict, res.Verdict, res.Message)
+			require.Equal(t, float64(max(tc.acked-tc.stored, 0)), res.Observed)
+		})
+	}
 }
