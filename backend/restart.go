@@ -21,6 +21,15 @@ const (
 	RestartCrash = "crash"
 )
 
+// Errors of [Backend.RestartNode] a caller may act on.
+var (
+	// ErrNotRunning: the backend is not started, not ready, or closing.
+	ErrNotRunning = errors.New("backend not running")
+	// ErrRestartRunning: a restart of the node is already running (only from calls that do
+	// not wait for it, such as the admin API).
+	ErrRestartRunning = errors.New("a restart of this node is already running")
+)
+
 // RestartModes lists the modes of [Backend.RestartNode].
 var RestartModes = []string{RestartGraceful, RestartCrash}
 
@@ -123,6 +132,13 @@ func (l *nodeLife) halt() {
 // restart together.
 func (b *Backend) RestartNode(ctx context.Context, i int, opts RestartOptions) (RestartReport,
 	error) {
+	return b.restartNode(ctx, i, opts, true)
+}
+
+// restartNode is RestartNode; unless wait, it fails with ErrRestartRunning instead of
+// waiting for a restart of the node that is running.
+func (b *Backend) restartNode(ctx context.Context, i int, opts RestartOptions,
+	wait bool) (RestartReport, error) {
 	if err := opts.Validate(); err != nil {
 		return RestartReport{}, err
 	}
@@ -130,14 +146,21 @@ func (b *Backend) RestartNode(ctx context.Context, i int, opts RestartOptions) (
 		return RestartReport{}, fmt.Errorf("restart node %d: want 0 to %d", i, len(b.nodes)-1)
 	}
 	if !b.started.Load() || !b.Ready() || b.runCtx.Err() != nil {
-		return RestartReport{}, fmt.Errorf("restart node %d: backend not running", i)
+		return RestartReport{}, fmt.Errorf("restart node %d: %w", i, ErrNotRunning)
 	}
 	mode := opts.Mode
 	if mode == "" {
 		mode = RestartGraceful
 	}
 	n, life := b.nodes[i], b.lives[i]
-	life.mu.Lock()
+	if wait {
+		life.mu.Lock()
+	} else if !life.mu.TryLock() {
+		if b.runCtx.Err() != nil { // Close holds it while it stops the loops
+			return RestartReport{}, fmt.Errorf("restart node %d: %w", i, ErrNotRunning)
+		}
+		return RestartReport{}, fmt.Errorf("restart node %s: %w", n.name, ErrRestartRunning)
+	}
 	defer life.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
