@@ -20,6 +20,8 @@ var keyFigureSpecs = []struct {
 	{"events acknowledged per second", MetricEventsAcked, Aggregation{Name: "rate"}, UnitNone},
 	{"events acknowledged", MetricEventsAcked, Aggregation{Name: "count"}, UnitCount},
 	{"events lost", MetricEventsLost, Aggregation{Name: "count"}, UnitCount},
+	{"events dropped by crash restarts", MetricEventsLostCrash, Aggregation{Name: "count"},
+		UnitCount},
 	{"ingest latency p(50)", MetricIngestLatency, Aggregation{"p", 50}, UnitSeconds},
 	{"ingest latency p(99)", MetricIngestLatency, Aggregation{"p", 99}, UnitSeconds},
 	{"ingest latency max", MetricIngestLatency, Aggregation{Name: "max"}, UnitSeconds},

@@ -83,7 +83,8 @@ func TestEventsLostInvariantAcceptsExplainedLosses(t *testing.T) {
 }
 
 // TestWritersSayWhyALossWasAccepted: a passed events_lost invariant carries its reason
-// into JUnit and Markdown, so a reader sees the loss was a crash's and accepted.
+// into JUnit and Markdown, so a reader sees the loss was a crash's and accepted, and the
+// crash losses show as a key figure.
 func TestWritersSayWhyALossWasAccepted(t *testing.T) {
 	s := lossRun(t, 12, 12, 0, 100)
 	CheckInvariants(s)
@@ -108,4 +109,6 @@ func TestWritersSayWhyALossWasAccepted(t *testing.T) {
 	var md bytes.Buffer
 	require.NoError(t, WriteMarkdown(&md, s))
 	require.Contains(t, md.String(), why)
+	require.Contains(t, md.String(), "| events dropped by crash restarts | 12 |",
+		"the crash losses are a key figure of their own")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stampede-load/stampede/backend"
 	"github.com/stampede-load/stampede/backend/scaler"
 	"github.com/stampede-load/stampede/backend/throttle"
+	"github.com/stampede-load/stampede/reports"
 	"github.com/stampede-load/stampede/scenarios"
 )
 
@@ -270,7 +271,7 @@ func restartNote(node int, rep backend.RestartReport) string {
 	default:
 		note += fmt.Sprintf("%d events stored first", rep.Stored)
 	}
-	return note + fmt.Sprintf(", down %.1fs", rep.Down.Seconds())
+	return note + ", down " + reports.FormatSeconds(rep.Down.Seconds())
 }
 
 // databases lists the tenants' databases of every backend.

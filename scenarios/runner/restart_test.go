@@ -105,7 +105,8 @@ func checkRestartWindows(t *testing.T, sum *reports.Summary, restarts int,
 	require.Len(t, ends, restarts)
 	for i := range restarts {
 		require.Regexp(t, `^node \d restarting \(`+mode, starts[i])
-		require.Regexp(t, `^node \d back after \d+\.\ds: stored \d+, dropped \d+ \(`, ends[i])
+		require.Regexp(t, `^node \d back after [\d.]+(µs|ms|s): stored \d+, dropped \d+ \(`,
+			ends[i])
 		require.NotContains(t, ends[i], "failed")
 		require.Contains(t, ends[i], mode+" restart")
 	}

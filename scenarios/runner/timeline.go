@@ -107,8 +107,8 @@ func (r *run) actionStep(e scenarios.Event) (step, bool) {
 }
 
 // restartStep restarts a backend node. Its events mark the window: "node 2 restarting
-// (crash)" at the action's time, "node 2 back after 3.1s: stored 0, dropped 57" when it
-// runs again. What the backends dropped unstored is counted in events_lost_crash, the
+// (crash)" at the action's time, "node 2 back after 3.1s: stored 0, dropped 57 (...)" when
+// it runs again. What the backends dropped unstored is counted in events_lost_crash, the
 // losses acceptedRPO may accept.
 func (r *run) restartStep(e scenarios.Event) step {
 	mode := cmp.Or(e.Mode, scenarios.RestartGraceful)
@@ -127,8 +127,9 @@ func (r *run) restartStep(e scenarios.Event) step {
 				reports.Labels{"node": fmt.Sprint(e.Node)}); cerr == nil {
 				c.Add(float64(out.Dropped))
 			}
-			*st.note = fmt.Sprintf("node %d back after %.1fs: stored %d, dropped %d (%s)",
-				e.Node, out.Down.Seconds(), out.Stored, out.Dropped, out.Details)
+			*st.note = fmt.Sprintf("node %d back after %s: stored %d, dropped %d (%s)",
+				e.Node, reports.FormatSeconds(out.Down.Seconds()), out.Stored, out.Dropped,
+				out.Details)
 			return err
 		})
 	}
