@@ -161,7 +161,35 @@ func (t *timeline) rateChart() (chart, bool) {
 	c.addLine("sent", t.counterRate(MetricEventsSent, nil))
 	c.addLine("acknowledged", t.counterRate(MetricEventsAcked, nil))
 	c.addLine("dropped sends", t.counterRate(MetricSendsDropped, nil))
+	if c.bands = restartBands(t.s.Events); len(c.bands) > 0 {
+		c.markers = t.eventMarkers(EventRestart)
+		c.Caption += " Shaded, between orange lines, while a backend node restarted."
+	}
 	return c, len(c.lines) > 0
+}
+
+// restartBands pairs each restart's start event with its end (the next end event of the
+// same target): the window the node was restarting. A restart still running at the end
+// of the run has no end, and no band.
+func restartBands(events []Event) []chartBand {
+	var out []chartBand
+	started := map[string]float64{}
+	for _, e := range events {
+		if e.Kind != EventRestart {
+			continue
+		}
+		target := e.Labels["target"]
+		switch e.Labels["stage"] {
+		case "start":
+			started[target] = e.AtSeconds
+		case "end":
+			if from, ok := started[target]; ok {
+				out = append(out, chartBand{from, e.AtSeconds})
+				delete(started, target)
+			}
+		}
+	}
+	return out
 }
 
 func (t *timeline) latencyChart() (chart, bool) {

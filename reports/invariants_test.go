@@ -112,3 +112,18 @@ func TestWritersSayWhyALossWasAccepted(t *testing.T) {
 	require.Contains(t, md.String(), "| events dropped by crash restarts | 12 |",
 		"the crash losses are a key figure of their own")
 }
+
+func TestRestartBandsPairStartAndEnd(t *testing.T) {
+	ev := func(at float64, target, stage string) Event {
+		return Event{AtSeconds: at, Kind: EventRestart,
+			Labels: Labels{"target": target, "stage": stage}}
+	}
+	events := []Event{
+		ev(2, "node 1", "start"), ev(2.5, "node 2", "start"),
+		{AtSeconds: 3, Kind: EventScale, Labels: Labels{"stage": "end"}},
+		ev(4, "node 2", "end"), ev(5.5, "node 1", "end"),
+		ev(7, "node 1", "end"),   // no start: no band
+		ev(9, "node 2", "start"), // still restarting at the end: no band
+	}
+	require.Equal(t, []chartBand{{2.5, 4}, {2, 5.5}}, restartBands(events))
+}

@@ -69,9 +69,10 @@ type Scenario struct {
 	Format string `json:"format,omitempty"`
 	// Effective is the scenario after defaults and flags were applied, as raw text.
 	Effective string `json:"effective,omitempty"`
-	// AcceptedRPO is the number of acknowledged events the scenario accepts losing to an
-	// asynchronous failover; the events-lost invariant tolerates up to the measured RPO when
-	// it is set to a non-zero value.
+	// AcceptedRPO is the number of acknowledged events the scenario accepts losing to
+	// asynchronous failovers and crash restarts together; the events-lost invariant
+	// tolerates up to what the failovers' lost writes and the crashes' dropped events
+	// explain, and no more than this.
 	AcceptedRPO int64 `json:"acceptedRPO,omitempty"`
 }
 
