@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,10 @@ import (
 	"github.com/stampede-load/stampede/backend/profile"
 	"github.com/stampede-load/stampede/backend/store"
 )
+
+// flushSpread is the part of FlushInterval over which a cycle paces its writes; the rest
+// leaves room for retries and the slower writes of a cycle that has more to do than usual.
+const flushSpread = 0.5
 
 func (n *node) flushLoop(ctx context.Context) {
 	tick := time.NewTicker(n.b.cfg.FlushInterval)
@@ -43,8 +48,9 @@ func (n *node) flush(ctx context.Context, all bool) int {
 	}
 	defer func() { <-n.flushing }()
 	start := time.Now()
+	now := n.b.wallNow()
 	n.mu.Lock()
-	batch := n.takeDue(all)
+	batch := n.takeDue(all, now)
 	bases := n.baselines
 	n.baselines = map[*tenant]*baseline{}
 	n.mu.Unlock()
@@ -60,7 +66,7 @@ func (n *node) flush(ctx context.Context, all bool) int {
 	defer cancel()
 	var timedOut atomic.Bool
 	cycle = onAttemptTimeout(cycle, func() { timedOut.Store(true); cancel() })
-	failed, firstErr := n.writeSlots(cycle, batch)
+	failed, firstErr := n.writeSlots(cycle, batch, n.spread(all, start))
 	if timedOut.Load() {
 		firstErr = fmt.Errorf("an attempt timed out after %v: %w", n.b.cfg.RequestTimeout, firstErr)
 	}
@@ -78,45 +84,62 @@ func (n *node) flush(ctx context.Context, all bool) int {
 	return failed
 }
 
-// writeSlots writes the taken slots with bounded concurrency and puts back those that fail.
+// writeSlots writes the taken slots with FlushConcurrency workers and puts back those that
+// fail. With more slots than workers, a positive spread paces the writes' starts evenly over
+// that span from now: a cycle that starts every write at once is a burst that takes the CPU
+// from ingest (on one machine with the database) or the bandwidth (against a remote one)
+// for its whole length.
+//
 // When the first 2*FlushConcurrency writes of the cycle all fail (an outage, throttling far
 // past the policy's bounds), the rest are put back without trying: each failing write can
 // cost seconds of SDK retries, and the next cycle tries again anyway. When ctx ends (the
 // cycle's first timed-out attempt ends it), the rest are put back too; a write cancelled in
 // flight is ambiguous like a timed-out one, and its fence and If-Match settle it later.
-func (n *node) writeSlots(ctx context.Context, batch []takenSlot) (int, error) {
+func (n *node) writeSlots(ctx context.Context, batch []takenSlot, spread time.Duration) (int, error) {
 	conc := n.b.cfg.FlushConcurrency
-	var failed, succeeded atomic.Int64
+	var next, failed, succeeded, skipped atomic.Int64
 	var firstErr atomic.Pointer[error]
-	sem := make(chan struct{}, conc)
+	start, gap := time.Now(), time.Duration(0)
+	// A cycle with no more writes than workers sends them in one round, all at once anyway.
+	if len(batch) > conc {
+		gap = spread / time.Duration(len(batch))
+	}
 	var wg sync.WaitGroup
-	for i, tk := range batch {
-		sem <- struct{}{}
-		if ctx.Err() != nil || succeeded.Load() == 0 && failed.Load() >= int64(2*conc) {
-			<-sem
-			for _, rest := range batch[i:] {
-				n.inFlight.Add(-rest.s.unstored())
-				n.requeue(rest.e, rest.s)
+	// Workers live for the cycle, not one goroutine per write: each write's deep SDK and HTTP
+	// stack then grows a goroutine's stack once per cycle instead of once per write.
+	for range min(conc, len(batch)) {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(batch)) {
+					return
+				}
+				tk := batch[i]
+				if gap > 0 {
+					_ = sleepUntil(ctx, start.Add(time.Duration(i)*gap))
+				}
+				taken := tk.s.unstored()
+				if ctx.Err() != nil || succeeded.Load() == 0 && failed.Load() >= int64(2*conc) {
+					n.inFlight.Add(-taken)
+					n.requeue(tk.e, tk.s)
+					skipped.Add(1)
+					continue
+				}
+				err := n.flushSlot(ctx, tk.e.key, tk.s, tk.e.stored)
+				n.inFlight.Add(-taken) // before a requeue, so the events are never counted twice
+				if err != nil {
+					n.requeue(tk.e, tk.s)
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, &err)
+					continue
+				}
+				tk.e.stored = true
+				succeeded.Add(1)
 			}
-			n.b.metrics.flushSkipped.Add(float64(len(batch) - i))
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			taken := tk.s.unstored()
-			err := n.flushSlot(ctx, tk.e.key, tk.s)
-			n.inFlight.Add(-taken) // before a requeue, so the events are never counted twice
-			if err != nil {
-				n.requeue(tk.e, tk.s)
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, &err)
-				return
-			}
-			succeeded.Add(1)
-		}()
+		})
 	}
 	wg.Wait()
+	n.b.metrics.flushSkipped.Add(float64(skipped.Load()))
 	if p := firstErr.Load(); p != nil {
 		return int(failed.Load()), *p
 	}
@@ -175,7 +198,11 @@ func (n *node) noteHealth(failed int, err error) {
 // write did not land, and a 412 (it did, or the document changed) reads the truth and lets
 // the fence decide. The new change is written after a successful replay, so a pending
 // change is never merged with one whose base is unknown.
-func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
+//
+// An entity this node never stored (stored false) is created without reading first, as
+// every entity of a new tenant is: a 409 (another process, or this one before a restart,
+// created it) reads it and replaces it as usual.
+func (n *node) flushSlot(ctx context.Context, k entKey, s *slot, stored bool) error {
 	if s.events == 0 && s.pending == nil {
 		return n.flushEntity(ctx, k, s, false)
 	}
@@ -187,8 +214,11 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	entry, hit := n.cacheGet(k)
 	// With a pending write the outcome is unknown: the cache only stands for the document
 	// that write was based on when the entry was kept for a replay.
-	if hit && (s.pending == nil || entry.replay) {
+	switch {
+	case hit && (s.pending == nil || entry.replay):
 		cached = &store.Item{Body: cachedBody, ETag: entry.etag}
+	case !stored:
+		cached = &store.Item{} // no body: create
 	}
 	var called, withPending, created, fromCache, replay bool
 	var from, wrote int
@@ -247,7 +277,7 @@ func (n *node) flushSlot(ctx context.Context, k entKey, s *slot) error {
 	}
 	if replay {
 		s.pending = nil
-		return n.flushSlot(ctx, k, s) // now the change that came after the pending one
+		return n.flushSlot(ctx, k, s, true) // now the change that came after the pending one
 	}
 	s.pending, s.delta, s.events = nil, profile.Delta{}, 0
 	return n.flushEntity(ctx, k, s, created)
@@ -277,10 +307,20 @@ func (n *node) keepFailed(k entKey, s *slot, entry cacheEntry, sent, sentFromCac
 	}
 }
 
-// takeDue takes the slots due for writing out of the dirty list; n.mu must be held.
-func (n *node) takeDue(all bool) []takenSlot {
+// takeDue takes the slots due for writing out of the dirty list; n.mu must be held. A slot
+// is due with FlushEvents events, MaxFlushDelay old, or a pending or entity write (every
+// slot when all is set). Besides those, it takes the oldest others until the cycle has its
+// share: entities that changed together (every entity of a tenant in the first second of
+// its load) would otherwise come due together MaxFlushDelay later, and again every
+// MaxFlushDelay after, each time one burst of writes that starves ingest of CPU. Each
+// entity is still written about once per MaxFlushDelay, only evenly over the cycles.
+func (n *node) takeDue(all bool, now time.Time) []takenSlot {
 	cfg := n.b.cfg
-	oldest := n.b.wallNow().Add(-cfg.MaxFlushDelay)
+	oldest := now.Add(-cfg.MaxFlushDelay)
+	share := 0
+	if !all {
+		share = n.share(now)
+	}
 	var batch []takenSlot
 	keep := n.dirty[:0]
 	for _, e := range n.dirty {
@@ -293,10 +333,54 @@ func (n *node) takeDue(all bool) []takenSlot {
 		}
 		keep = append(keep, e)
 	}
-	clear(n.dirty[len(keep):])
-	n.dirty = keep
-	n.dirtyLen.Store(int64(len(keep)))
+	// The dirty list is in the order entities changed (a requeued slot is due anyway), so
+	// its front holds the oldest slots.
+	early := min(max(share-len(batch), 0), len(keep))
+	for _, e := range keep[:early] {
+		batch = append(batch, takenSlot{e, e.slot})
+		e.slot = nil
+	}
+	kept := copy(keep, keep[early:])
+	clear(n.dirty[kept:])
+	n.dirty = n.dirty[:kept]
+	n.dirtyLen.Store(int64(kept))
 	return batch
+}
+
+// share is how many slots the cycle at now writes at least: at the least even rate that
+// writes every dirty slot before it is MaxFlushDelay old, for the time since the previous
+// cycle (FlushInterval for a first one). The dirty list is in about the order slots got
+// their first event, so the k-th slot's deadline bounds the rate by k over the time left
+// to it; a slot due within one period makes the cycle take it and all before it.
+// n.mu must be held.
+func (n *node) share(now time.Time) int {
+	cfg := n.b.cfg
+	period := cfg.FlushInterval
+	if !n.lastCycle.IsZero() {
+		period = now.Sub(n.lastCycle)
+	}
+	n.lastCycle = now
+	if period <= 0 {
+		return 0
+	}
+	perPeriod := 0.0 // slots per period
+	for k, e := range n.dirty {
+		left := e.slot.since.Add(cfg.MaxFlushDelay).Sub(now)
+		perPeriod = max(perPeriod, float64(k+1)*float64(period)/float64(max(left, period)))
+	}
+	return int(math.Ceil(perPeriod))
+}
+
+// spread is the span over which the cycle started at start paces its writes: flushSpread of
+// the time since the previous cycle started, at most of FlushInterval. The first cycle, and
+// Drain and memory pressure (all), which want everything written at once, are not paced.
+func (n *node) spread(all bool, start time.Time) time.Duration {
+	prev := n.lastStart
+	n.lastStart = start
+	if all || prev.IsZero() {
+		return 0
+	}
+	return time.Duration(float64(min(start.Sub(prev), n.b.cfg.FlushInterval)) * flushSpread)
 }
 
 // takenSlot is an entity's slot taken for a flush.
@@ -432,6 +516,14 @@ func (s *slot) unstored() int64 {
 		n += s.pending.delta.Events()
 	}
 	return n
+}
+
+// sleepUntil waits until t or until ctx is done; a t in the past returns at once.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	if d := time.Until(t); d > 0 {
+		return sleepCtx(ctx, d)
+	}
+	return ctx.Err()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

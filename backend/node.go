@@ -44,6 +44,9 @@ type entity struct {
 	key   entKey
 	acked int64
 	slot  *slot
+	// stored is set once a flush wrote the entity's profile document (flushing): until then
+	// the first write creates it without reading first.
+	stored bool
 }
 
 // slot is one entity's unflushed state on its node.
@@ -89,6 +92,8 @@ type node struct {
 	oldest       atomic.Int64  // Unix ns of the oldest unflushed slot after the last cycle; 0 if none
 	failingSince time.Time     // when writes started failing; zero when healthy (flushing)
 	lastReset    time.Time     // when failures last replaced the client (flushing)
+	lastCycle    time.Time     // wall clock (Backend.wallNow) of the last cycle (flushing)
+	lastStart    time.Time     // time.Now of the last cycle's start (flushing)
 	cacheMu      sync.Mutex
 	cache        map[entKey]cacheEntry
 	containers   sync.Map // "db/container" -> *azcosmos.ContainerClient
