@@ -27,11 +27,13 @@ import (
 //	POST   /v1/admin/upgrade        {"generation": N}                            204
 //	POST   /v1/admin/drain                                                      204
 //	GET    /v1/admin/conservation   ConservationReport                           200
-//	POST   /v1/admin/nodes/{i}/restart  mode, downtime, gracePeriod -> restart    200
+//	POST   /v1/admin/nodes/{i}/restart  {"mode","downtime","gracePeriod"} -> report 200
 //
 // Every call needs "Authorization: Bearer <token>". An empty token disables the API (403).
-// A node restart (see [Backend.RestartNode]) takes its options from the query or a JSON
-// body, and answers once the node runs again; see restartHandler.
+// A node restart ([Backend.RestartNode]; {i} is the node's index from 0 or its name)
+// takes its options from the query or a JSON body, durations as "5s", and answers once
+// the node runs again with what it stored and dropped; 400 names a bad field, 409 says a
+// restart of the node is already running, 503 that the backend is not running.
 func (b *Backend) AdminHandler(token string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/admin/tenants", func(w http.ResponseWriter, r *http.Request) {
