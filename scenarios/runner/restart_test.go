@@ -1,8 +1,12 @@
 package runner
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -168,6 +172,81 @@ func TestConservationAcceptsOnlyWhatCrashesDropped(t *testing.T) {
 			res := r.conservationInvariant(sum)
 			require.Equal(t, tc.verdict, res.Verdict, res.Message)
 			require.Equal(t, float64(max(tc.acked-tc.stored, 0)), res.Observed)
+		})
+	}
+}
+
+// restartingBackend records the restart asked of it and answers out and err.
+type restartingBackend struct {
+	got []NodeRestart
+	out RestartOutcome
+	err error
+}
+
+func (b *restartingBackend) IngestURL() string           { return "http://127.0.0.1:1" }
+func (b *restartingBackend) Drain(context.Context) error { return nil }
+func (b *restartingBackend) Conservation(context.Context) ([]TenantConservation, error) {
+	return nil, nil
+}
+
+func (b *restartingBackend) RestartNode(_ context.Context, r NodeRestart) (RestartOutcome,
+	error) {
+	b.got = append(b.got, r)
+	return b.out, b.err
+}
+
+// TestRestartStepMarksItsWindow applies restart-node entries to a backend that records
+// them: the entry's mode, downtime and grace period reach it, a start event precedes the
+// end event, and what it dropped is counted in events_lost_crash even when it failed.
+func TestRestartStepMarksItsWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		entry      scenarios.Event
+		out        RestartOutcome
+		err        error
+		want       NodeRestart
+		start, end string
+	}{
+		{"crash", scenarios.Event{Node: 2, Mode: scenarios.RestartCrash},
+			RestartOutcome{Dropped: 57, Down: 180 * time.Microsecond, Details: "n1 crash"}, nil,
+			NodeRestart{Node: 2, Mode: scenarios.RestartCrash},
+			"node 2 restarting (crash)",
+			"node 2 back after 180µs: stored 0, dropped 57 (n1 crash)"},
+		{"graceful with grace period and downtime", scenarios.Event{Node: 1,
+			Duration:    scenarios.Duration(2 * time.Second),
+			GracePeriod: scenarios.Duration(45 * time.Second)},
+			RestartOutcome{Stored: 300, Down: 3100 * time.Millisecond, Details: "n0"}, nil,
+			NodeRestart{Node: 1, Downtime: 2 * time.Second, GracePeriod: 45 * time.Second},
+			"node 1 restarting (graceful, down for 2s)",
+			"node 1 back after 3.1s: stored 300, dropped 0 (n0)"},
+		{"killed, and failed", scenarios.Event{Node: 1}, RestartOutcome{Dropped: 5,
+			Down: time.Second, Details: "n0 killed"}, errors.New("new client: refused"),
+			NodeRestart{Node: 1}, "node 1 restarting (graceful)",
+			"node 1 failed: new client: refused; node 1 back after 1s: stored 0, dropped 5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := &restartingBackend{out: tc.out, err: tc.err}
+			rec, err := reports.NewRecorder(reports.RecorderConfig{})
+			require.NoError(t, err)
+			r := &run{s: &scenarios.Scenario{}, rec: rec, parts: &Parts{Backend: be},
+				opts: Options{Logger: slog.New(slog.DiscardHandler)}}
+			tc.entry.Action = scenarios.ActionRestartNode
+			r.applyStep(t.Context(), r.restartStep(tc.entry))
+
+			require.Equal(t, []NodeRestart{tc.want}, be.got)
+			sum := &reports.Summary{}
+			rec.Fill(sum)
+			require.Len(t, sum.Events, 2)
+			require.Equal(t, "start", sum.Events[0].Labels["stage"])
+			require.Equal(t, tc.start, sum.Events[0].Message)
+			require.Equal(t, "end", sum.Events[1].Labels["stage"])
+			require.Contains(t, sum.Events[1].Message, tc.end)
+			require.Equal(t, tc.out.Dropped, crashDropped(sum))
+			if tc.err == nil {
+				require.Empty(t, r.actionErrs)
+				return
+			}
+			require.Len(t, r.actionErrs, 1, "the failure fails the timeline invariant")
 		})
 	}
 }
