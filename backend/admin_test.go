@@ -163,3 +163,35 @@ func TestAdminRestartNodeConflicts(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, code, body)
 	require.Contains(t, body, "backend not running")
 }
+
+// FuzzAdminRestartRequest feeds the restart endpoint's parsing any query and body: it never
+// panics, and whatever it accepts is a restart RestartNode accepts, with no grace period
+// on a crash.
+func FuzzAdminRestartRequest(f *testing.F) {
+	f.Add("mode=graceful&downtime=5s&gracePeriod=60s", "")
+	f.Add("", `{"mode": "crash"}`)
+	f.Add("mode=crash", `{"mode": "graceful", "gracePeriod": "1m30s"}`)
+	f.Add("downtime=-1s", `{"downtime": "1e9h"}`)
+	f.Add("gracePeriod=0s&x=1", `{"grace": 1}`)
+	f.Add("%zz", `{"mode": null, "downtime": ""}`)
+	f.Fuzz(func(t *testing.T, query, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/v1/admin/nodes/0/restart",
+			strings.NewReader(body))
+		r.URL.RawQuery = query
+		req, err := readRestartRequest(r)
+		if err != nil {
+			return
+		}
+		opts, err := req.options()
+		if err != nil {
+			require.NotEmpty(t, err.Error())
+			return
+		}
+		require.NoError(t, opts.Validate())
+		require.GreaterOrEqual(t, opts.Downtime, time.Duration(0))
+		require.GreaterOrEqual(t, opts.GracePeriod, time.Duration(0))
+		if opts.Mode == RestartCrash {
+			require.Zero(t, opts.GracePeriod, "a crash has no grace period")
+		}
+	})
+}
