@@ -23,7 +23,7 @@ import (
 const (
 	DefaultNodes            = 2
 	DefaultFlushInterval    = 5 * time.Second
-	DefaultFlushEvents      = 64
+	DefaultFlushEvents      = 256
 	flushDelayIntervals     = 12 // default MaxFlushDelay in flush intervals
 	DefaultMaxDirty         = 50_000
 	DefaultMaxQueuedEvents  = 500_000
@@ -77,7 +77,7 @@ type Config struct {
 	// keep coalescing. Drain and memory pressure (MaxDirty) write everything.
 	FlushInterval time.Duration
 	// FlushEvents is how many waiting events make an entity due at the next cycle.
-	// Default 64; 1 writes every changed entity every cycle.
+	// Default 256; 1 writes every changed entity every cycle.
 	FlushEvents int
 	// MaxFlushDelay bounds how long an acknowledged event waits in memory before a cycle
 	// writes it (the write-behind window). Default 12 flush intervals (60 s by default).

@@ -15,8 +15,8 @@
 //	      (412: re-read, merge, retry) -> UniqueEntity on first sight / directory news,
 //	      SystemProfile baseline, Alert documents from the detection engine
 //
-// Coalescing is what keeps Cosmos DB writes low: at the defaults (5 s cycles, 64 events or
-// 60 s per entity) a small simulated tenant at 2,000 events/s costs about 10 writes per 1,000
+// Coalescing is what keeps Cosmos DB writes low: at the defaults (5 s cycles, 256 events or
+// 60 s per entity) a small simulated tenant at 2,000 events/s costs about 8 writes per 1,000
 // events at steady state, against about 75 when every changed entity is written every cycle
 // (TestCoalescingWritesPer1000Events). [Stats.WritesPer1000Events] reports it for every run.
 //
