@@ -177,14 +177,24 @@ type Target struct {
 	Cosmos *CosmosEndpoint `yaml:"cosmos,omitempty"`
 }
 
-// CosmosEndpoint is an external Cosmos DB account (real Azure or Microsoft's emulator).
+// CosmosEndpoint is an external Cosmos DB account: one at an endpoint (real Azure, or
+// Microsoft's emulator already running), or Microsoft's emulator started for the run.
 type CosmosEndpoint struct {
 	// Endpoint is the account URL, such as https://myaccount.documents.azure.com:443/.
-	Endpoint string `yaml:"endpoint"`
+	Endpoint string `yaml:"endpoint,omitempty"`
 	// KeyEnv names the environment variable holding the account key; keys never belong
 	// in scenario files or reports.
-	KeyEnv string `yaml:"keyEnv"`
+	KeyEnv string `yaml:"keyEnv,omitempty"`
+	// Emulator, instead of Endpoint and KeyEnv, starts an emulator for the run: microsoft
+	// is Microsoft's Linux emulator in Docker (testcontainers-go), with its well-known key.
+	Emulator string `yaml:"emulator,omitempty"`
 }
+
+// Emulators a run can start as its external account.
+const EmulatorMicrosoft = "microsoft"
+
+// CosmosEmulators are the allowed values of target.cosmos.emulator.
+var CosmosEmulators = []string{EmulatorMicrosoft}
 
 // Scaling policies.
 const (

@@ -228,9 +228,15 @@ func (v *validator) target(t Target) {
 	if t.BackendURL != "" {
 		v.httpURL("target.backendURL", t.BackendURL)
 	}
-	if t.Cosmos != nil {
-		v.httpURL("target.cosmos.endpoint", t.Cosmos.Endpoint)
-		if t.Cosmos.KeyEnv == "" {
+	if c := t.Cosmos; c != nil && c.Emulator != "" {
+		v.oneOf("target.cosmos.emulator", c.Emulator, CosmosEmulators)
+		if c.Endpoint != "" || c.KeyEnv != "" {
+			v.add("target.cosmos.emulator", "starts its own account: leave out endpoint and "+
+				"keyEnv")
+		}
+	} else if c != nil {
+		v.httpURL("target.cosmos.endpoint", c.Endpoint)
+		if c.KeyEnv == "" {
 			v.add("target.cosmos.keyEnv", "required: the environment variable with the key")
 		}
 	}

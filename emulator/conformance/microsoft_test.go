@@ -2,34 +2,14 @@ package conformance_test
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/netip"
+	"errors"
 	"os"
-	"strconv"
 	"testing"
-	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 	"github.com/stretchr/testify/require"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/stampede-load/stampede/emulator/conformance"
-)
-
-const (
-	// microsoftImage is Microsoft's Linux (vNext) emulator; it serves its gateway over
-	// plain HTTP on PORT (8081 by default).
-	microsoftImage = "mcr.microsoft.com/cosmosdb/linux/azure-cosmos-emulator:vnext-preview"
-	// microsoftKey is the well-known account key every Microsoft emulator accepts.
-	microsoftKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
-	// dockerPingTimeout bounds the check for a Docker engine, so a machine without one
-	// skips at once instead of hanging.
-	dockerPingTimeout = 5 * time.Second
-	// microsoftStartTimeout bounds pulling and starting the image.
-	microsoftStartTimeout = 5 * time.Minute
+	"github.com/stampede-load/stampede/internal/msemulator"
 )
 
 // microsoftUnsupported lists the cases Microsoft's vNext emulator (a preview) does not
@@ -78,91 +58,16 @@ func microsoftTarget(t *testing.T) conformance.Target {
 	if endpoint := os.Getenv("STAMPEDE_COSMOS_ENDPOINT"); endpoint != "" {
 		key := os.Getenv("STAMPEDE_COSMOS_KEY")
 		if key == "" {
-			key = microsoftKey
+			key = msemulator.Key
 		}
 		return conformance.Target{Endpoint: endpoint, Key: key}
 	}
-	if err := dockerEngineAnswers(dockerPingTimeout); err != nil {
-		t.Skipf("no Docker engine: skipping conformance against Microsoft's emulator (%v)", err)
+	em, err := msemulator.Start(t.Context(),
+		msemulator.Options{Image: os.Getenv("STAMPEDE_MICROSOFT_EMULATOR_IMAGE")})
+	if errors.Is(err, msemulator.ErrNoDocker) {
+		t.Skipf("skipping conformance against Microsoft's emulator: %v", err)
 	}
-	return startMicrosoftEmulator(t)
-}
-
-// dockerEngineAnswers reports why no Docker engine can run containers, nil if one can.
-// It gives up after timeout even where the provider's own host discovery blocks (an
-// unroutable DOCKER_HOST), leaving that probe to end with the test binary.
-func dockerEngineAnswers(timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	answer := make(chan error, 1)
-	go func() { answer <- pingDocker(ctx) }()
-	select {
-	case err := <-answer:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("docker ping: no answer within %s", timeout)
-	}
-}
-
-// pingDocker asks testcontainers' Docker provider for the engine's health.
-func pingDocker(ctx context.Context) (err error) {
-	defer func() {
-		if r := recover(); r != nil { // the provider panics on some broken Docker setups
-			err = fmt.Errorf("docker provider: %v", r)
-		}
-	}()
-	provider, err := testcontainers.NewDockerProvider()
-	if err != nil {
-		return fmt.Errorf("docker provider: %w", err)
-	}
-	defer func() { _ = provider.Close() }()
-	if err := provider.Health(ctx); err != nil {
-		return fmt.Errorf("docker ping: %w", err)
-	}
-	return nil
-}
-
-// startMicrosoftEmulator starts the image for the whole run of the mode and returns its
-// gateway; the container is removed when the test ends. The gateway listens on the same
-// port inside and outside the container (on loopback): the emulator advertises its
-// regional endpoint with the port it listens on, and the SDK routes reads there, so a
-// port remapped by Docker would send them to a port nothing serves.
-func startMicrosoftEmulator(t *testing.T) conformance.Target {
-	t.Helper()
-	image := os.Getenv("STAMPEDE_MICROSOFT_EMULATOR_IMAGE")
-	if image == "" {
-		image = microsoftImage
-	}
-	port := freeLoopbackPort(t)
-	gateway := strconv.Itoa(port) + "/tcp"
-	ctx, cancel := context.WithTimeout(context.Background(), microsoftStartTimeout)
-	defer cancel()
-	ready := wait.ForHTTP("/").WithPort(gateway).
-		WithStatusCodeMatcher(func(status int) bool { return status > 0 && status < 500 }).
-		WithStartupTimeout(microsoftStartTimeout)
-	ctr, err := testcontainers.Run(ctx, image,
-		testcontainers.WithExposedPorts(gateway),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = network.PortMap{network.MustParsePort(gateway): {{
-				HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1}), HostPort: strconv.Itoa(port),
-			}}}
-		}),
-		testcontainers.WithEnv(map[string]string{
-			"PROTOCOL": "http", "PORT": strconv.Itoa(port), "ENABLE_EXPLORER": "false",
-		}),
-		testcontainers.WithWaitStrategy(ready),
-	)
-	testcontainers.CleanupContainer(t, ctr)
-	require.NoError(t, err, "start %s", image)
-	return conformance.Target{Endpoint: fmt.Sprintf("http://127.0.0.1:%d/", port), Key: microsoftKey}
-}
-
-// freeLoopbackPort returns a TCP port free on 127.0.0.1 a moment ago.
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	return port
+	t.Cleanup(func() { _ = em.Stop(context.Background()) })
+	return conformance.Target{Endpoint: em.Endpoint, Key: em.Key}
 }
