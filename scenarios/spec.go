@@ -171,8 +171,13 @@ type Event struct {
 type Target struct {
 	// Kind is embedded (emulator, backend and sensors in one process) or external.
 	Kind string `yaml:"kind,omitempty"`
-	// BackendURL is an external backend's ingest base URL; sensors run here.
+	// BackendURL is an external backend's base URL (ingest and admin API); sensors run
+	// here.
 	BackendURL string `yaml:"backendURL,omitempty"`
+	// AdminTokenEnv names the environment variable holding the bearer token of the
+	// external backend's admin API (onboarding, drain, conservation); required with
+	// BackendURL. Tokens never belong in scenario files or reports.
+	AdminTokenEnv string `yaml:"adminTokenEnv,omitempty"`
 	// Cosmos is an external Cosmos DB account; backend and sensors run here.
 	Cosmos *CosmosEndpoint `yaml:"cosmos,omitempty"`
 }

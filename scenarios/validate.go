@@ -24,6 +24,9 @@ const (
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
+// envName is the shape of an environment variable name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // Validate checks the effective scenario (see WithDefaults) and returns every problem
 // found, joined, each a *FieldError naming the field path. It does not change s.
 func (s Scenario) Validate() error {
@@ -227,6 +230,19 @@ func (v *validator) target(t Target) {
 	}
 	if t.BackendURL != "" {
 		v.httpURL("target.backendURL", t.BackendURL)
+		if t.AdminTokenEnv == "" {
+			v.add("target.adminTokenEnv", "required with backendURL: the environment "+
+				"variable with the backend's admin token (stampede backend --admin-token)")
+		}
+	}
+	if t.AdminTokenEnv != "" {
+		if t.BackendURL == "" {
+			v.add("target.adminTokenEnv", "only applies with backendURL")
+		}
+		if !envName.MatchString(t.AdminTokenEnv) {
+			v.add("target.adminTokenEnv", "want the name of an environment variable "+
+				"(letters, digits and _, not starting with a digit), got %q", t.AdminTokenEnv)
+		}
 	}
 	if c := t.Cosmos; c != nil && c.Emulator != "" {
 		v.oneOf("target.cosmos.emulator", c.Emulator, CosmosEmulators)
