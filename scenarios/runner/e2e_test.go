@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampede-load/stampede/emulator"
+	"github.com/stampede-load/stampede/internal/msemulator"
 	"github.com/stampede-load/stampede/reports"
 	"github.com/stampede-load/stampede/scenarios"
 )
@@ -193,4 +195,35 @@ target:
 	_, err = Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
 		Getenv: func(string) string { return "" }})
 	require.ErrorContains(t, err, "TEST_COSMOS_KEY")
+}
+
+// TestMicrosoftEmulatorTarget runs backend and sensors against Microsoft's Linux emulator,
+// started for the run in Docker. Without a Docker engine the run must fail at once with an
+// error that says so, rather than hang or run against something else.
+func TestMicrosoftEmulatorTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Microsoft's emulator or checks why it cannot")
+	}
+	s, err := scenarios.Parse("microsoft.yaml", []byte(`
+name: microsoft
+duration: 3s
+tenants: [{name: a, size: tiny, rate: 100}]
+backend: {flushInterval: 250ms}
+target:
+  kind: external
+  cosmos: {emulator: microsoft}
+`))
+	require.NoError(t, err)
+	opts := Options{Scenario: s, Starter: NewEmbeddedStarter()}
+	if msemulator.DockerAnswers(t.Context(), msemulator.DefaultPingTimeout) != nil {
+		start := time.Now()
+		_, err := Run(t.Context(), opts)
+		require.ErrorIs(t, err, msemulator.ErrNoDocker)
+		require.ErrorContains(t, err, "target.cosmos.emulator microsoft")
+		require.Less(t, time.Since(start), 2*msemulator.DefaultPingTimeout)
+		t.Skip("no Docker engine: checked only that the run refuses with a clear error")
+	}
+	res, err := Run(t.Context(), opts)
+	require.NoError(t, err)
+	checkAcks(t, res)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/stampede-load/stampede/internal/msemulator"
 	"github.com/stampede-load/stampede/scenarios"
 )
 
@@ -112,6 +113,15 @@ func (st *startup) start(ctx context.Context) (*Parts, error) {
 
 // database starts the emulator, or connects to the external account of the target.
 func (st *startup) database(ctx context.Context) (Database, string, string, error) {
+	if c := st.s.Target.Cosmos; c != nil && c.Emulator == scenarios.EmulatorMicrosoft {
+		em, err := msemulator.Start(ctx, msemulator.Options{
+			Image: st.env.Getenv("STAMPEDE_MICROSOFT_EMULATOR_IMAGE")})
+		if err != nil {
+			return nil, "", "", fmt.Errorf("target.cosmos.emulator microsoft: %w", err)
+		}
+		st.onClose(em.Stop)
+		return externalCosmos(em.Endpoint), em.Endpoint, em.Key, nil
+	}
 	if c := st.s.Target.Cosmos; c != nil {
 		key := st.env.Getenv(c.KeyEnv)
 		if key == "" {
