@@ -211,13 +211,24 @@ func (g *backendGroup) Conservation(ctx context.Context) ([]TenantConservation, 
 		if err != nil {
 			return out, err
 		}
-		for _, id := range slices.Sorted(maps.Keys(rep.Tenants)) {
-			tc := rep.Tenants[id]
-			out = append(out, TenantConservation{Tenant: id, Acked: tc.Acked,
-				Stored: tc.Acked - tc.Lost + tc.Extra, EntitiesWrong: int64(tc.Mismatched)})
-		}
+		out = append(out, conservationOf(rep, nil)...)
 	}
 	return out, nil
+}
+
+// conservationOf is a backend's conservation report per tenant, of the tenants keep
+// accepts (nil: all), sorted.
+func conservationOf(rep backend.ConservationReport, keep func(string) bool) []TenantConservation {
+	var out []TenantConservation
+	for _, id := range slices.Sorted(maps.Keys(rep.Tenants)) {
+		if keep != nil && !keep(id) {
+			continue
+		}
+		tc := rep.Tenants[id]
+		out = append(out, TenantConservation{Tenant: id, Acked: tc.Acked,
+			Stored: tc.Acked - tc.Lost + tc.Extra, EntitiesWrong: int64(tc.Mismatched)})
+	}
+	return out
 }
 
 // Upgrade deploys a schema generation on every backend.

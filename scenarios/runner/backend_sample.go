@@ -30,11 +30,13 @@ type backendsSampler struct {
 }
 
 // Sample records the backends' counters for the second that ended.
-func (bs *backendsSampler) Sample(rec *reports.Recorder) {
+func (bs *backendsSampler) Sample(rec *reports.Recorder) { bs.record(rec, partStats(bs.parts)) }
+
+// record records the second that ended from the counters of every backend, taken now.
+func (bs *backendsSampler) record(rec *reports.Recorder, perPart []backend.Stats) {
 	if bs.out == nil {
 		bs.out = &recording{rec: rec, log: bs.log}
 	}
-	perPart := partStats(bs.parts)
 	now := sumOf(perPart)
 	prev := bs.last
 	bs.last = now

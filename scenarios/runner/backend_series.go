@@ -46,9 +46,9 @@ func (bs *backendsSampler) recordScaleActions() {
 // from the difference of their cumulative flush latency histograms (microseconds).
 func (bs *backendsSampler) recordFlushLatency(at time.Time, perPart []backend.Stats) {
 	if bs.flushSeen == nil {
-		bs.flushSeen = make([]*hdr.Snapshot, len(bs.parts))
+		bs.flushSeen = make([]*hdr.Snapshot, len(perPart))
 	}
-	for i := range bs.parts {
+	for i := range perPart {
 		now := perPart[i].FlushLatency
 		if now == nil {
 			continue
@@ -69,9 +69,9 @@ func (bs *backendsSampler) recordFlushLatency(at time.Time, perPart []backend.St
 // (within 0.8% of the value).
 func (bs *backendsSampler) recordCosmosLatency(at time.Time, perPart []backend.Stats) {
 	if bs.cosmosSeen == nil {
-		bs.cosmosSeen = make([]map[backend.CosmosOp]*backend.LatencyHistogram, len(bs.parts))
+		bs.cosmosSeen = make([]map[backend.CosmosOp]*backend.LatencyHistogram, len(perPart))
 	}
-	for i := range bs.parts {
+	for i := range perPart {
 		if bs.cosmosSeen[i] == nil {
 			bs.cosmosSeen[i] = map[backend.CosmosOp]*backend.LatencyHistogram{}
 		}

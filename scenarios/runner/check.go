@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stampede-load/stampede/scenarios"
 )
@@ -24,6 +25,9 @@ const (
 
 // ScalingFeature is the feature key of a scaling policy.
 func ScalingFeature(policy string) string { return "scaling:" + policy }
+
+// MetricFeature is the feature key of a metric a threshold names.
+func MetricFeature(metric string) string { return "metric:" + metric }
 
 // ProfileFeature is the feature key of a rate profile.
 func ProfileFeature(profile string) string { return "profile:" + profile }
@@ -53,6 +57,10 @@ func Check(s *scenarios.Scenario, caps Capabilities) error {
 	}
 	for i, e := range s.Timeline {
 		c.feature(fmt.Sprintf("timeline[%d].action", i), e.Action)
+	}
+	for _, mt := range s.Thresholds {
+		name, _, _ := strings.Cut(mt.Metric, "{")
+		c.feature("thresholds."+mt.Metric, MetricFeature(name))
 	}
 	if s.Target.BackendURL != "" {
 		c.feature("target.backendURL", FeatureExternalBackend)

@@ -28,15 +28,14 @@ const (
 		"taken or restored from here"
 	noExternalWrites = "multi-region writes of an external account are set on the account, " +
 		"not from here"
-	noAdmin = "an external backend cannot be onboarded: the backend has no admin API for " +
-		"tenants yet (issue #6)"
 )
 
 // Capabilities says what this build can run for target.
 func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
-	caps := Capabilities{Unsupported: map[string]string{
-		FeatureExternalBackend: noAdmin,
-	}}
+	if target.BackendURL != "" {
+		return externalBackendCapabilities()
+	}
+	caps := Capabilities{Unsupported: map[string]string{}}
 	if target.Cosmos != nil {
 		for _, a := range []string{scenarios.ActionRegionDown, scenarios.ActionRegionUp,
 			scenarios.ActionFailover} {
@@ -52,6 +51,9 @@ func (e *EmbeddedStarter) Capabilities(target scenarios.Target) Capabilities {
 // Start starts the parts of s and onboards its tenants. On error, whatever started is
 // stopped again.
 func (e *EmbeddedStarter) Start(ctx context.Context, s *scenarios.Scenario, env Env) (*Parts, error) {
+	if s.Target.BackendURL != "" {
+		return startExternalBackend(ctx, s, env)
+	}
 	st := &startup{s: s, env: env}
 	parts, err := st.start(ctx)
 	if err != nil {
