@@ -31,6 +31,20 @@
 // With an external Cosmos DB account as the target, the backends and sensors run here
 // against it (the key comes from the environment variable the scenario names).
 //
+// With an external backend as the target (target.backendURL, a `stampede backend` or any
+// process serving its HTTP API), only the sensors run here. The runner onboards the
+// tenants over the backend's admin API (bearer token from the variable target.adminTokenEnv
+// names), reads /v1/stats once a second into the same backend series as an embedded run
+// (counted from the counters at start, not from 0), upgrades and restarts nodes over the
+// API, drains with POST /v1/admin/drain and checks conservation with GET
+// /v1/admin/conservation, for its own tenants only. The account is the backend's: region,
+// failover, backup and restore actions, several regions, elastic or autoscale policies and
+// thresholds on the metrics only the emulator records (RU/s, partitions, documents per
+// schema version, scale decisions, replication and failover figures) are refused by
+// [Check]; the summary lists what was not measured in an "unmeasured" event, and scores
+// detections per alert kind (the stored alerts are not read from here). Tenants stay
+// onboarded after the run.
+//
 // Before anything starts, [Check] compares the scenario with the build's [Capabilities]:
 // a timeline action or feature whose part is not in the build is refused as "not supported
 // by this build", naming the field, never silently skipped. Options.SkipUnsupported runs

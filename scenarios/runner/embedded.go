@@ -13,7 +13,9 @@ import (
 // EmbeddedStarter starts the parts of a run in this process: the emulator (unless the
 // target is an external Cosmos DB account: an account of regions, with backups when the
 // timeline takes them, or one server when one region will do), one reference backend per scaling policy in
-// use (with the elastic scaler service where needed) and the sensor fleet.
+// use (with the elastic scaler service where needed) and the sensor fleet. With an
+// external backend as the target (target.backendURL), only the sensors run here, and the
+// backend is driven over its admin API.
 type EmbeddedStarter struct{}
 
 // NewEmbeddedStarter returns the Starter of this build.

@@ -83,7 +83,9 @@ func (eb *externalBackend) start(ctx context.Context, s *scenarios.Scenario,
 	if err != nil {
 		return nil, err
 	}
-	base, err := eb.admin.stats(ctx)
+	statsCtx, cancel := context.WithTimeout(ctx, adminCallTimeout)
+	base, err := eb.admin.stats(statsCtx)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("external backend %s: %w", s.Target.BackendURL, err)
 	}

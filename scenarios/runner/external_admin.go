@@ -25,6 +25,12 @@ type adminClient struct {
 // maxAnswer bounds what is read of one answer.
 const maxAnswer = 64 << 20
 
+// adminCallTimeout bounds a call that answers at once or after a few Cosmos DB calls
+// (onboarding creates a database and its containers): a backend that hangs fails the run
+// instead of stalling it. Drains, conservation checks and restarts are bounded by their
+// caller.
+const adminCallTimeout = 2 * time.Minute
+
 func newAdminClient(base, token, tokenEnv string) *adminClient {
 	return &adminClient{base: strings.TrimRight(base, "/"), token: token, tokenEnv: tokenEnv,
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
@@ -79,12 +85,16 @@ func (c *adminClient) call(ctx context.Context, method, path string, in, out any
 
 func (c *adminClient) onboard(ctx context.Context, spec backend.TenantSpec) (backend.TenantInfo,
 	error) {
+	ctx, cancel := context.WithTimeout(ctx, adminCallTimeout)
+	defer cancel()
 	var info backend.TenantInfo
 	err := c.call(ctx, http.MethodPost, "/v1/admin/tenants", spec, &info, true)
 	return info, err
 }
 
 func (c *adminClient) upgrade(ctx context.Context, generation int) error {
+	ctx, cancel := context.WithTimeout(ctx, adminCallTimeout)
+	defer cancel()
 	return c.call(ctx, http.MethodPost, "/v1/admin/upgrade",
 		map[string]int{"generation": generation}, nil, true)
 }
