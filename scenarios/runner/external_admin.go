@@ -139,6 +139,9 @@ func (c *adminClient) restartNode(ctx context.Context, r NodeRestart) (backend.R
 	var ans restartAnswer
 	err := c.call(ctx, http.MethodPost, fmt.Sprintf("/v1/admin/nodes/%d/restart", r.Node-1),
 		req, &ans, true)
+	if err != nil {
+		err = fmt.Errorf("restart node %d (the admin API counts from 0): %w", r.Node, err)
+	}
 	return backend.RestartReport{Node: ans.Node, Mode: ans.Mode, Stored: ans.Stored,
 		Dropped: ans.Dropped, Killed: ans.Killed, Stopping: seconds(ans.StoppingSeconds),
 		Down: seconds(ans.DownSeconds)}, err

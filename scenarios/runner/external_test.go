@@ -44,13 +44,17 @@ func serveExternalBackend(t *testing.T) (*backend.Backend, string) {
 	return b, "http://" + ln.Addr().String()
 }
 
+const externalTenants = "tenants: [{name: a, size: tiny, rate: 300}]\n"
+
 func externalScenario(t *testing.T, url, extra string) *scenarios.Scenario {
 	t.Helper()
+	if !strings.Contains(extra, "tenants:") {
+		extra += externalTenants
+	}
 	s, err := scenarios.Parse("external.yaml", []byte(`
 name: external
 duration: 4s
 drain: 20s
-tenants: [{name: a, size: tiny, rate: 300}]
 backend: {nodes: 2, schemaVersion: 2}
 target: {kind: external, backendURL: "`+url+`", adminTokenEnv: TEST_ADMIN_TOKEN}
 `+extra))
@@ -83,6 +87,8 @@ func TestExternalBackendRun(t *testing.T) {
 	s := externalScenario(t, url, `timeline:
   - {at: 1s, action: upgrade, schemaVersion: 3}
   - {at: 2s, action: restart-node, node: 2, duration: 300ms}
+tenants:
+  - {name: a, size: tiny, rate: 300, attacks: [{kind: brute-force, at: 1s, duration: 2s}]}
 `)
 	res, err := Run(t.Context(), Options{Scenario: s, Starter: NewEmbeddedStarter(),
 		Getenv: adminEnv(testAdminToken), OutDir: t.TempDir()})
@@ -115,6 +121,9 @@ func TestExternalBackendRun(t *testing.T) {
 		}
 	}
 	require.Contains(t, unmeasured, reports.MetricRUConsumed)
+	require.Len(t, sum.Detections, 1, "scored per kind from the backend's counters")
+	require.Equal(t, "brute_force", sum.Detections[0].AttackKind)
+	require.Equal(t, int64(1), sum.Detections[0].Injected)
 }
 
 // TestExternalBackendFirstSampleCountsThisRun checks the backend's counters from before the
@@ -155,6 +164,12 @@ func TestExternalBackendStartErrors(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+	t.Run("restart of a node the backend does not have", func(t *testing.T) {
+		admin := newAdminClient(url+"/", testAdminToken, "TEST_ADMIN_TOKEN")
+		_, err := admin.restartNode(t.Context(), NodeRestart{Node: 3})
+		require.ErrorContains(t, err, "restart node 3 (the admin API counts from 0): POST "+
+			"/v1/admin/nodes/2/restart: 400 Bad Request: node 2: want an index from 0 to 1")
+	})
 	t.Run("backend down", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
