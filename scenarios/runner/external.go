@@ -52,8 +52,8 @@ func externalBackendCapabilities() Capabilities {
 		caps.Unsupported[a] = noBackendAccount
 	}
 	for _, m := range externalUnmeasured {
-		caps.Unsupported[MetricFeature(m)] = "an external backend's Cosmos DB account is " +
-			"not read from here: " + m + " is not measured"
+		caps.Unsupported[MetricFeature(m)] = "the Cosmos DB account, documents and scaler " +
+			"of an external backend are not read from here: " + m + " is not measured"
 	}
 	return caps
 }

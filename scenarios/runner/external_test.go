@@ -199,7 +199,7 @@ thresholds:
 	msg := err.Error()
 	for _, want := range []string{"account.regions", "timeline[0].action",
 		"thresholds.ru_consumed{container:UniqueEntityProfile}: not supported by this build: " +
-			"an external backend's Cosmos DB account is not read from here"} {
+			"the Cosmos DB account, documents and scaler of an external backend are not read from here"} {
 		require.Contains(t, msg, want)
 	}
 	require.NotContains(t, msg, "timeline[1]", "upgrade goes over the admin API")
