@@ -207,3 +207,31 @@ thresholds:
 	require.Len(t, ue.Problems, 3, msg)
 	require.False(t, strings.Contains(msg, "target.backendURL"))
 }
+
+// TestSkipUnsupportedDropsUnmeasurableThresholds checks that a threshold on a metric this
+// target cannot measure is listed as skipped, never evaluated: ru_consumed would read 0
+// from an external backend and pass count==0 on nothing.
+func TestSkipUnsupportedDropsUnmeasurableThresholds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an emulator, a backend and sensors for a few seconds")
+	}
+	_, url := serveExternalBackend(t)
+	s := externalScenario(t, url, `thresholds:
+  ru_consumed: [count==0]
+  events_acked: [count>0]
+`)
+	opts := Options{Scenario: s, Starter: NewEmbeddedStarter(), Getenv: adminEnv(testAdminToken)}
+	_, err := Run(t.Context(), opts)
+	require.ErrorIs(t, err, ErrUnsupported, "refused without --skip-unsupported")
+
+	opts.SkipUnsupported = true
+	res, err := Run(t.Context(), opts)
+	require.NoError(t, err)
+	var evaluated []string
+	for _, th := range res.Summary.Thresholds {
+		evaluated = append(evaluated, th.Metric)
+	}
+	require.Equal(t, []string{reports.MetricEventsAcked}, evaluated)
+	skipped := invariant(t, res.Summary, InvariantSkipped)
+	require.Contains(t, skipped.Message, "thresholds."+reports.MetricRUConsumed)
+}

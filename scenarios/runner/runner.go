@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -110,6 +111,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("thresholds: %w", err)
 	}
+	if skipped != nil {
+		thresholds = measurable(thresholds, caps)
+	}
 
 	opts.Logger.Info("starting parts", "scenario", s.Name, "target", s.Target.Kind)
 	startedAt := time.Now()
@@ -157,6 +161,16 @@ func checkBuild(opts Options) (Capabilities, []string, error) {
 	}
 	fmt.Fprintf(opts.Progress, "warning: skipping what this build cannot run:\n%v\n", err)
 	return caps, skipped, nil
+}
+
+// measurable drops the thresholds on metrics this build cannot measure for the target, which
+// --skip-unsupported lists as skipped: evaluated, they would read a counter that nothing
+// feeds as 0 and pass or fail on nothing.
+func measurable(ths []reports.Threshold, caps Capabilities) []reports.Threshold {
+	return slices.DeleteFunc(ths, func(t reports.Threshold) bool {
+		_, unsupported := caps.Unsupported[MetricFeature(t.Metric)]
+		return unsupported
+	})
 }
 
 // finish summarizes the run and writes its folder. An interrupted run still reports what
