@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -171,9 +172,17 @@ func (n *node) applyLoop(ctx context.Context) {
 		for i, w := range batch {
 			n.apply(w)
 			batch[i] = work{}
+			yieldToRequests()
 		}
 	}
 }
+
+// yieldToRequests lets other goroutines run between two work items of a background loop
+// (apply, detection) that has a backlog. Such a loop would otherwise keep its P for a whole
+// time slice (10 ms) at a time, and every goroutine of an HTTP request queued behind it on
+// the way in and out: with the two Ps of a small machine busy that way, each of the
+// handful of hand-offs of a request waited that long.
+func yieldToRequests() { runtime.Gosched() }
 
 // apply folds a work item into the node's state.
 func (n *node) apply(w work) {

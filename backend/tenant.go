@@ -162,6 +162,7 @@ func (t *tenant) observeQueued() {
 			t.detecting.Add(-int64(len(w.events)))
 			w.src.release()
 			batch[i] = work{}
+			yieldToRequests()
 		}
 	}
 }
