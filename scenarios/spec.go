@@ -107,6 +107,9 @@ type Backend struct {
 	FlushInterval Duration `yaml:"flushInterval,omitempty"`
 	// SchemaVersion is the document schema version the backend starts at; 0 means 1.
 	SchemaVersion int `yaml:"schemaVersion,omitempty"`
+	// FlushConcurrency bounds each node's concurrent Cosmos DB writes; 0 means the
+	// backend's default (backend.DefaultFlushConcurrency).
+	FlushConcurrency int `yaml:"flushConcurrency,omitempty"`
 	// Throttle is the backend's 429 retry policy.
 	Throttle Throttle `yaml:"throttle,omitempty"`
 	// Scaling is the scaling policy for every tenant without its own.

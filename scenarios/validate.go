@@ -20,6 +20,8 @@ const (
 	MaxNodes       = 64
 	MaxRegions     = 8
 	MaxSweepSteps  = 100
+	// MaxFlushConcurrency bounds backend.flushConcurrency.
+	MaxFlushConcurrency = 1024
 )
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -174,6 +176,10 @@ func (v *validator) backend(b Backend) {
 	}
 	if b.SchemaVersion < 1 {
 		v.add("backend.schemaVersion", "want 1 or more, got %d", b.SchemaVersion)
+	}
+	if b.FlushConcurrency < 0 || b.FlushConcurrency > MaxFlushConcurrency {
+		v.add("backend.flushConcurrency", "want 1 to %d (or leave out for the backend's "+
+			"default), got %d", MaxFlushConcurrency, b.FlushConcurrency)
 	}
 	if b.Throttle.MaxAttempts < 1 || b.Throttle.MaxAttempts > 100 {
 		v.add("backend.throttle.maxAttempts", "want 1 to 100, got %d", b.Throttle.MaxAttempts)

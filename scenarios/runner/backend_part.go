@@ -58,7 +58,7 @@ func (st *startup) backend(ctx context.Context, endpoint, key string,
 	tenants []tenantPlan) (*backendPart, error) {
 	s, scaling := st.s, tenants[0].scaling
 	cfg := backend.Config{Endpoint: endpoint, Key: key, Nodes: s.Backend.Nodes,
-		FlushInterval: s.Backend.FlushInterval.D(),
+		FlushInterval: s.Backend.FlushInterval.D(), FlushConcurrency: s.Backend.FlushConcurrency,
 		Throttle: throttle.Config{MaxRetries: retries(s.Backend.Throttle.MaxAttempts),
 			MaxWait: s.Backend.Throttle.MaxWait.D()},
 		Scaling: scaling.Policy, ManualRU: int32(scaling.RU), AutoscaleMaxRU: int32(scaling.MaxRU),
