@@ -77,7 +77,9 @@ func Mutate(ctx context.Context, cc *azcosmos.ContainerClient, pk azcosmos.Parti
 }
 
 // read returns the document, or an Item with a nil Body if it does not exist.
-func read(ctx context.Context, cc *azcosmos.ContainerClient, pk azcosmos.PartitionKey, id string) (Item, float64, error) {
+func read(ctx context.Context, cc *azcosmos.ContainerClient, pk azcosmos.PartitionKey,
+	id string,
+) (Item, float64, error) {
 	resp, err := cc.ReadItem(ctx, pk, id, nil)
 	if StatusCode(err) == http.StatusNotFound {
 		return Item{}, chargeOf(err), nil
