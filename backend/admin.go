@@ -119,8 +119,9 @@ type restartRequest struct {
 	GracePeriod string `json:"gracePeriod,omitempty"`
 }
 
-// restartAnswer is a RestartReport as the admin API answers it.
-type restartAnswer struct {
+// RestartAnswer is a RestartReport as POST /v1/admin/nodes/{i}/restart answers it, for
+// clients of the admin API.
+type RestartAnswer struct {
 	Node            string  `json:"node"`
 	Mode            string  `json:"mode"`
 	Stored          int64   `json:"stored"`
@@ -163,7 +164,7 @@ func (b *Backend) restartHandler(w http.ResponseWriter, r *http.Request) {
 	case err != nil: // it restarted, but not as asked (a new client failed, or Close)
 		http.Error(w, err.Error(), http.StatusBadGateway)
 	default:
-		writeJSON(w, restartAnswer{Node: rep.Node, Mode: rep.Mode, Stored: rep.Stored,
+		writeJSON(w, RestartAnswer{Node: rep.Node, Mode: rep.Mode, Stored: rep.Stored,
 			Dropped: rep.Dropped, Killed: rep.Killed, StoppingSeconds: rep.Stopping.Seconds(),
 			DownSeconds: rep.Down.Seconds()})
 	}

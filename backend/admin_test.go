@@ -46,9 +46,9 @@ func postAdmin(t *testing.T, base, path, token, body string) (int, string) {
 	return resp.StatusCode, string(out)
 }
 
-func decodeRestart(t *testing.T, body string) restartAnswer {
+func decodeRestart(t *testing.T, body string) RestartAnswer {
 	t.Helper()
-	var ans restartAnswer
+	var ans RestartAnswer
 	require.NoError(t, json.Unmarshal([]byte(body), &ans), body)
 	return ans
 }
@@ -69,7 +69,7 @@ func TestAdminRestartNode(t *testing.T) {
 		`{"mode": "crash"}`)
 	require.Equal(t, http.StatusOK, code, body)
 	crash := decodeRestart(t, body)
-	require.Equal(t, restartAnswer{Node: "ingest-a", Mode: RestartCrash, Dropped: acked,
+	require.Equal(t, RestartAnswer{Node: "ingest-a", Mode: RestartCrash, Dropped: acked,
 		StoppingSeconds: crash.StoppingSeconds, DownSeconds: crash.DownSeconds}, crash)
 
 	after := ingestSome(t, b, a, 2, 20, 100)

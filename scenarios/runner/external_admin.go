@@ -115,17 +115,6 @@ func (c *adminClient) stats(ctx context.Context) (backend.Stats, error) {
 	return st, err
 }
 
-// restartAnswer is the answer of POST /v1/admin/nodes/{i}/restart.
-type restartAnswer struct {
-	Node            string  `json:"node"`
-	Mode            string  `json:"mode"`
-	Stored          int64   `json:"stored"`
-	Dropped         int64   `json:"dropped"`
-	Killed          bool    `json:"killed"`
-	StoppingSeconds float64 `json:"stoppingSeconds"`
-	DownSeconds     float64 `json:"downSeconds"`
-}
-
 // restartNode restarts node (from 1; the API counts from 0) and answers once it runs again.
 func (c *adminClient) restartNode(ctx context.Context, r NodeRestart) (backend.RestartReport,
 	error) {
@@ -136,7 +125,7 @@ func (c *adminClient) restartNode(ctx context.Context, r NodeRestart) (backend.R
 	if r.GracePeriod > 0 {
 		req["gracePeriod"] = r.GracePeriod.String()
 	}
-	var ans restartAnswer
+	var ans backend.RestartAnswer
 	err := c.call(ctx, http.MethodPost, fmt.Sprintf("/v1/admin/nodes/%d/restart", r.Node-1),
 		req, &ans, true)
 	if err != nil {
