@@ -43,7 +43,8 @@ func (s TenantSpec) Validate() error {
 	seen := map[string]bool{}
 	for i, sensor := range s.Sensors {
 		if !validID(sensor) {
-			errs = append(errs, fmt.Errorf("tenant %q: sensors[%d] %q: want 1..128 bytes of [A-Za-z0-9._-]", s.ID, i, sensor))
+			errs = append(errs, fmt.Errorf("tenant %q: sensors[%d] %q: want 1..128 bytes of "+
+				"[A-Za-z0-9._-]", s.ID, i, sensor))
 		}
 		if seen[sensor] {
 			errs = append(errs, fmt.Errorf("tenant %q: sensors[%d] %q: duplicate", s.ID, i, sensor))
