@@ -73,7 +73,8 @@ func (rq *request) batch(c *container) error {
 	if err := rq.enter(p); err != nil {
 		return err
 	}
-	results, failed, token := p.runBatch(ops, opErrs, c.meta.Load(), rq.s.now().Unix())
+	results, failed, token, pos := p.runBatch(ops, opErrs, c.meta.Load(), rq.s.now().Unix())
+	rq.noteCommit(pos)
 	return rq.replyBatch(ops, opErrs, results, failed, token)
 }
 
@@ -118,10 +119,10 @@ func parseBatchOperation(c *container, pk partitionKey, o batchOperation) (*item
 }
 
 // runBatch plans every operation against an overlay and commits them only if all succeed.
-// It returns one result per operation, the index of the failed one (-1 if none) and the
-// session token.
+// It returns one result per operation, the index of the failed one (-1 if none), the
+// session token and the durable log position of the last write (0 if none).
 func (p *partition) runBatch(ops []*itemOp, opErrs []error, meta *containerMeta, now int64) (
-	[]opResult, int, string,
+	[]opResult, int, string, uint64,
 ) {
 	p = p.c.lockForWrite(p, ops[0].pk)
 	defer p.mu.Unlock()
@@ -135,7 +136,7 @@ func (p *partition) runBatch(ops []*itemOp, opErrs []error, meta *containerMeta,
 		}
 		if err != nil {
 			opErrs[i] = err
-			return results, i, p.sessionToken()
+			return results, i, p.sessionToken(), 0
 		}
 		if results[i].commit != 0 {
 			lsn++
@@ -143,12 +144,14 @@ func (p *partition) runBatch(ops []*itemOp, opErrs []error, meta *containerMeta,
 		}
 	}
 	p.txLeft = lsn - p.lsn
+	var pos uint64
 	for _, r := range results {
 		if r.commit != 0 {
 			p.commit(r.commit, r.key, r.item)
+			pos = p.commitPos
 		}
 	}
-	return results, -1, p.sessionToken()
+	return results, -1, p.sessionToken(), pos
 }
 
 func (rq *request) replyBatch(ops []*itemOp, opErrs []error, results []opResult, failed int,

@@ -159,34 +159,36 @@ func (l *durableLog) openSegment(gen int) error {
 	return nil
 }
 
-// append logs one committed write. Called by the commit hook under the partition lock.
-func (l *durableLog) append(rec logRecord) {
+// append logs one committed write and returns its position, the one to wait for before
+// acknowledging it. Called by the commit hook under the partition lock.
+func (l *durableLog) append(rec logRecord) uint64 {
 	if rec.op == opSplit {
-		l.appendSplit(rec)
-		return
+		return l.appendSplit(rec)
 	}
 	l.mu.Lock()
 	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item)
-	l.appended.Add(1)
+	pos := l.appended.Add(1)
 	l.trackTransaction(rec)
 	l.mu.Unlock()
 	l.signal()
+	return pos
 }
 
 // appendSplit logs a partition split, ahead of every write to the new ranges (the split
 // hands it over before the children take writes).
-func (l *durableLog) appendSplit(rec logRecord) {
+func (l *durableLog) appendSplit(rec logRecord) uint64 {
 	payload, _ := json.Marshal(splitImage{Database: rec.ref.Database,
 		Container: rec.ref.Container, RID: rec.ref.ContainerRID, RangeID: rec.ref.RangeID,
 		Children: rec.split})
 	l.mu.Lock()
 	l.buf = appendFrame(l.buf, frameSplit, payload)
-	l.appended.Add(1)
+	pos := l.appended.Add(1)
 	if len(l.openTx) == 0 {
-		l.safeLen, l.safePos = len(l.buf), l.appended.Load()
+		l.safeLen, l.safePos = len(l.buf), pos
 	}
 	l.mu.Unlock()
 	l.signal()
+	return pos
 }
 
 // trackTransaction keeps the point up to which the buffer may be written: never inside a
@@ -895,7 +897,7 @@ func syncDir(dir string) error {
 }
 
 // hookStore sets the commit hook of st and of every container and partition it holds.
-func hookStore(st *store, hook func(logRecord)) {
+func hookStore(st *store, hook commitHook) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.onCommit = hook

@@ -359,7 +359,7 @@ func restoreImage(st *store, img metaImage) error {
 	return nil
 }
 
-func restoreContainer(d *database, have *container, ci collImage, hook func(logRecord)) (
+func restoreContainer(d *database, have *container, ci collImage, hook commitHook) (
 	*container, error,
 ) {
 	var props containerProps

@@ -278,11 +278,14 @@ func (rq *request) runItemOp(c *container, op *itemOp) error {
 		}
 		p = c.lockForWrite(p, op.pk)
 		res, err = p.plan(p, op, p.lsn+1, now, meta)
+		var pos uint64
 		if err == nil {
 			p.commit(res.commit, res.key, res.item)
+			pos = p.commitPos
 		}
 		token = p.sessionToken()
 		p.mu.Unlock()
+		rq.noteCommit(pos)
 	}
 	h := rq.w.Header()
 	h.Set(hdrSessionToken, token)

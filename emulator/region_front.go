@@ -399,7 +399,13 @@ type ackWriter struct {
 	ctx    context.Context
 	wrote  bool
 	failed bool
+	// noted is set when the server told the writer the log position of its commit (pos);
+	// without it, the answer waits for everything logged by the time it is written.
+	noted bool
+	pos   uint64
 }
+
+func (aw *ackWriter) noteCommit(pos uint64) { aw.noted, aw.pos = true, pos }
 
 func (aw *ackWriter) WriteHeader(status int) {
 	if aw.wrote {
@@ -408,8 +414,8 @@ func (aw *ackWriter) WriteHeader(status int) {
 	aw.wrote = true
 	if status < 300 {
 		seq := aw.a.repl.current()
-		var pos uint64
-		if aw.a.durable != nil {
+		pos := aw.pos
+		if aw.a.durable != nil && !aw.noted {
 			pos = aw.a.durable.position()
 		}
 		if err := aw.a.beforeAck(aw.ctx, aw.g, seq, pos); err != nil {

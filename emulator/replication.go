@@ -123,15 +123,16 @@ func (in *inbox) caughtUp(seq uint64) bool {
 
 // onCommit is the commit hook of the region's store: every write a client commits in this
 // region is numbered and queued for every other region. Replicated writes are applied with
-// the hook off, so they never travel further.
-func (g *region) onCommit(rec logRecord) {
+// the hook off, so they never travel further. It answers the durable log position the
+// client waits for (0 without a data dir).
+func (g *region) onCommit(rec logRecord) uint64 {
 	a := g.a
 	if rec.op == opSplit {
 		// Replicas mirror splits from the writes they apply; the log records the writer's.
 		if a.durable != nil && a.writer.Load() == g {
-			a.durable.append(rec)
+			return a.durable.append(rec)
 		}
-		return
+		return 0
 	}
 	now := time.Now()
 	if rec.item != nil {
@@ -149,8 +150,9 @@ func (g *region) onCommit(rec logRecord) {
 	}
 	a.repl.mu.Unlock()
 	if a.durable != nil {
-		a.durable.append(rec)
+		return a.durable.append(rec)
 	}
+	return 0
 }
 
 // applyLoop applies the region's due writes in order until stop closes. Nothing is applied

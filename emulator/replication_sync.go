@@ -60,7 +60,7 @@ func dropDatabase(st *store, d *database) {
 	}
 }
 
-func mirrorContainers(dd, sd *database, hook func(logRecord)) {
+func mirrorContainers(dd, sd *database, hook commitHook) {
 	for id, dc := range dd.colls {
 		if sc := sd.colls[id]; sc == nil || sc.rid != dc.rid {
 			delete(dd.colls, id)
@@ -80,7 +80,7 @@ func mirrorContainers(dd, sd *database, hook func(logRecord)) {
 }
 
 // mirrorContainer is an empty copy of sc in database d, with the same partition layout.
-func mirrorContainer(d *database, sc *container, hook func(logRecord)) *container {
+func mirrorContainer(d *database, sc *container, hook commitHook) *container {
 	c := &container{
 		db: d, id: sc.id, rid: sc.rid, ridBytes: sc.ridBytes, pk: sc.pk, offer: sc.offer,
 		onCommit: hook,

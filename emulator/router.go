@@ -151,6 +151,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq.consume()
 }
 
+// commitNoter is a response writer that holds the answer to a write until it is durable
+// (the account front's ackWriter): told the log position of the request's commit, it waits
+// for exactly that instead of everything logged by the time the answer is written.
+type commitNoter interface{ noteCommit(pos uint64) }
+
+// noteCommit passes the durable log position of the request's write to the writer that
+// waits for it, if any. 0 means nothing to wait for.
+func (rq *request) noteCommit(pos uint64) {
+	if n, ok := rq.w.(commitNoter); ok {
+		n.noteCommit(pos)
+	}
+}
+
 func (rq *request) serve() error {
 	rt, err := parseRoute(rq.r.URL)
 	if err != nil {

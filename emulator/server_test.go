@@ -198,7 +198,7 @@ func TestCommit_ProducesOrderedLogRecords(t *testing.T) {
 	c.setup("")
 	p := c.s.mustContainer(t).partitions()[0]
 	var recs []logRecord
-	p.onCommit = func(r logRecord) { recs = append(recs, r) }
+	p.onCommit = func(r logRecord) uint64 { recs = append(recs, r); return 0 }
 	pk := []string{hdrPartitionKey, `["a"]`}
 	c.mustDo(201, "POST", "/dbs/d/colls/c/docs", `{"id":"1","pk":"a"}`, pk...)
 	c.mustDo(200, "PUT", "/dbs/d/colls/c/docs/1", `{"id":"1","pk":"a","v":2}`, pk...)

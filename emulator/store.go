@@ -19,7 +19,7 @@ type store struct {
 	version int64
 	// onCommit is handed to every partition this store creates (replication, the durable
 	// log); set before the store serves, never changed after.
-	onCommit func(logRecord)
+	onCommit commitHook
 	// replica, when set, reports whether the store is a read replica now; a replica does not
 	// expire documents itself (the write region's TTL deletes reach it by replication).
 	replica func() bool
@@ -78,7 +78,7 @@ type container struct {
 	// deleted is set when the container or its database is deleted.
 	deleted atomic.Bool
 	// onCommit is the store's, handed to each partition newPartition makes.
-	onCommit func(logRecord)
+	onCommit commitHook
 }
 
 // containerMeta is the replaceable part of a container: the properties document as returned.
@@ -214,7 +214,10 @@ type partition struct {
 	unique map[string]string
 	// storedBytes is the size of the live documents' stored bodies, kept by commit.
 	storedBytes int64
-	onCommit    func(logRecord)
+	onCommit    commitHook
+	// commitPos is what onCommit answered for the last commit: the durable log position a
+	// client must wait for before it is told the write is done (0 without a log).
+	commitPos uint64
 	// txLeft counts the writes of the transactional batch being committed still to come
 	// (set by runBatch, counted down by commit).
 	txLeft int64
@@ -298,9 +301,14 @@ func (p *partition) commit(op opKind, key string, next *item) {
 		if next != nil {
 			rec.id, rec.pk, rec.body = next.id, next.pk.key, next.body
 		}
-		p.onCommit(rec)
+		p.commitPos = p.onCommit(rec)
 	}
 }
+
+// commitHook receives every committed write (replication, the durable log) under the
+// partition lock and answers the durable log position that covers it, or 0 when the write
+// need not wait for a log.
+type commitHook func(logRecord) uint64
 
 // compact drops deleted slots and superseded log entries once they are the majority, so
 // memory stays proportional to live documents. Positions (seq, lsn) are kept, so paging
