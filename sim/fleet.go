@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -54,9 +55,15 @@ type sensor struct {
 	// and last events.
 	open             []api.Event
 	openDue, lastDue time.Duration
-	seq              uint64
-	queue            chan outBatch
-	done             bool
+	// limit and wait close the open batch (events, real time after openDue): Config's
+	// BatchSize and BatchWait, except that the first batch is cut at the stream's batch
+	// phase of both. Sensors started together would otherwise fill and send their batches
+	// in step for the whole run, in bursts no real fleet makes.
+	limit int
+	wait  time.Duration
+	seq   uint64
+	queue chan outBatch
+	done  bool
 	// generated, acked and missed count this sensor's events for per-tenant totals.
 	generated, acked, missed atomic.Int64
 }
@@ -88,7 +95,9 @@ func New(cfg Config, s sink.Sink) (*Fleet, error) {
 	f.batches.New = func() any { return make([]api.Event, 0, cfg.BatchSize) }
 	for _, st := range streams {
 		f.sensors = append(f.sensors, &sensor{stream: st,
-			queue: make(chan outBatch, cfg.QueueBatches)})
+			queue: make(chan outBatch, cfg.QueueBatches),
+			limit: max(1, int(math.Ceil(st.batchPhase*float64(cfg.BatchSize)))),
+			wait:  time.Duration(st.batchPhase * float64(cfg.BatchWait))})
 	}
 	workers := cfg.Workers
 	if workers == 0 {

@@ -25,6 +25,8 @@ type stream struct {
 	gen     *behavior.Generator
 	// injected are this sensor's attack events, in due order.
 	injected []attack.Timed
+	// batchPhase, in [0, 1), cuts the sensor's first batch short (see sensor.limit).
+	batchPhase float64
 }
 
 // peek returns the due offset of the next event; false when the stream is over.
@@ -130,6 +132,8 @@ func newStream(cfg Config, t *tenantPlan, behaviour *behavior.Tenant, profile pa
 	s := &stream{
 		index: index, tenant: o.Tenant, sensor: o.SensorIDs[dc], horizon: cfg.Duration,
 		sched: pace.NewSchedule(profile, share, phase), gen: gen,
+		batchPhase: rng.New(rng.Derive(cfg.Seed, "batch-phase", o.Tenant,
+			o.SensorIDs[dc])).Float64(),
 	}
 	for _, inj := range t.attacks {
 		if inj.Sensor == dc {

@@ -99,12 +99,12 @@ func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.D
 			return 0, false
 		}
 		if at > w.now {
-			if s.open != nil && w.now-s.openDue >= f.cfg.BatchWait {
+			if s.open != nil && w.now-s.openDue >= s.wait {
 				f.closeBatch(s)
 			}
 			wake := at
 			if s.open != nil {
-				wake = min(wake, s.openDue+f.cfg.BatchWait)
+				wake = min(wake, s.openDue+s.wait)
 			}
 			return wake, true
 		}
@@ -115,7 +115,7 @@ func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.D
 		s.stream.next(&s.open[len(s.open)-1])
 		s.lastDue = at
 		s.generated.Add(1)
-		if len(s.open) >= f.cfg.BatchSize {
+		if len(s.open) >= s.limit {
 			f.closeBatch(s)
 		}
 		w.pending = append(w.pending, int64((w.now-at)/time.Microsecond))
@@ -173,6 +173,7 @@ func (f *Fleet) closeBatch(s *sensor) {
 	if len(s.open) == 0 {
 		return
 	}
+	s.limit, s.wait = f.cfg.BatchSize, f.cfg.BatchWait
 	select {
 	case s.queue <- outBatch{events: s.open, seq: s.seq + 1, lastDue: s.lastDue}:
 		s.seq++
