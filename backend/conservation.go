@@ -14,11 +14,27 @@ import (
 // in Cosmos DB), the events acknowledged and folded into memory by this process. After
 // [Backend.Drain] it covers every acknowledged event.
 func (b *Backend) Acknowledged() map[string]map[string]int64 {
+	return b.perEntity(func(e *entity) int64 { return e.acked })
+}
+
+// CrashDropped returns, per tenant and entity document id as [Backend.Acknowledged], the
+// acknowledged events that crash restarts (or graceful stops killed past their grace
+// period) dropped unstored. Entities without drops are left out.
+func (b *Backend) CrashDropped() map[string]map[string]int64 {
+	return b.perEntity(func(e *entity) int64 { return e.dropped })
+}
+
+// perEntity sums count over every node's entities, per tenant and entity document id,
+// leaving out zeros.
+func (b *Backend) perEntity(count func(*entity) int64) map[string]map[string]int64 {
 	out := map[string]map[string]int64{}
 	for _, n := range b.nodes {
 		n.mu.Lock()
 		for k, e := range n.entities {
-			c := e.acked
+			c := count(e)
+			if c == 0 {
+				continue
+			}
 			m := out[k.t.id]
 			if m == nil {
 				m = map[string]int64{}
@@ -45,6 +61,9 @@ type TenantConservation struct {
 	Folded      int64 // events folded into entity state (== Acked after a drain)
 	Stored      int64 // sum of the Counts of all stored profiles
 	Lost        int64 // sum over entities of acknowledged minus stored, where positive
+	// LostToCrash is the part of Lost that crash restarts explain, entity by entity: on
+	// each entity, up to the events a crash dropped from it (see Backend.CrashDropped).
+	LostToCrash int64
 	Extra       int64 // sum over entities of stored minus acknowledged, where positive
 	Entities    int   // entities with acknowledged events
 	Mismatched  int   // entities whose stored count differs
@@ -65,10 +84,10 @@ const maxMismatchExamples = 10
 // process. Call it after
 // [Backend.Drain]; documents written by an earlier process count as Extra.
 func (b *Backend) VerifyConservation(ctx context.Context) (ConservationReport, error) {
-	acked := b.Acknowledged()
+	acked, dropped := b.Acknowledged(), b.CrashDropped()
 	rep := ConservationReport{OK: true, Tenants: map[string]TenantConservation{}}
 	for _, t := range b.tenantList() {
-		tc, err := b.verifyTenant(ctx, t, acked[t.id])
+		tc, err := b.verifyTenant(ctx, t, acked[t.id], dropped[t.id])
 		if err != nil {
 			return rep, err
 		}
@@ -80,7 +99,8 @@ func (b *Backend) VerifyConservation(ctx context.Context) (ConservationReport, e
 	return rep, nil
 }
 
-func (b *Backend) verifyTenant(ctx context.Context, t *tenant, acked map[string]int64) (TenantConservation, error) {
+func (b *Backend) verifyTenant(ctx context.Context, t *tenant, acked, dropped map[string]int64,
+) (TenantConservation, error) {
 	tc := TenantConservation{Acked: t.acked.Load(), Entities: len(acked)}
 	stored := map[string]int64{}
 	cc := b.nodes[0].container(t.database, store.UniqueEntityProfile)
@@ -125,6 +145,7 @@ func (b *Backend) verifyTenant(ctx context.Context, t *tenant, acked map[string]
 		tc.Mismatched++
 		if a > s {
 			tc.Lost += a - s
+			tc.LostToCrash += min(a-s, dropped[id])
 		} else {
 			tc.Extra += s - a
 		}

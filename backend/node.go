@@ -44,7 +44,10 @@ type flushUnit struct {
 type entity struct {
 	key   entKey
 	acked int64
-	slot  *slot
+	// dropped counts the acknowledged events of this entity that crash restarts dropped
+	// unstored (see node.dropUnstored); the conservation check accepts exactly these.
+	dropped int64
+	slot    *slot
 	// stored is set once a flush wrote the entity's profile document (flushing): until then
 	// the first write creates it without reading first.
 	stored bool

@@ -255,12 +255,14 @@ func (n *node) dropUnstored() int64 {
 	n.mu.Lock()
 	var queued int64
 	for _, w := range inbox {
-		queued += n.noteAcked(w)
+		queued += n.noteDropped(w)
 		w.src.release()
 	}
 	var unstored int64
 	for _, e := range n.dirty {
-		unstored += e.slot.unstored()
+		lost := e.slot.unstored()
+		e.dropped += lost
+		unstored += lost
 		e.slot = nil
 	}
 	clear(n.dirty)
@@ -275,9 +277,9 @@ func (n *node) dropUnstored() int64 {
 	return queued + unstored
 }
 
-// noteAcked records a work item's events in the node's acknowledged ledger without
-// folding them; n.mu is held. It returns the number of events.
-func (n *node) noteAcked(w work) int64 {
+// noteDropped records the events of a work item the node drops unfolded in its ledger, as
+// acknowledged and dropped; n.mu is held. It returns the number of events.
+func (n *node) noteDropped(w work) int64 {
 	note := func(e *api.Event) {
 		ref, _ := profile.Subject(e)
 		k := entKey{t: w.t, ref: ref}
@@ -287,6 +289,7 @@ func (n *node) noteAcked(w work) int64 {
 			n.entities[k] = ent
 		}
 		ent.acked++
+		ent.dropped++
 	}
 	if w.idx == nil {
 		for i := range w.events {

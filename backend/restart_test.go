@@ -137,6 +137,14 @@ func TestCrashRestartLosesWhatTheNodeHeld(t *testing.T) {
 	rep, err := b.RestartNode(t.Context(), 0, RestartOptions{Mode: RestartCrash})
 	require.NoError(t, err)
 	require.Equal(t, acked, rep.Dropped, "nothing was flushed: everything is dropped")
+	dropped := b.CrashDropped()["tenant-c"]
+	var sum int64
+	for _, n := range dropped {
+		sum += n
+	}
+	require.Equal(t, rep.Dropped, sum, "the drops are kept per entity: %v", dropped)
+	require.Equal(t, b.Acknowledged()["tenant-c"], dropped,
+		"each entity lost exactly what it had acknowledged")
 	after := ingestSome(t, b, a, 2, 30, 100)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -149,6 +157,7 @@ func TestCrashRestartLosesWhatTheNodeHeld(t *testing.T) {
 	require.Equal(t, acked+after, tc.Acked)
 	require.Equal(t, tc.Acked, tc.Folded, "the dropped events stay in the ledger")
 	require.Equal(t, rep.Dropped, tc.Lost)
+	require.Equal(t, tc.Lost, tc.LostToCrash, "every loss is on an entity the crash dropped from")
 	require.Equal(t, after, tc.Stored, "events after the restart are stored")
 	require.Zero(t, tc.Extra)
 }
@@ -218,4 +227,5 @@ func TestGracefulRestartKilledPastGracePeriod(t *testing.T) {
 	tc := cons.Tenants["tenant-k"]
 	require.Equal(t, stored, tc.Stored)
 	require.Equal(t, held, tc.Lost)
+	require.Equal(t, held, tc.LostToCrash, "the kill dropped exactly the missing events")
 }

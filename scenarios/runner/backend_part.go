@@ -226,7 +226,8 @@ func conservationOf(rep backend.ConservationReport, keep func(string) bool) []Te
 		}
 		tc := rep.Tenants[id]
 		out = append(out, TenantConservation{Tenant: id, Acked: tc.Acked,
-			Stored: tc.Acked - tc.Lost + tc.Extra, EntitiesWrong: int64(tc.Mismatched)})
+			Stored: tc.Acked - tc.Lost + tc.Extra, EntitiesWrong: int64(tc.Mismatched),
+			Extra: tc.Extra, LostToCrash: tc.LostToCrash})
 	}
 	return out
 }

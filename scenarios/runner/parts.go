@@ -48,10 +48,18 @@ type TenantConservation struct {
 	Acked, Stored int64
 	// EntitiesWrong counts entities whose stored counter differs from their acked events.
 	EntitiesWrong int64
+	// Extra is the events stored beyond what was acknowledged, summed over the entities
+	// with more (counted twice); LostToCrash the events missing on entities a crash restart
+	// dropped events from, up to what it dropped from each.
+	Extra, LostToCrash int64
 }
 
 // Lost is how many acknowledged events are missing (negative: counted twice).
 func (c TenantConservation) Lost() int64 { return c.Acked - c.Stored }
+
+// Missing is the events missing summed over the entities short of their acknowledged
+// events, whatever other entities hold too many.
+func (c TenantConservation) Missing() int64 { return c.Lost() + c.Extra }
 
 // Sensors is the fleet of synthetic sensors.
 type Sensors interface {

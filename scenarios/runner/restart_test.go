@@ -131,29 +131,38 @@ func invariant(t *testing.T, sum *reports.Summary, name string) reports.Invarian
 }
 
 // TestConservationAcceptsOnlyWhatCrashesDropped: with acceptedRPO 100 and crash restarts
-// that dropped 12 events, losing up to 12 passes; losing more, or counting twice, fails.
+// that dropped 12 events, losing up to 12 passes, but only from the entities the crashes
+// dropped them from; losing more, elsewhere, or counting twice, fails.
 func TestConservationAcceptsOnlyWhatCrashesDropped(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		crashed       float64
 		accepted      int64
 		acked, stored int64
-		verdict       string
-		split         *lossSplit // set when a failover lost writes
+		// extra is what entities hold beyond their acked events; lostToCrash the part of the
+		// loss on entities a crash dropped events from, up to what it dropped from each.
+		extra, lostToCrash int64
+		verdict            string
+		split              *LossSplit // set when a failover lost writes
 	}{
-		{"no loss", 0, 0, 500, 500, reports.VerdictPass, nil},
-		{"crash loss accepted", 12, 100, 500, 488, reports.VerdictPass, nil},
-		{"crash loss not accepted", 12, 0, 500, 488, reports.VerdictFail, nil},
-		{"crash loss beyond accepted", 12, 10, 500, 488, reports.VerdictFail, nil},
-		{"loss beyond what the crash dropped", 12, 100, 500, 470, reports.VerdictFail, nil},
-		{"loss without a crash", 0, 100, 500, 488, reports.VerdictFail, nil},
-		{"counted twice after a crash", 12, 100, 500, 510, reports.VerdictFail, nil},
-		{"failover and crash losses accepted", 12, 100, 500, 480, reports.VerdictPass,
-			&lossSplit{rpo: map[int]int64{0: 8}, other: 12}},
-		{"loss beyond failover and crash", 12, 100, 500, 479, reports.VerdictFail,
-			&lossSplit{rpo: map[int]int64{0: 8}, other: 13}},
-		{"failover and crash beyond accepted", 12, 19, 500, 480, reports.VerdictFail,
-			&lossSplit{rpo: map[int]int64{0: 8}, other: 12}},
+		{"no loss", 0, 0, 500, 500, 0, 0, reports.VerdictPass, nil},
+		{"crash loss accepted", 12, 100, 500, 488, 0, 12, reports.VerdictPass, nil},
+		{"crash loss not accepted", 12, 0, 500, 488, 0, 12, reports.VerdictFail, nil},
+		{"crash loss beyond accepted", 12, 10, 500, 488, 0, 12, reports.VerdictFail, nil},
+		{"loss beyond what the crash dropped", 12, 100, 500, 470, 0, 12, reports.VerdictFail,
+			nil},
+		{"as many lost as dropped, but from other entities", 12, 100, 500, 488, 0, 0,
+			reports.VerdictFail, nil},
+		{"loss without a crash", 0, 100, 500, 488, 0, 0, reports.VerdictFail, nil},
+		{"counted twice after a crash", 12, 100, 500, 510, 10, 0, reports.VerdictFail, nil},
+		{"counted twice on one entity, dropped from another", 12, 100, 500, 500, 12, 12,
+			reports.VerdictFail, nil},
+		{"failover and crash losses accepted", 12, 100, 500, 480, 0, 12, reports.VerdictPass,
+			&LossSplit{RPO: map[int]int64{0: 8}, Crash: 12}},
+		{"loss beyond failover and crash", 12, 100, 500, 479, 0, 12, reports.VerdictFail,
+			&LossSplit{RPO: map[int]int64{0: 8}, Crash: 12, Other: 1}},
+		{"failover and crash beyond accepted", 12, 19, 500, 480, 0, 12, reports.VerdictFail,
+			&LossSplit{RPO: map[int]int64{0: 8}, Crash: 12}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := reports.NewRecorder(reports.RecorderConfig{})
@@ -165,13 +174,18 @@ func TestConservationAcceptsOnlyWhatCrashesDropped(t *testing.T) {
 			rec.Fill(sum)
 			r := &run{s: &scenarios.Scenario{AcceptedRPO: tc.accepted},
 				conserved: []TenantConservation{{Tenant: "a", Acked: tc.acked,
-					Stored: tc.stored, EntitiesWrong: 3}}, rpo: tc.split}
-			if tc.acked == tc.stored {
+					Stored: tc.stored, EntitiesWrong: 3, Extra: tc.extra,
+					LostToCrash: tc.lostToCrash}}, rpo: tc.split}
+			if tc.acked == tc.stored && tc.extra == 0 {
 				r.conserved[0].EntitiesWrong = 0
 			}
 			res := r.conservationInvariant(sum)
 			require.Equal(t, tc.verdict, res.Verdict, res.Message)
-			require.Equal(t, float64(max(tc.acked-tc.stored, 0)), res.Observed)
+			want := tc.acked - tc.stored + tc.extra
+			if tc.split != nil {
+				want = tc.split.total() + tc.split.Crash + tc.split.Other
+			}
+			require.Equal(t, float64(want), res.Observed)
 		})
 	}
 }

@@ -11,14 +11,29 @@ import (
 	"github.com/stampede-load/stampede/emulator"
 )
 
-// LossAttributor splits the events lost at drain into those carried by profile writes the
-// database reported lost to a forced failover (the measured RPO in events, per failover,
-// which a scenario may accept) and the rest (which no scenario accepts).
+// LossAttributor splits the events lost at drain, entity by entity, into those a crash
+// restart dropped from the entity, those carried by the entity's profile writes the
+// database reported lost to a forced failover (the measured RPO in events, per failover),
+// which a scenario may accept, and the rest, which no scenario accepts.
 type LossAttributor interface {
-	// AttributeLoss takes the lost writes as database -> document id -> failover index
-	// and returns the events lost per failover index, and the events lost otherwise.
-	AttributeLoss(ctx context.Context, lostWrites map[string]map[string]int) (
-		rpo map[int]int64, other int64, err error)
+	// AttributeLoss takes the lost writes as database -> document id -> failover index.
+	AttributeLoss(ctx context.Context, lostWrites map[string]map[string]int) (LossSplit, error)
+}
+
+// LossSplit is the events lost at drain by cause.
+type LossSplit struct {
+	// RPO is per failover index; Crash what crash restarts dropped; Other the rest.
+	RPO          map[int]int64
+	Crash, Other int64
+}
+
+// total is the events lost with the writes of every failover.
+func (l *LossSplit) total() int64 {
+	var n int64
+	for _, v := range l.RPO {
+		n += v
+	}
+	return n
 }
 
 // LostWriteReporter is a database that reports the acknowledged writes forced failovers
@@ -55,33 +70,39 @@ func (p *accountPart) LostProfileWrites() map[string]map[string]int {
 }
 
 // AttributeLoss reads every stored profile back and compares it, entity by entity, with
-// what was acknowledged: a shortfall on an entity whose profile write was lost is RPO of
-// the failover that lost it.
+// what was acknowledged: a shortfall is first what a crash restart dropped from the entity,
+// then, on an entity whose profile write was lost, RPO of the failover that lost it.
 func (g *backendGroup) AttributeLoss(ctx context.Context,
-	lostWrites map[string]map[string]int) (rpo map[int]int64, other int64, err error) {
-	rpo = map[int]int64{}
+	lostWrites map[string]map[string]int) (LossSplit, error) {
+	split := LossSplit{RPO: map[int]int64{}}
 	for _, p := range g.parts {
-		acked := p.b.Acknowledged()
+		acked, dropped := p.b.Acknowledged(), p.b.CrashDropped()
 		for id := range p.tenants {
 			db := p.prefix + id
 			stored, err := storedCounts(ctx, g.client.NewContainer, db)
 			if err != nil {
-				return rpo, other, err
+				return split, err
 			}
 			for entity, n := range acked[id] {
 				short := n - stored[entity]
+				if short <= 0 {
+					continue
+				}
+				byCrash := min(short, dropped[id][entity])
+				split.Crash += byCrash
+				short -= byCrash
 				failover, lost := lostWrites[db][entity]
 				switch {
-				case short <= 0:
+				case short == 0:
 				case lost:
-					rpo[failover] += short
+					split.RPO[failover] += short
 				default:
-					other += short
+					split.Other += short
 				}
 			}
 		}
 	}
-	return rpo, other, nil
+	return split, nil
 }
 
 // storedCounts sums the stored counters of every profile of database db, per entity.

@@ -209,7 +209,7 @@ type run struct {
 	skipped     []string // what this build could not run, when skipping was asked for
 	aborted     *reports.ThresholdResult
 	drainErr    error
-	rpo         *lossSplit // set when a failover lost acknowledged writes
+	rpo         *LossSplit // set when a failover lost acknowledged writes
 	interrupted bool       // ctx ended the run before its end
 	conserved   []TenantConservation
 	actionErrs  []string
@@ -320,12 +320,12 @@ func (r *run) attributeLoss(ctx context.Context) {
 	if len(lost) == 0 {
 		return
 	}
-	rpo, other, err := attributor.AttributeLoss(ctx, lost)
+	split, err := attributor.AttributeLoss(ctx, lost)
 	if err != nil {
 		r.drainErr = errors.Join(r.drainErr, fmt.Errorf("attribute lost events: %w", err))
 		return
 	}
-	r.rpo = &lossSplit{rpo: rpo, other: other}
+	r.rpo = &split
 }
 
 func (r *run) recordLost(labels reports.Labels, n int64) {
@@ -379,7 +379,7 @@ func (r *run) drain(ctx context.Context) {
 	r.attributeLoss(checkCtx)
 	if r.rpo != nil {
 		// In events, as acceptedRPO: the events_lost invariant allows the RPO part.
-		r.recordLost(nil, r.rpo.total()+r.rpo.other)
+		r.recordLost(nil, r.rpo.total()+r.rpo.Crash+r.rpo.Other)
 	} else {
 		for _, c := range conserved {
 			r.recordLost(reports.Labels{"tenant": c.Tenant}, max(c.Lost(), 0))
@@ -393,18 +393,3 @@ func (r *run) drain(ctx context.Context) {
 	}
 }
 
-// lossSplit is the events lost at drain, split into those carried by writes a forced
-// failover lost (rpo, per failover index) and the rest.
-type lossSplit struct {
-	rpo   map[int]int64
-	other int64
-}
-
-// total is the events lost with the writes of every failover.
-func (l *lossSplit) total() int64 {
-	var n int64
-	for _, v := range l.rpo {
-		n += v
-	}
-	return n
-}

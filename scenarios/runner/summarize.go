@@ -69,8 +69,8 @@ func (r *run) scenarioInfo() reports.Scenario {
 
 // conservationInvariant checks that stored counters equal acknowledged events for every
 // tenant and entity: events_lost catches losses, this also catches double counting. Losses
-// are accepted up to acceptedRPO only as far as the failovers' lost writes and the events
-// crash restarts dropped (events_lost_crash in sum) explain them.
+// are accepted up to acceptedRPO only as far as they are explained entity by entity: by
+// what a crash restart dropped from the entity, or by its profile writes a failover lost.
 func (r *run) conservationInvariant(sum *reports.Summary) reports.InvariantResult {
 	res := reports.InvariantResult{Name: InvariantConservation,
 		Description: "stored counters equal acknowledged events, per tenant and entity",
@@ -84,30 +84,28 @@ func (r *run) conservationInvariant(sum *reports.Summary) reports.InvariantResul
 		return res
 	}
 	var problems []string
-	var lost int64
-	doubled := false
+	var missing, extra, byCrash int64
 	for _, c := range r.conserved {
-		lost += max(c.Lost(), 0)
-		doubled = doubled || c.Lost() < 0
+		missing += c.Missing()
+		extra += c.Extra
+		byCrash += c.LostToCrash
 		if c.Lost() != 0 || c.EntitiesWrong != 0 {
 			problems = append(problems, fmt.Sprintf("%s: acked %d, stored %d, %d entities wrong",
 				c.Tenant, c.Acked, c.Stored, c.EntitiesWrong))
 		}
 	}
-	accepted, crash := r.s.AcceptedRPO, crashDropped(sum)
-	res.Observed, res.Allowed = float64(lost), float64(min(accepted, crash))
+	accepted := r.s.AcceptedRPO
+	res.Observed, res.Allowed = float64(missing), float64(min(accepted, byCrash))
 	if r.rpo != nil {
 		// Only the events carried by the writes the failover lost, and those crash restarts
 		// dropped, may be missing, and only up to what the scenario accepts.
 		rpo := r.rpo.total()
-		byCrash := min(r.rpo.other, crash)
-		other := r.rpo.other - byCrash
-		res.Observed = float64(r.rpo.other + rpo)
-		res.Allowed = float64(min(accepted, rpo+crash))
+		res.Observed = float64(rpo + r.rpo.Crash + r.rpo.Other)
+		res.Allowed = float64(min(accepted, rpo+r.rpo.Crash))
 		res.Message = fmt.Sprintf("%d events lost with the profile writes the failover "+
-			"lost (RPO), %d to crash restarts (%d accepted in all), %d lost otherwise", rpo,
-			byCrash, accepted, other)
-		if other == 0 && !doubled && rpo+byCrash <= accepted {
+			"lost (RPO), %d dropped by crash restarts from their entities (%d accepted in "+
+			"all), %d lost otherwise", rpo, r.rpo.Crash, accepted, r.rpo.Other)
+		if r.rpo.Other == 0 && extra == 0 && rpo+r.rpo.Crash <= accepted {
 			res.Verdict = reports.VerdictPass
 		}
 		return res
@@ -117,12 +115,13 @@ func (r *run) conservationInvariant(sum *reports.Summary) reports.InvariantResul
 		return res
 	}
 	res.Message = strings.Join(problems, "; ")
-	if crash > 0 && lost > 0 && !doubled {
-		if lost <= min(crash, accepted) {
+	if byCrash > 0 && extra == 0 {
+		if missing == byCrash && missing <= accepted {
 			res.Verdict = reports.VerdictPass
 		}
-		res.Message = fmt.Sprintf("%d events lost, crash restarts dropped %d unstored "+
-			"(%d accepted): %s", lost, crash, accepted, res.Message)
+		res.Message = fmt.Sprintf("%d events lost, %d of them from entities crash restarts "+
+			"dropped them from (%d dropped in all, %d accepted): %s", missing, byCrash,
+			crashDropped(sum), accepted, res.Message)
 	}
 	return res
 }
@@ -147,7 +146,7 @@ func (r *run) noteRPOEvents(sum *reports.Summary) {
 	if r.rpo == nil {
 		return
 	}
-	for i, n := range r.rpo.rpo {
+	for i, n := range r.rpo.RPO {
 		if i < len(sum.Failovers) {
 			sum.Failovers[i].RPOEvents = n
 		}
