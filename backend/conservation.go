@@ -57,10 +57,10 @@ type ConservationReport struct {
 
 // TenantConservation is one tenant's side of the check.
 type TenantConservation struct {
-	Acked       int64 // events acknowledged at ingest
-	Folded      int64 // events folded into entity state (== Acked after a drain)
-	Stored      int64 // sum of the Counts of all stored profiles
-	Lost        int64 // sum over entities of acknowledged minus stored, where positive
+	Acked  int64 // events acknowledged at ingest
+	Folded int64 // events folded into entity state (== Acked after a drain)
+	Stored int64 // sum of the Counts of all stored profiles
+	Lost   int64 // sum over entities of acknowledged minus stored, where positive
 	// LostToCrash is the part of Lost that crash restarts explain, entity by entity: on
 	// each entity, up to the events a crash dropped from it (see Backend.CrashDropped).
 	LostToCrash int64

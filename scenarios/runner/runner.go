@@ -392,4 +392,3 @@ func (r *run) drain(ctx context.Context) {
 		}
 	}
 }
-
