@@ -30,10 +30,10 @@
 // batch period (80 sensors in step at 100,000 events/s put 80 batches on the backend within
 // 50 ms every 0.4 s and quadrupled its p99). It numbers each batch (sequence from 1, id
 // "<sensor>:<seq>"), encodes it with backend/api (optionally gzip) and delivers it through
-// the Sink, one batch at a time per sensor. 408, 429, 5xx and transport errors are retried with exponential backoff and full
-// jitter (Retry-After wins when longer), with the same id so the backend can deduplicate.
-// Other statuses are counted as rejected. Config.MaxAttempts bounds attempts (0: until the
-// drain ends).
+// the Sink, one batch at a time per sensor. 408, 429, 5xx and transport errors are retried
+// with exponential backoff and full jitter (Retry-After wins when longer), with the same id
+// so the backend can deduplicate. Other statuses are counted as rejected.
+// Config.MaxAttempts bounds attempts (0: until the drain ends).
 //
 // # Determinism
 //
