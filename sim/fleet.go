@@ -72,8 +72,8 @@ type sensor struct {
 type outBatch struct {
 	events []api.Event
 	seq    uint64
-	// lastDue is the due offset of the last event.
-	lastDue time.Duration
+	// due is the offset the batch was due to leave at (see Fleet.closeBatch).
+	due time.Duration
 }
 
 // New plans the fleet of cfg (defaults applied): organisations, attacks and this shard's

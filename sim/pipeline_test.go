@@ -27,9 +27,11 @@ type checkingSink struct {
 	start time.Time
 	wait  time.Duration
 	mu    sync.Mutex
-	seqs  map[string][]uint64
-	sizes []int
-	errs  []error
+	// closedByAge counts batches due when their wait ran out, after their last event.
+	closedByAge int
+	seqs        map[string][]uint64
+	sizes       []int
+	errs        []error
 }
 
 func (c *checkingSink) Send(_ context.Context, b *sink.Batch) (sink.Result, error) {
@@ -69,12 +71,24 @@ func (c *checkingSink) check(b *sink.Batch) error {
 	if got.Tenant != b.Tenant || got.ID != b.ID || len(got.Events) != len(b.Events) {
 		return fmt.Errorf("batch %s: body does not match the batch", b.ID)
 	}
-	// Due is when the last event was due: its timestamp on the (uncompressed) scenario
-	// clock, to the millisecond, and at most one BatchWait before the batch was sent.
+	// Due is when the batch was due to leave, on the (uncompressed) scenario clock whose
+	// timestamps are to the millisecond: with its last event when full (or the stream's
+	// last), else when its wait ran out, at most BatchWait after its first event. It was
+	// sent at most one BatchWait after it was due.
+	first := b.Events[0].Time.Sub(pace.DefaultStart)
 	last := b.Events[len(b.Events)-1].Time.Sub(pace.DefaultStart)
-	if d := b.Due.Sub(c.start) - last; d < 0 || d >= time.Millisecond {
-		return fmt.Errorf("batch %s: due at %v, its last event at %v", b.ID, b.Due.Sub(c.start),
-			last)
+	due := b.Due.Sub(c.start)
+	switch {
+	case due < last:
+		return fmt.Errorf("batch %s: due at %v, before its last event at %v", b.ID, due, last)
+	case due-last < time.Millisecond:
+	case due-first > c.wait+time.Millisecond:
+		return fmt.Errorf("batch %s: due at %v, more than BatchWait after its first event at "+
+			"%v", b.ID, due, first)
+	default:
+		c.mu.Lock()
+		c.closedByAge++
+		c.mu.Unlock()
 	}
 	if age := time.Since(b.Due); age < 0 || age > c.wait {
 		return fmt.Errorf("batch %s: sent %v after it was due", b.ID, age)
@@ -112,6 +126,10 @@ func TestPipelineBatchesBySizeAndAge(t *testing.T) {
 				require.Empty(t, c.errs)
 				require.Equal(t, tot.Generated, tot.Acked)
 				require.InDelta(t, tt.wantBatches, len(c.sizes), 1)
+				if tt.rate*tt.wait.Seconds() < float64(tt.size) {
+					require.Positive(t, c.closedByAge,
+						"batches closed by age are due when their wait runs out")
+				}
 				for _, n := range c.sizes {
 					require.LessOrEqual(t, n, tt.wantMaxSize)
 				}

@@ -31,7 +31,7 @@ func (f *Fleet) deliver(ctx context.Context, s *sensor, ob outBatch, enc *encode
 	b := &sink.Batch{
 		Tenant: s.stream.tenant, Sensor: s.stream.sensor, Sequence: ob.seq,
 		ID: api.BatchID(s.stream.sensor, ob.seq), Events: ob.events, Gzip: f.cfg.Gzip,
-		Due: f.start.Add(ob.lastDue),
+		Due: f.start.Add(ob.due),
 	}
 	b.Body = enc.encode(b)
 	n := int64(len(ob.events))

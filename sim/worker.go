@@ -93,14 +93,16 @@ func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.D
 	for {
 		at, ok := s.stream.peek()
 		if !ok {
-			f.closeBatch(s)
+			f.closeBatch(s, s.lastDue)
 			close(s.queue)
 			s.done = true
 			return 0, false
 		}
 		if at > w.now {
 			if s.open != nil && w.now-s.openDue >= s.wait {
-				f.closeBatch(s)
+				// Closed by age: due to leave when its wait ran out, however long ago its
+				// last event was due.
+				f.closeBatch(s, s.openDue+s.wait)
 			}
 			wake := at
 			if s.open != nil {
@@ -116,7 +118,7 @@ func (w *worker) pump(s *sensor, start time.Time, overdue time.Duration) (time.D
 		s.lastDue = at
 		s.generated.Add(1)
 		if len(s.open) >= s.limit {
-			f.closeBatch(s)
+			f.closeBatch(s, at)
 		}
 		w.pending = append(w.pending, int64((w.now-at)/time.Microsecond))
 		if len(w.pending) >= lagChunk {
@@ -151,7 +153,7 @@ func (w *worker) closeAll(countMissed bool) {
 		if s.done {
 			continue
 		}
-		w.fleet.closeBatch(s)
+		w.fleet.closeBatch(s, s.lastDue)
 		if countMissed {
 			n := s.stream.skipRest()
 			s.missed.Add(n)
@@ -168,14 +170,16 @@ func (w *worker) closeAll(countMissed bool) {
 }
 
 // closeBatch hands s's open batch to its send queue, or drops and counts it when the
-// queue is full: the open model never waits for the sink.
-func (f *Fleet) closeBatch(s *sensor) {
+// queue is full: the open model never waits for the sink. due is the offset the batch was
+// due to leave at: its last event's for a full batch, the end of its wait for one closed by
+// age.
+func (f *Fleet) closeBatch(s *sensor, due time.Duration) {
 	if len(s.open) == 0 {
 		return
 	}
 	s.limit, s.wait = f.cfg.BatchSize, f.cfg.BatchWait
 	select {
-	case s.queue <- outBatch{events: s.open, seq: s.seq + 1, lastDue: s.lastDue}:
+	case s.queue <- outBatch{events: s.open, seq: s.seq + 1, due: due}:
 		s.seq++
 	default:
 		f.counters.dropped.Add(int64(len(s.open)))

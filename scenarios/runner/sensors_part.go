@@ -109,9 +109,9 @@ func (p *sensorsPart) onSecond(s sim.Second) {
 func (p *sensorsPart) GroundTruth() []attack.Attack { return p.fleet.GroundTruth() }
 
 // sensorSink sends each batch with its sensor's token to its tenant's backend and records,
-// per batch, the outcome and the latency from the batch's intended send time: when its
-// last event was due on the open-model schedule. Measuring from there, not from the actual
-// send, keeps queueing and retries in the figure (no coordinated omission).
+// per batch, the outcome and the latency from the batch's intended send time: when it was
+// due to leave on the open-model schedule (sink.Batch.Due). Measuring from there, not from
+// the actual send, keeps queueing and retries in the figure (no coordinated omission).
 type sensorSink struct {
 	sinks map[string]*sink.HTTPSink // "tenant/sensor"
 	clock pace.Clock
@@ -152,10 +152,9 @@ func (s *sensorSink) record(b *sink.Batch, res sink.Result, err error) {
 	}
 	out.add(reports.MetricBatchesSent, tenant, 1)
 	out.add(reports.MetricEventsAcked, tenant, float64(len(b.Events)))
-	if n := len(b.Events); n > 0 {
+	if len(b.Events) > 0 {
 		now := time.Now()
-		out.observe(reports.MetricIngestLatency, tenant, now,
-			now.Sub(s.intended(b.Events[n-1].Time)).Seconds())
+		out.observe(reports.MetricIngestLatency, tenant, now, now.Sub(s.due(b)).Seconds())
 	}
 }
 
@@ -166,9 +165,18 @@ func (s *sensorSink) recordScheduleLag(b *sink.Batch) {
 		return
 	}
 	now := time.Now()
-	lag := now.Sub(s.intended(b.Events[len(b.Events)-1].Time))
+	lag := now.Sub(s.due(b))
 	out.observe(reports.MetricScheduleLag, reports.Labels{"tenant": b.Tenant}, now,
 		max(lag, 0).Seconds())
+}
+
+// due is when the batch was due to leave: the fleet's own Due (its last event's due time,
+// or the end of its wait for a batch closed by age), else its last event's due time.
+func (s *sensorSink) due(b *sink.Batch) time.Time {
+	if !b.Due.IsZero() {
+		return b.Due
+	}
+	return s.intended(b.Events[len(b.Events)-1].Time)
 }
 
 // intended converts an event's scenario time back to the real time it was due.

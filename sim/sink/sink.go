@@ -20,9 +20,10 @@ type Batch struct {
 	// Body is the encoded batch (api.AppendBatchJSON), gzip-compressed when Gzip is set.
 	Body []byte
 	Gzip bool
-	// Due is the wall-clock time the batch's last event was due on the open-model
-	// schedule. Latency measured from Due includes batching, queueing and retries, so it
-	// does not hide a slow receiver (no coordinated omission).
+	// Due is the wall-clock time the batch was due to leave on the open-model schedule:
+	// when its last event was due, or, for a batch closed by age (BatchWait), when its wait
+	// ran out. Latency measured from Due includes the generator's lag, queueing and retries,
+	// so it does not hide a slow receiver (no coordinated omission).
 	Due time.Time
 }
 
