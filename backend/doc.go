@@ -71,7 +71,7 @@
 // writes fast rather than holding them until it returns; a flush cycle ends at its first
 // timed-out attempt, and a write from the cached document whose outcome is unknown is sent
 // again with the same If-Match instead of reading first. A node whose writes keep failing
-// for 10 s replaces its client, because the SDK may not re-read the account's write region
+// for 2 s replaces its client, because the SDK may not re-read the account's write region
 // for minutes after a failover it noticed too early, and never marks a region unavailable
 // after a timed-out write.
 //
