@@ -1,11 +1,8 @@
 package emulator
 
 import (
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -21,15 +18,8 @@ func (n *notingRecorder) noteCommit(pos uint64) { n.notes = append(n.notes, pos)
 // doNoting is rawClient.do with a writer that records noteCommit calls.
 func (c *rawClient) doNoting(method, path, body string, headers ...string) (int, []uint64) {
 	c.t.Helper()
-	req := httptest.NewRequest(method, "http://127.0.0.1:8081"+path, strings.NewReader(body))
-	date := time.Now().UTC().Format(http.TimeFormat)
-	req.Header.Set("x-ms-date", date)
-	req.Header.Set("Authorization", c.sign(method, path, date))
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
 	w := &notingRecorder{ResponseRecorder: httptest.NewRecorder()}
-	c.s.ServeHTTP(w, req)
+	c.s.ServeHTTP(w, c.request(method, path, body, headers...))
 	return w.Code, w.notes
 }
 

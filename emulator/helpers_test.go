@@ -58,6 +58,13 @@ func (c *rawClient) sign(method, path, date string) string {
 // do sends a signed request; headers are name/value pairs.
 func (c *rawClient) do(method, path, body string, headers ...string) *http.Response {
 	c.t.Helper()
+	w := httptest.NewRecorder()
+	c.s.ServeHTTP(w, c.request(method, path, body, headers...))
+	return w.Result()
+}
+
+// request builds a signed request; headers are name/value pairs.
+func (c *rawClient) request(method, path, body string, headers ...string) *http.Request {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -69,9 +76,7 @@ func (c *rawClient) do(method, path, body string, headers ...string) *http.Respo
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	w := httptest.NewRecorder()
-	c.s.ServeHTTP(w, req)
-	return w.Result()
+	return req
 }
 
 func (c *rawClient) mustDo(want int, method, path, body string, headers ...string) string {

@@ -14,7 +14,6 @@ import (
 	"github.com/stampede-load/stampede/sim"
 	"github.com/stampede-load/stampede/sim/attack"
 	"github.com/stampede-load/stampede/sim/org"
-	"github.com/stampede-load/stampede/sim/pace"
 	"github.com/stampede-load/stampede/sim/sink"
 )
 
@@ -41,7 +40,7 @@ func newSensors(s *scenarios.Scenario, tenants []tenantPlan, targets map[string]
 	p := &sensorsPart{log: env.Logger}
 	client := &http.Client{Timeout: sink.DefaultHTTPTimeout,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxIdleConns: 1024}}
-	p.sink = &sensorSink{sinks: map[string]*sink.HTTPSink{}, clock: env.Clock.Pace(), part: p}
+	p.sink = &sensorSink{sinks: map[string]*sink.HTTPSink{}, part: p}
 	cfg := sim.Config{Seed: uint64(s.Seed), Duration: s.Duration.D(), Clock: env.Clock.Pace(),
 		Drain: s.Drain.D(), Logger: env.Logger, OnSecond: p.onSecond}
 	for _, t := range tenants {
@@ -84,7 +83,6 @@ func (t tenantPlan) orgSpec() org.Spec {
 // buffer (up to the scenario's drain); ctx ending aborts both.
 func (p *sensorsPart) Run(ctx context.Context, _ *LoadPlan, rec *reports.Recorder) error {
 	p.out.Store(&recording{rec: rec, log: p.log})
-	p.sink.start.Store(time.Now().UnixNano())
 	_, err := p.fleet.Run(ctx)
 	return err
 }
@@ -114,9 +112,7 @@ func (p *sensorsPart) GroundTruth() []attack.Attack { return p.fleet.GroundTruth
 // the actual send, keeps queueing and retries in the figure (no coordinated omission).
 type sensorSink struct {
 	sinks map[string]*sink.HTTPSink // "tenant/sensor"
-	clock pace.Clock
 	part  *sensorsPart
-	start atomic.Int64 // unix nanoseconds the fleet started
 }
 
 var _ sink.Sink = (*sensorSink)(nil)
@@ -154,7 +150,7 @@ func (s *sensorSink) record(b *sink.Batch, res sink.Result, err error) {
 	out.add(reports.MetricEventsAcked, tenant, float64(len(b.Events)))
 	if len(b.Events) > 0 {
 		now := time.Now()
-		out.observe(reports.MetricIngestLatency, tenant, now, now.Sub(s.due(b)).Seconds())
+		out.observe(reports.MetricIngestLatency, tenant, now, now.Sub(b.Due).Seconds())
 	}
 }
 
@@ -165,31 +161,9 @@ func (s *sensorSink) recordScheduleLag(b *sink.Batch) {
 		return
 	}
 	now := time.Now()
-	lag := now.Sub(s.due(b))
+	lag := now.Sub(b.Due)
 	out.observe(reports.MetricScheduleLag, reports.Labels{"tenant": b.Tenant}, now,
 		max(lag, 0).Seconds())
-}
-
-// due is when the batch was due to leave: the fleet's own Due (its last event's due time,
-// or the end of its wait for a batch closed by age), else its last event's due time.
-func (s *sensorSink) due(b *sink.Batch) time.Time {
-	if !b.Due.IsZero() {
-		return b.Due
-	}
-	return s.intended(b.Events[len(b.Events)-1].Time)
-}
-
-// intended converts an event's scenario time back to the real time it was due.
-func (s *sensorSink) intended(at time.Time) time.Time {
-	start := s.clock.Start
-	if start.IsZero() {
-		start = pace.DefaultStart
-	}
-	elapsed := at.Sub(start)
-	if c := s.clock.Compression; c != 0 && c != 1 {
-		elapsed = time.Duration(float64(elapsed) / c)
-	}
-	return time.Unix(0, s.start.Load()).Add(elapsed)
 }
 
 func boolCount(b bool) int64 {
