@@ -219,7 +219,8 @@ func (cut storeCut) encode(w io.Writer) (int, error) {
 	for _, pc := range cut.parts {
 		buf = appendPartitionFrame(buf[:0], pc.ref, pc.lsn)
 		for _, it := range pc.items {
-			buf = appendItemFrame(buf, pc.ref, it.lsn, opCreate, itemKey(it.pk, it.id), it)
+			buf = appendItemFrame(buf, pc.ref, it.lsn, opCreate, itemKey(it.pk, it.id), it,
+				stampOf(it))
 			if len(buf) > 1<<20 {
 				if _, err := w.Write(buf); err != nil {
 					return docs, err
@@ -385,7 +386,7 @@ func loadBackup(path string, st *store) (int, error) {
 	if err := checkSHA256(path, info.SHA256); err != nil {
 		return 0, err
 	}
-	return loadSnapshot(path, st)
+	return loadSnapshot(path, st, nil)
 }
 
 func checkSHA256(path, want string) error {

@@ -51,6 +51,9 @@ type durableLog struct {
 	log           *slog.Logger
 	// source is the store snapshots are taken from (the write region's).
 	source func() *store
+	// merged, when set, writes snapshots instead: every region's documents merged by
+	// last-writer-wins (multi-region writes, where each region logs its own writes).
+	merged func(io.Writer) (int, error)
 
 	mu  sync.Mutex
 	buf []byte
@@ -95,10 +98,11 @@ type durableLog struct {
 }
 
 // openDurable recovers dir into st (which must be empty and have no commit hook yet) and
-// opens a new log segment for appending.
-func openDurable(dir string, snapshotBytes int64, logger *slog.Logger, st *store) (
-	*durableLog, error,
-) {
+// opens a new log segment for appending. With lww, the log is replayed by last-writer-wins
+// (it was written with multi-region writes); nil replays it in order.
+func openDurable(dir string, snapshotBytes int64, logger *slog.Logger, st *store,
+	lww *lwwReplay,
+) (*durableLog, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -107,7 +111,7 @@ func openDurable(dir string, snapshotBytes int64, logger *slog.Logger, st *store
 	l.notify.init()
 	l.segmentBytes = segmentSize(snapshotBytes)
 	start := time.Now()
-	top, stats, err := recoverDir(dir, st)
+	top, stats, err := recoverDir(dir, st, lww)
 	if err != nil {
 		return nil, fmt.Errorf("recover %s: %w", dir, err)
 	}
@@ -166,7 +170,7 @@ func (l *durableLog) append(rec logRecord) uint64 {
 		return l.appendSplit(rec)
 	}
 	l.mu.Lock()
-	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item)
+	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item, rec.stamp)
 	pos := l.appended.Add(1)
 	l.trackTransaction(rec)
 	l.mu.Unlock()
@@ -304,7 +308,7 @@ func (l *durableLog) flushLoop() {
 			go func() {
 				defer l.wg.Done()
 				defer l.snapshotting.Store(false)
-				if err := l.snapshot(l.source()); err != nil {
+				if err := l.snapshot(l.source); err != nil {
 					l.log.Error("snapshot failed; the log keeps growing", "err", err)
 				}
 			}()
@@ -499,14 +503,20 @@ func (l *durableLog) rotate() (int, error) {
 	return l.gen, nil
 }
 
-// snapshot writes a snapshot of st for a new generation and removes the files it replaces.
-func (l *durableLog) snapshot(st *store) error {
+// snapshot writes a snapshot for a new generation, of the store source returns (or of
+// every region, merged), and removes the files it replaces.
+func (l *durableLog) snapshot(source func() *store) error {
 	start := time.Now()
 	gen, err := l.rotate()
 	if err != nil {
 		return err
 	}
-	docs, err := writeSnapshot(l.dir, gen, st)
+	encode := l.merged
+	if encode == nil {
+		st := source()
+		encode = func(w io.Writer) (int, error) { return encodeSnapshot(w, st) }
+	}
+	docs, err := writeSnapshot(l.dir, gen, encode)
 	if err != nil {
 		return err
 	}
@@ -516,13 +526,14 @@ func (l *durableLog) snapshot(st *store) error {
 	return nil
 }
 
-// snapshotNow takes a snapshot of st now, waiting for one in progress to finish first.
+// snapshotNow takes a snapshot of st (or of every region, merged) now, waiting for one in
+// progress to finish first.
 func (l *durableLog) snapshotNow(st *store) {
 	for !l.snapshotting.CompareAndSwap(false, true) {
 		time.Sleep(time.Millisecond)
 	}
 	defer l.snapshotting.Store(false)
-	if err := l.snapshot(st); err != nil {
+	if err := l.snapshot(func() *store { return st }); err != nil {
 		l.fail(err)
 	}
 }
@@ -542,8 +553,9 @@ func (l *durableLog) close() error {
 	return l.closeSegment()
 }
 
-// writeSnapshot writes every partition of st (metadata first) to snapshot-<gen>.bin.
-func writeSnapshot(dir string, gen int, st *store) (int, error) {
+// writeSnapshot writes a snapshot with encode (metadata first, then every partition) to
+// snapshot-<gen>.bin.
+func writeSnapshot(dir string, gen int, encode func(io.Writer) (int, error)) (int, error) {
 	tmp := filepath.Join(dir, segmentName("snapshot", gen)+".tmp")
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -551,7 +563,7 @@ func writeSnapshot(dir string, gen int, st *store) (int, error) {
 	}
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
-	docs, err := encodeSnapshot(w, st)
+	docs, err := encode(w)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -596,7 +608,8 @@ func encodeImage(w io.Writer, img metaImage, parts map[string][]*partition) (int
 				ref := p.ref()
 				buf = appendPartitionFrame(buf[:0], ref, lsn)
 				for _, it := range live {
-					buf = appendItemFrame(buf, ref, it.lsn, opCreate, itemKey(it.pk, it.id), it)
+					buf = appendItemFrame(buf, ref, it.lsn, opCreate, itemKey(it.pk, it.id), it,
+						stampOf(it))
 					if len(buf) > 1<<20 {
 						if _, err := w.Write(buf); err != nil {
 							return docs, err
@@ -630,9 +643,9 @@ func appendPartitionFrame(b []byte, ref PartitionRef, lsn int64) []byte {
 // recoveryStats counts what recovery loaded.
 type recoveryStats struct{ docs, replayed int }
 
-// recoverDir loads the newest snapshot and replays the later log segments into st. It
-// returns the highest generation found.
-func recoverDir(dir string, st *store) (int, recoveryStats, error) {
+// recoverDir loads the newest snapshot and replays the later log segments into st, by
+// last-writer-wins with lww. It returns the highest generation found.
+func recoverDir(dir string, st *store, lww *lwwReplay) (int, recoveryStats, error) {
 	var stats recoveryStats
 	// Recovery only grows the heap: collect less often while it runs.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
@@ -644,7 +657,7 @@ func recoverDir(dir string, st *store) (int, recoveryStats, error) {
 	if len(snaps) > 0 {
 		base = snaps[len(snaps)-1]
 		path := filepath.Join(dir, segmentName("snapshot", base))
-		if stats.docs, err = loadSnapshot(path, st); err != nil {
+		if stats.docs, err = loadSnapshot(path, st, lww); err != nil {
 			return 0, stats, err
 		}
 	}
@@ -654,7 +667,7 @@ func recoverDir(dir string, st *store) (int, recoveryStats, error) {
 		if gen < base {
 			continue
 		}
-		n, err := replaySegment(filepath.Join(dir, segmentName("wal", gen)), gen, st)
+		n, err := replaySegment(filepath.Join(dir, segmentName("wal", gen)), gen, st, lww)
 		stats.replayed += n
 		if err != nil {
 			return 0, stats, err
@@ -689,15 +702,15 @@ func listGenerations(dir string) (snaps, wals []int, err error) {
 	return snaps, wals, nil
 }
 
-// loadSnapshot fills st from a snapshot file.
-func loadSnapshot(path string, st *store) (int, error) {
+// loadSnapshot fills st from a snapshot file (and lww's tombstones, when given).
+func loadSnapshot(path string, st *store, lww *lwwReplay) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("open snapshot: %w", err)
 	}
 	defer f.Close()
 	fr := &frameReader{r: bufio.NewReaderSize(f, 1<<20)}
-	ld := &snapshotLoader{st: st}
+	ld := &snapshotLoader{st: st, lww: lww}
 	for {
 		kind, payload, err := fr.next()
 		if errors.Is(err, io.EOF) {
@@ -718,6 +731,7 @@ func loadSnapshot(path string, st *store) (int, error) {
 type snapshotLoader struct {
 	dec  itemDecoder
 	st   *store
+	lww  *lwwReplay
 	c    *container
 	p    *partition
 	lsn  int64
@@ -765,10 +779,16 @@ func (ld *snapshotLoader) frame(kind byte, payload []byte) error {
 		ld.p.order = append(ld.p.order, s)
 		ld.p.log = append(ld.p.log, logEntry{lsn: it.lsn, slot: s})
 		ld.p.mu.Unlock()
+		// A merged snapshot holds versions committed in other regions, at their LSNs.
+		ld.lsn = max(ld.lsn, it.lsn)
 		if it.seq > ld.c.seq.Load() {
 			ld.c.seq.Store(it.seq)
 		}
 		ld.docs++
+	case frameTombstone:
+		if ld.lww != nil {
+			return ld.lww.loadTombstone(payload)
+		}
 	}
 	return nil
 }
@@ -785,8 +805,9 @@ func (ld *snapshotLoader) finish() {
 	ld.p = nil
 }
 
-// replaySegment applies the writes of log segment gen to st, stopping at a torn frame.
-func replaySegment(path string, gen int, st *store) (int, error) {
+// replaySegment applies the writes of log segment gen to st (by last-writer-wins with
+// lww), stopping at a torn frame.
+func replaySegment(path string, gen int, st *store, lww *lwwReplay) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("open log segment: %w", err)
@@ -806,14 +827,14 @@ func replaySegment(path string, gen int, st *store) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if err := replayFrame(st, &dec, kind, payload); err != nil {
+		if err := replayFrame(st, &dec, kind, payload, lww); err != nil {
 			return n, fmt.Errorf("log %s at byte %d: %w", path, fr.off, err)
 		}
 		n++
 	}
 }
 
-func replayFrame(st *store, dec *itemDecoder, kind byte, payload []byte) error {
+func replayFrame(st *store, dec *itemDecoder, kind byte, payload []byte, lww *lwwReplay) error {
 	switch kind {
 	case frameMetadata:
 		var img metaImage
@@ -841,6 +862,9 @@ func replayFrame(st *store, dec *itemDecoder, kind byte, payload []byte) error {
 	c := st.containerByRID(f.db, f.coll, f.rid)
 	if c == nil {
 		return nil // deleted later in the log
+	}
+	if lww != nil && f.stamped {
+		return lww.replay(c, dec, &f)
 	}
 	p := c.partitionByRange(f.rangeID)
 	if p == nil {
@@ -913,12 +937,20 @@ func hookStore(st *store, hook commitHook) {
 	}
 }
 
-// topologyFile records the write region in a data dir.
+// topologyFile records the account's topology in a data dir.
 const topologyFile = "topology.json"
 
-// saveTopology records the write region, atomically.
-func saveTopology(dir, writeRegion string) error {
-	body, _ := json.Marshal(map[string]string{"writeRegion": writeRegion})
+// topology is what a data dir remembers of its account besides the data.
+type topology struct {
+	WriteRegion string `json:"writeRegion"`
+	// MultiRegionWrites is how the log is written: by every region (replayed by
+	// last-writer-wins) or by the write region alone (replayed in LSN order).
+	MultiRegionWrites bool `json:"multiRegionWrites,omitempty"`
+}
+
+// saveTopology records t, atomically.
+func saveTopology(dir string, t topology) error {
+	body, _ := json.Marshal(t)
 	_, err := writeFileAtomic(filepath.Join(dir, topologyFile), func(w io.Writer) error {
 		_, err := w.Write(body)
 		return err
@@ -926,15 +958,13 @@ func saveTopology(dir, writeRegion string) error {
 	return err
 }
 
-// loadTopology is the recorded write region, "" when none is.
-func loadTopology(dir string) string {
+// loadTopology is the recorded topology; false when none is (a new data dir, or one of an
+// earlier build that never failed over: a single write region).
+func loadTopology(dir string) (topology, bool) {
+	var t topology
 	raw, err := os.ReadFile(filepath.Join(dir, topologyFile))
-	if err != nil {
-		return ""
+	if err != nil || json.Unmarshal(raw, &t) != nil {
+		return topology{}, false
 	}
-	var t struct {
-		WriteRegion string `json:"writeRegion"`
-	}
-	_ = json.Unmarshal(raw, &t)
-	return t.WriteRegion
+	return t, true
 }

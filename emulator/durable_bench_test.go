@@ -16,8 +16,9 @@ import (
 )
 
 // BenchmarkDurableRecovery measures recovery of a data directory holding a million 1 KB
-// documents, from a snapshot and from the write-ahead log alone (the target is under 10 s).
-// Building the directory takes longer than recovering it; run it once:
+// documents, from a snapshot and from the write-ahead log alone (the target is under 10 s);
+// "log-lww" replays a log written with multi-region writes (every write resolved by
+// last-writer-wins). Building the directory takes longer than recovering it; run it once:
 //
 //	go test ./emulator/ -run '^$' -bench BenchmarkDurableRecovery -benchtime 1x
 func BenchmarkDurableRecovery(b *testing.B) {
@@ -25,15 +26,19 @@ func BenchmarkDurableRecovery(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("STAMPEDE_RECOVERY_DOCS")); err == nil && n > 0 {
 		docs = n // a smaller directory for profiling
 	}
-	for _, mode := range []string{"snapshot", "log"} {
+	for _, mode := range []string{"snapshot", "log", "log-lww"} {
 		b.Run(mode, func(b *testing.B) {
 			dir := b.TempDir()
-			buildDataDir(b, dir, docs, mode == "snapshot")
+			buildDataDir(b, dir, docs, mode == "snapshot", mode == "log-lww")
 			for b.Loop() {
-				_, stats, err := recoverDir(dir, newStore())
+				var lww *lwwReplay
+				if mode == "log-lww" {
+					lww = newLWWReplay(&Account{})
+				}
+				_, stats, err := recoverDir(dir, newStore(), lww)
 				require.NoError(b, err)
 				got := stats.docs // from the snapshot
-				if mode == "log" {
+				if mode != "snapshot" {
 					got = stats.replayed - 1 // every write, after the metadata record
 				}
 				require.Equal(b, docs, got)
@@ -44,14 +49,27 @@ func BenchmarkDurableRecovery(b *testing.B) {
 }
 
 // buildDataDir writes n 1 KB documents through the write-ahead log, then (withSnapshot)
-// a snapshot that replaces the log.
-func buildDataDir(tb testing.TB, dir string, n int, withSnapshot bool) {
+// a snapshot that replaces the log. With stamped, the writes are stamped as multi-region
+// writes are, alternately by two regions.
+func buildDataDir(tb testing.TB, dir string, n int, withSnapshot, stamped bool) {
 	tb.Helper()
 	// A bare store: no background work races the seeding.
 	s := &Server{store: newStore(), log: slog.New(slog.DiscardHandler)}
-	d, err := openDurable(dir, -1, s.log, s.store)
+	d, err := openDurable(dir, -1, s.log, s.store, nil)
 	require.NoError(tb, err)
-	hookStore(s.store, d.append)
+	hook := d.append
+	if stamped {
+		var writes atomic.Int64
+		hook = func(rec logRecord) uint64 {
+			origin := uint8(writes.Add(1) % 2)
+			rec.stamp = writeStamp{origin: origin, clock: time.Now().UnixNano()}
+			if rec.item != nil {
+				rec.item.origin, rec.item.clock = rec.stamp.origin, rec.stamp.clock
+			}
+			return d.append(rec)
+		}
+	}
+	hookStore(s.store, hook)
 	db, err := s.store.createDatabase("db", offerSettings{}, time.Now().Unix())
 	require.NoError(tb, err)
 	_, err = s.store.createContainer(db, containerProps{ID: "c", PartitionKey: pkDef(tb)},
@@ -189,7 +207,8 @@ func BenchmarkDurableSegmentSync(b *testing.B) {
 	for i := range 32 {
 		it := &item{body: doc1KB(strconv.Itoa(i), "k"), id: strconv.Itoa(i),
 			pk: newPartitionKey([]any{"k"}), seq: int64(i), lsn: int64(i)}
-		commit = appendItemFrame(commit, ref, int64(i), opCreate, itemKey(it.pk, it.id), it)
+		commit = appendItemFrame(commit, ref, int64(i), opCreate, itemKey(it.pk, it.id), it,
+			stampOf(it))
 	}
 	for _, mode := range []string{"plain", "prepared"} {
 		b.Run(mode, func(b *testing.B) {

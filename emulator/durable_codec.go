@@ -90,16 +90,32 @@ type itemFrame struct {
 	seq, ts, expires int64
 	id, pk           string
 	body             []byte
+	// stamp is the version's origin and commit time (for a delete, the delete's); stamped
+	// is false in frames of builds that did not record it.
+	stamp   writeStamp
+	stamped bool
 }
+
+// writeStamp is who committed a version and when: the region's index and its commit time
+// (Unix ns). Multi-region writes resolve conflicts by it; it travels after the rest of an
+// item frame, so frames without it (earlier builds) still decode.
+type writeStamp struct {
+	origin uint8
+	clock  int64
+}
+
+// stampOf is the stamp of a stored version.
+func stampOf(it *item) writeStamp { return writeStamp{origin: it.origin, clock: it.clock} }
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
-// appendItemFrame encodes a committed write as a frame appended to b.
+// appendItemFrame encodes a committed write as a frame appended to b; st is the write's
+// stamp (a version's own, for creates and replaces).
 func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key string,
-	it *item,
+	it *item, st writeStamp,
 ) []byte {
 	// Reserve the frame header, then fill the length and checksum in place.
 	start := len(b)
@@ -120,6 +136,8 @@ func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key strin
 		b = binary.AppendUvarint(b, uint64(len(it.body)))
 		b = append(b, it.body...)
 	}
+	b = append(b, st.origin)
+	b = binary.AppendVarint(b, st.clock)
 	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-5))
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start+4:], crcTable))
 }
@@ -221,6 +239,10 @@ func (dec *itemDecoder) decode(p []byte) (itemFrame, error) {
 		f.id, f.pk = string(d.bytes()), string(d.bytes())
 		f.body = dec.body(d.bytes())
 	}
+	if len(d.b) > 0 && d.err == nil {
+		f.stamp.origin, f.stamp.clock = d.byte1(), d.varint()
+		f.stamped = true
+	}
 	if d.err != nil {
 		return f, fmt.Errorf("decode write record: %w", d.err)
 	}
@@ -241,7 +263,7 @@ func (dec *itemDecoder) item(f *itemFrame) (*item, error) {
 		dec.pks[f.pk] = pk
 	}
 	return &item{body: f.body, id: f.id, pk: pk, seq: f.seq, lsn: f.lsn, ts: f.ts,
-		expires: f.expires}, nil
+		expires: f.expires, origin: f.stamp.origin, clock: f.stamp.clock}, nil
 }
 
 // metaImage is the whole metadata of a store, as a frameMetadata records it.

@@ -17,7 +17,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const crashDirEnv = "STAMPEDE_TEST_CRASH_DIR"
+const (
+	crashDirEnv = "STAMPEDE_TEST_CRASH_DIR"
+	// crashMultiEnv makes the child an account of two regions that both take writes.
+	crashMultiEnv = "STAMPEDE_TEST_CRASH_MULTI"
+)
 
 // TestDurableCrashChild is the emulator process the crash test kills: it serves an account
 // on the data directory named by the environment and prints its endpoint. It does nothing
@@ -27,8 +31,13 @@ func TestDurableCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("runs only as the child process of TestDurableSurvivesKill9")
 	}
-	a, err := StartAccount(context.Background(), Config{},
-		RegionsConfig{Regions: []string{"A"}, DataDir: dir, SnapshotBytes: 64 << 10})
+	rc := RegionsConfig{Regions: []string{"A"}, DataDir: dir, SnapshotBytes: 64 << 10}
+	if os.Getenv(crashMultiEnv) != "" {
+		// Replication lags, so the kill leaves writes of each region unreplicated.
+		rc.Regions, rc.MultiRegionWrites = []string{"A", "B"}, true
+		rc.Lag = Lag{Distribution: LagUniform, Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
+	}
+	a, err := StartAccount(context.Background(), Config{}, rc)
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -37,11 +46,15 @@ func TestDurableCrashChild(t *testing.T) {
 	select {} // until killed
 }
 
-// startCrashChild re-executes the test binary as an emulator on dir.
-func startCrashChild(t *testing.T, dir string) (*exec.Cmd, string) {
+// startCrashChild re-executes the test binary as an emulator on dir (of two writing
+// regions with multi).
+func startCrashChild(t *testing.T, dir string, multi bool) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDurableCrashChild$")
 	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
+	if multi {
+		cmd.Env = append(cmd.Env, crashMultiEnv+"=1")
+	}
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -61,11 +74,14 @@ func startCrashChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	return nil, ""
 }
 
-func crashClient(t *testing.T, endpoint string) *azcosmos.Client {
+// crashClient is an SDK client of endpoint, sending writes and reads to the preferred
+// regions first.
+func crashClient(t *testing.T, endpoint string, preferred ...string) *azcosmos.Client {
 	t.Helper()
 	cred, err := azcosmos.NewKeyCredential(DefaultKey)
 	require.NoError(t, err)
-	c, err := azcosmos.NewClientWithKey(endpoint, cred, nil)
+	c, err := azcosmos.NewClientWithKey(endpoint, cred,
+		&azcosmos.ClientOptions{PreferredRegions: preferred})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c
@@ -74,14 +90,39 @@ func crashClient(t *testing.T, endpoint string) *azcosmos.Client {
 // TestDurableSurvivesKill9 kills the emulator process with SIGKILL during a write load and
 // checks, after a restart on the same data directory, every write that was acknowledged:
 // created documents exist and each writer's counter document is at least as far as its
-// last acknowledged replace.
+// last acknowledged replace. With two writing regions, half the writers write in each, and
+// every acknowledged write must be in both regions after the restart, replicated or not
+// when the process died.
 func TestDurableSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills emulator processes")
 	}
+	for _, tc := range []struct {
+		name    string
+		multi   bool
+		regions [][]string // the preferred regions of each writer's client, in turn
+	}{
+		{"one region", false, [][]string{nil}},
+		{"two writing regions", true, [][]string{{"A", "B"}, {"B", "A"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { killDuringLoad(t, tc.multi, tc.regions) })
+	}
+}
+
+func killDuringLoad(t *testing.T, multi bool, regions [][]string) {
 	dir := t.TempDir()
-	cmd, endpoint := startCrashChild(t, dir)
-	c := regionContainer(t, crashClient(t, endpoint))
+	cmd, endpoint := startCrashChild(t, dir, multi)
+	containers := make([]*azcosmos.ContainerClient, len(regions))
+	for i, pref := range regions {
+		client := crashClient(t, endpoint, pref...)
+		if i == 0 {
+			containers[i] = regionContainer(t, client)
+			continue
+		}
+		var err error
+		containers[i], err = client.NewContainer("db", "c")
+		require.NoError(t, err)
+	}
 
 	const writers = 8
 	created := make([][]string, writers)
@@ -93,6 +134,7 @@ func TestDurableSurvivesKill9(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := containers[w%len(containers)]
 			created[w], counters[w] = crashLoad(ctx, c, w, &progress[w])
 		}()
 	}
@@ -117,19 +159,24 @@ func TestDurableSurvivesKill9(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("killed at log generation %d with %d spare segments", wals[len(wals)-1], len(spares))
 
-	_, endpoint = startCrashChild(t, dir)
-	c2, err := crashClient(t, endpoint).NewContainer("db", "c")
-	require.NoError(t, err)
-	total := 0
-	for w := range writers {
-		require.NotZero(t, counters[w], "writer %d had a replace acknowledged", w)
-		require.GreaterOrEqual(t, readN(t, c2, fmt.Sprintf("counter-%d", w), nil), counters[w])
-		for _, id := range created[w] {
-			require.NotEqual(t, -1, readN(t, c2, id, nil), "acknowledged create %s lost", id)
+	_, endpoint = startCrashChild(t, dir, multi)
+	for _, pref := range regions {
+		c2, err := crashClient(t, endpoint, pref...).NewContainer("db", "c")
+		require.NoError(t, err)
+		total := 0
+		for w := range writers {
+			require.NotZero(t, counters[w], "writer %d had a replace acknowledged", w)
+			require.GreaterOrEqual(t, readN(t, c2, fmt.Sprintf("counter-%d", w), nil),
+				counters[w], "writer %d's counter read in %v", w, pref)
+			for _, id := range created[w] {
+				require.NotEqual(t, -1, readN(t, c2, id, nil),
+					"acknowledged create %s lost (read in %v)", id, pref)
+			}
+			total += len(created[w])
 		}
-		total += len(created[w])
+		t.Logf("checked %d acknowledged creates and %d counters after kill -9, read in %v",
+			total, writers, pref)
 	}
-	t.Logf("checked %d acknowledged creates and %d counters after kill -9", total, writers)
 }
 
 // crashLoad writes until ctx ends or a write fails (the process died): creates of new

@@ -24,7 +24,8 @@ func testFrames(first, n int) []byte {
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
 	var b []byte
 	for i := first; i < first+n; i++ {
-		b = appendItemFrame(b, ref, int64(i+100), opDelete, fmt.Sprintf("key-%06d", i), nil)
+		b = appendItemFrame(b, ref, int64(i+100), opDelete, fmt.Sprintf("key-%06d", i), nil,
+			writeStamp{})
 	}
 	return b
 }

@@ -108,7 +108,7 @@ func TestDurableRecoveryStopsAtTornTail(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, end, info.Size(), "a closed log keeps no zero tail")
 	torn := appendItemFrame(nil, PartitionRef{Database: "db"}, 1, opCreate, "k",
-		&item{body: []byte(`{"id":"x"}`)})
+		&item{body: []byte(`{"id":"x"}`)}, writeStamp{})
 	sealFrames(torn, segmentMask(gen))
 	_, err = f.WriteAt(torn[:20], end)
 	require.NoError(t, err)
@@ -155,8 +155,10 @@ func TestDurableForcedFailoverDoesNotResurrectLostWrites(t *testing.T) {
 func TestFrameCodecRoundTrip(t *testing.T) {
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "rid", RangeID: "3"}
 	it := &item{body: []byte(`{"id":"a"}`), id: "a", pk: newPartitionKey([]any{"p", 2.5}),
-		seq: 7, lsn: 42, ts: time.Now().Unix(), expires: 99}
-	b := appendItemFrame(nil, ref, 42, opReplace, itemKey(it.pk, it.id), it)
+		seq: 7, lsn: 42, ts: time.Now().Unix(), expires: 99, origin: 2, clock: 1e18 + 5}
+	b := appendItemFrame(nil, ref, 42, opReplace, itemKey(it.pk, it.id), it, stampOf(it))
+	del := writeStamp{origin: 1, clock: -3}
+	b = appendItemFrame(b, ref, 43, opDelete, itemKey(it.pk, it.id), nil, del)
 	fr := &frameReader{r: bytesReader(b)}
 	kind, payload, err := fr.next()
 	require.NoError(t, err)
@@ -169,10 +171,35 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 	require.Equal(t, it, got)
 	require.Equal(t, opReplace, f.op)
 	require.Equal(t, "3", f.rangeID)
+	require.True(t, f.stamped)
+
+	_, payload, err = fr.next()
+	require.NoError(t, err)
+	f, err = decodeItemFrame(payload)
+	require.NoError(t, err)
+	require.Equal(t, opDelete, f.op)
+	require.Equal(t, del, f.stamp, "a delete carries its own stamp")
 
 	b[len(b)-1] ^= 0xff
-	_, _, err = (&frameReader{r: bytesReader(b)}).next()
+	fr = &frameReader{r: bytesReader(b)}
+	_, _, err = fr.next()
+	require.NoError(t, err)
+	_, _, err = fr.next()
 	require.ErrorIs(t, err, errTornFrame)
+}
+
+// TestFrameCodecReadsUnstampedFrames checks that item frames of earlier builds, which end
+// after the document, still decode, as unstamped.
+func TestFrameCodecReadsUnstampedFrames(t *testing.T) {
+	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "rid", RangeID: "0"}
+	it := &item{body: []byte(`{"id":"a"}`), id: "a", pk: newPartitionKey([]any{"p"}), lsn: 3}
+	b := appendItemFrame(nil, ref, 3, opCreate, itemKey(it.pk, it.id), it, writeStamp{})
+	// Cut the stamp (two bytes: origin 0, clock varint 0) and re-frame the payload.
+	payload := b[5 : len(b)-4-2]
+	f, err := decodeItemFrame(payload)
+	require.NoError(t, err)
+	require.False(t, f.stamped)
+	require.Equal(t, `{"id":"a"}`, string(f.body))
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
@@ -181,7 +208,7 @@ func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 // transactional batches, so a crash leaves a batch on disk whole or not at all.
 func TestDurableNeverWritesHalfABatch(t *testing.T) {
 	s := &Server{store: newStore()}
-	d, err := openDurable(t.TempDir(), -1, slog.New(slog.DiscardHandler), s.store)
+	d, err := openDurable(t.TempDir(), -1, slog.New(slog.DiscardHandler), s.store, nil)
 	require.NoError(t, err)
 	defer d.close()
 	batchRef := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
@@ -198,7 +225,7 @@ func TestDurableNeverWritesHalfABatch(t *testing.T) {
 // and the flusher runs: every write must be on disk once, in commit order across segments.
 func TestDurableRotationKeepsLogOrder(t *testing.T) {
 	dir := t.TempDir()
-	d, err := openDurable(dir, -1, slog.New(slog.DiscardHandler), newStore())
+	d, err := openDurable(dir, -1, slog.New(slog.DiscardHandler), newStore(), nil)
 	require.NoError(t, err)
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
 	rotated := make(chan error, 1)

@@ -133,7 +133,9 @@ func (a *Account) failoverLocked(ctx context.Context, g *region, how string) err
 		g.awaitingWrite.Store(ev.At.UnixNano())
 	}
 	if a.durable != nil {
-		if err := saveTopology(a.rc.DataDir, g.name); err != nil {
+		err := saveTopology(a.rc.DataDir, topology{WriteRegion: g.name,
+			MultiRegionWrites: a.rc.MultiRegionWrites})
+		if err != nil {
 			a.log.Warn("write region not saved; a restart starts with the first region",
 				"err", err)
 		}

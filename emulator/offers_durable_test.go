@@ -184,7 +184,7 @@ func TestSnapshotOfPartitionsSplitAfterCapture(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, docs)
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
-	loaded, err := loadSnapshot(path, newStore())
+	loaded, err := loadSnapshot(path, newStore(), nil)
 	require.NoError(t, err)
 	require.Equal(t, 200, loaded, "documents in ranges the metadata names")
 }

@@ -177,12 +177,23 @@ func newAccount(cfg Config, rc RegionsConfig) (*Account, error) {
 // region's store and brings the other regions to the same state.
 func (a *Account) openDataDir() error {
 	first := a.regions[0]
-	if a.rc.DataDir != "" {
-		d, err := openDurable(a.rc.DataDir, a.rc.SnapshotBytes, a.log, first.srv.store)
+	var recorded topology
+	var found bool
+	var lww *lwwReplay
+	if dir := a.rc.DataDir; dir != "" {
+		// The log is replayed the way it was written, which the directory records.
+		recorded, found = loadTopology(dir)
+		if (found && recorded.MultiRegionWrites) || (!found && a.rc.MultiRegionWrites) {
+			lww = newLWWReplay(a)
+		}
+		d, err := openDurable(dir, a.rc.SnapshotBytes, a.log, first.srv.store, lww)
 		if err != nil {
 			return err
 		}
 		d.source = func() *store { return a.writer.Load().srv.store }
+		if a.rc.MultiRegionWrites {
+			d.merged = a.encodeMerged
+		}
 		a.durable = d
 	}
 	if a.rc.RestoreFrom != "" {
@@ -190,22 +201,43 @@ func (a *Account) openDataDir() error {
 			return err
 		}
 	}
-	if a.durable != nil {
+	if g := a.region(recorded.WriteRegion); g != nil {
 		// The account remembers its write region across restarts, as the service does.
-		if g := a.region(loadTopology(a.rc.DataDir)); g != nil {
-			a.writer.Store(g)
-		}
+		a.writer.Store(g)
 	}
 	for _, g := range a.regions {
 		hookStore(g.srv.store, g.onCommit)
-	}
-	if a.durable != nil && a.rc.RestoreFrom != "" {
-		a.durable.snapshotNow(first.srv.store)
 	}
 	if a.durable != nil || a.rc.RestoreFrom != "" {
 		for _, g := range a.regions[1:] {
 			g.resyncFrom(first)
 		}
+	}
+	if lww != nil {
+		a.seedTombstones(lww.tombs)
+	}
+	if a.durable == nil {
+		return nil
+	}
+	return a.settleDataDir(recorded, found)
+}
+
+// settleDataDir records the account's topology in a new data directory, and snapshots the
+// recovered state when it was restored from a backup or the way writes are logged changed
+// (so that later recoveries replay only writes logged the new way).
+func (a *Account) settleDataDir(recorded topology, found bool) error {
+	changed := found && recorded.MultiRegionWrites != a.rc.MultiRegionWrites
+	if a.rc.RestoreFrom != "" || changed {
+		a.durable.snapshotNow(a.writer.Load().srv.store)
+	}
+	if found && !changed {
+		return nil
+	}
+	err := saveTopology(a.rc.DataDir, topology{WriteRegion: a.WriteRegion(),
+		MultiRegionWrites: a.rc.MultiRegionWrites})
+	if err != nil {
+		_ = a.durable.close()
+		return fmt.Errorf("data dir: %w", err)
 	}
 	return nil
 }

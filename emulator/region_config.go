@@ -124,7 +124,8 @@ type RegionsConfig struct {
 	LagSampleInterval time.Duration
 	// DataDir makes the account durable: every acknowledged write is on disk there (a
 	// write-ahead log with group commit and periodic snapshots) and is recovered on start.
-	// Empty keeps the account in memory only.
+	// With MultiRegionWrites every region's writes are logged, and recovered by
+	// last-writer-wins into every region. Empty keeps the account in memory only.
 	DataDir string
 	// SnapshotBytes is how much log accumulates before a snapshot. Zero means
 	// DefaultSnapshotBytes; negative never snapshots (recovery replays the whole log).
@@ -199,10 +200,6 @@ func (c RegionsConfig) Validate() error {
 	}
 	if err := c.Lag.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("lag: %w", err))
-	}
-	if c.MultiRegionWrites && c.DataDir != "" {
-		// TODO(#4): log multi-region writes per region; replay orders by one LSN sequence.
-		errs = append(errs, errors.New("data dir: not supported with multi-region writes yet"))
 	}
 	if c.MultiRegionWrites && c.Consistency == Strong {
 		errs = append(errs, errors.New("consistency Strong cannot be combined with "+

@@ -40,21 +40,24 @@ func FuzzParseLag(f *testing.F) {
 
 // FuzzFrameReader feeds arbitrary bytes to the log and snapshot decoders, which read what
 // a crash may have left on disk: they must end with io.EOF or errTornFrame, and any item
-// frame that passes its checksum must decode or be refused, never panic.
+// or tombstone frame that passes its checksum must decode or be refused, never panic.
 func FuzzFrameReader(f *testing.F) {
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
 	it := &item{body: []byte(`{"id":"a"}`), id: "a", pk: newPartitionKey([]any{"p"}), seq: 1,
 		lsn: 1, ts: 1}
-	good := appendItemFrame(nil, ref, 1, opCreate, itemKey(it.pk, it.id), it)
-	good = appendItemFrame(good, ref, 2, opDelete, itemKey(it.pk, it.id), nil)
+	good := appendItemFrame(nil, ref, 1, opCreate, itemKey(it.pk, it.id), it, stampOf(it))
+	good = appendItemFrame(good, ref, 2, opDelete, itemKey(it.pk, it.id), nil,
+		writeStamp{origin: 1, clock: 7})
 	f.Add(good)
 	f.Add(good[:len(good)-3])
 	f.Add(appendFrame(nil, frameMetadata, []byte(`{"dbs":[]}`)))
 	f.Add(appendFrame(nil, frameItem, []byte{0xff, 0xff, 0xff}))
+	f.Add(appendTombstoneFrame(nil, "r", "p\x00a", versionKey{origin: 1, clock: 5}))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := &frameReader{r: bytes.NewReader(data)}
 		var dec itemDecoder
+		lww := newLWWReplay(&Account{})
 		for range 1000 {
 			kind, payload, err := fr.next()
 			if errors.Is(err, io.EOF) || errors.Is(err, errTornFrame) {
@@ -62,6 +65,9 @@ func FuzzFrameReader(f *testing.F) {
 			}
 			if err != nil {
 				t.Fatalf("unexpected error %v", err)
+			}
+			if kind == frameTombstone {
+				_ = lww.loadTombstone(payload)
 			}
 			if kind != frameItem {
 				continue

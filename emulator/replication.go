@@ -135,11 +135,12 @@ func (g *region) onCommit(rec logRecord) uint64 {
 		return 0
 	}
 	now := time.Now()
+	rec.stamp = writeStamp{origin: uint8(g.index), clock: now.UnixNano()}
 	if rec.item != nil {
-		rec.item.origin, rec.item.clock = uint8(g.index), now.UnixNano()
+		rec.item.origin, rec.item.clock = rec.stamp.origin, rec.stamp.clock
 	} else if a.rc.MultiRegionWrites {
 		g.tombs.put(tombKey(rec.ref.ContainerRID, rec.key),
-			a.deleteVersion(uint8(g.index), now.UnixNano()))
+			a.deleteVersion(rec.stamp.origin, rec.stamp.clock))
 	}
 	a.repl.mu.Lock()
 	seq := a.repl.seq.Add(1)

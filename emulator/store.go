@@ -191,6 +191,9 @@ type logRecord struct {
 	more bool
 	// split holds the ranges the partition ref names was cut into (op == opSplit).
 	split []partImage
+	// stamp is the write's origin region and commit time, set by the region layer's
+	// commit hook (for a version, the same as its item's).
+	stamp writeStamp
 }
 
 // partition is one physical partition: an EPK range with its own lock, items, LSN and log.
