@@ -220,7 +220,7 @@ func (cut storeCut) encode(w io.Writer) (int, error) {
 		buf = appendPartitionFrame(buf[:0], pc.ref, pc.lsn)
 		for _, it := range pc.items {
 			buf = appendItemFrame(buf, pc.ref, it.lsn, opCreate, itemKey(it.pk, it.id), it,
-				stampOf(it))
+				stampOf(it), writeStamp{})
 			if len(buf) > 1<<20 {
 				if _, err := w.Write(buf); err != nil {
 					return docs, err

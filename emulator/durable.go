@@ -170,7 +170,8 @@ func (l *durableLog) append(rec logRecord) uint64 {
 		return l.appendSplit(rec)
 	}
 	l.mu.Lock()
-	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item, rec.stamp)
+	l.buf = appendItemFrame(l.buf, rec.ref, rec.lsn, rec.op, rec.key, rec.item, rec.stamp,
+		rec.prev)
 	pos := l.appended.Add(1)
 	l.trackTransaction(rec)
 	l.mu.Unlock()
@@ -609,7 +610,7 @@ func encodeImage(w io.Writer, img metaImage, parts map[string][]*partition) (int
 				buf = appendPartitionFrame(buf[:0], ref, lsn)
 				for _, it := range live {
 					buf = appendItemFrame(buf, ref, it.lsn, opCreate, itemKey(it.pk, it.id), it,
-						stampOf(it))
+						stampOf(it), writeStamp{})
 					if len(buf) > 1<<20 {
 						if _, err := w.Write(buf); err != nil {
 							return docs, err

@@ -208,7 +208,7 @@ func BenchmarkDurableSegmentSync(b *testing.B) {
 		it := &item{body: doc1KB(strconv.Itoa(i), "k"), id: strconv.Itoa(i),
 			pk: newPartitionKey([]any{"k"}), seq: int64(i), lsn: int64(i)}
 		commit = appendItemFrame(commit, ref, int64(i), opCreate, itemKey(it.pk, it.id), it,
-			stampOf(it))
+			stampOf(it), writeStamp{})
 	}
 	for _, mode := range []string{"plain", "prepared"} {
 		b.Run(mode, func(b *testing.B) {

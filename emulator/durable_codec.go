@@ -90,15 +90,17 @@ type itemFrame struct {
 	seq, ts, expires int64
 	id, pk           string
 	body             []byte
-	// stamp is the version's origin and commit time (for a delete, the delete's); stamped
-	// is false in frames of builds that did not record it.
-	stamp   writeStamp
-	stamped bool
+	// stamp is the version's origin and commit time (for a delete, the delete's), prev the
+	// stamp of the version it replaced; stamped is false in frames of builds that did not
+	// record them.
+	stamp, prev writeStamp
+	stamped     bool
 }
 
 // writeStamp is who committed a version and when: the region's index and its commit time
-// (Unix ns). Multi-region writes resolve conflicts by it; it travels after the rest of an
-// item frame, so frames without it (earlier builds) still decode.
+// (Unix ns). Multi-region writes resolve conflicts by it; a write's stamp and its
+// predecessor's travel after the rest of an item frame, so frames without them (earlier
+// builds) still decode.
 type writeStamp struct {
 	origin uint8
 	clock  int64
@@ -113,9 +115,9 @@ func appendString(b []byte, s string) []byte {
 }
 
 // appendItemFrame encodes a committed write as a frame appended to b; st is the write's
-// stamp (a version's own, for creates and replaces).
+// stamp (a version's own, for creates and replaces), prev its predecessor's.
 func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key string,
-	it *item, st writeStamp,
+	it *item, st, prev writeStamp,
 ) []byte {
 	// Reserve the frame header, then fill the length and checksum in place.
 	start := len(b)
@@ -138,6 +140,8 @@ func appendItemFrame(b []byte, ref PartitionRef, lsn int64, op opKind, key strin
 	}
 	b = append(b, st.origin)
 	b = binary.AppendVarint(b, st.clock)
+	b = append(b, prev.origin)
+	b = binary.AppendVarint(b, prev.clock)
 	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-5))
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start+4:], crcTable))
 }
@@ -241,6 +245,7 @@ func (dec *itemDecoder) decode(p []byte) (itemFrame, error) {
 	}
 	if len(d.b) > 0 && d.err == nil {
 		f.stamp.origin, f.stamp.clock = d.byte1(), d.varint()
+		f.prev.origin, f.prev.clock = d.byte1(), d.varint()
 		f.stamped = true
 	}
 	if d.err != nil {

@@ -11,13 +11,14 @@ import (
 
 // With multi-region writes every region commits document writes of its own, so the data
 // directory's one log holds the writes of all regions, each stamped with its origin region
-// and commit time (writeStamp), in the order they were logged. Partition LSNs are then one
-// sequence per region, not one for the account, so recovery cannot skip a write by its LSN
-// as it does for a single write region. It resolves every write as replication does
-// instead, by last-writer-wins on its version (versionKey): a write is applied only if it
-// is newer than what the partition holds or than the document's tombstone. That is
-// idempotent and independent of the order the regions' writes were logged in, so replaying
-// a write a snapshot already holds changes nothing. The result, mirrored to every region,
+// and commit time (writeStamp) and the stamp of the version it replaced, in the order they
+// were logged. Partition LSNs are then one sequence per region, not one for the account,
+// so recovery cannot skip a write by its LSN as it does for a single write region. It
+// resolves every write as replication does instead (see replication_multi.go): a write
+// that replaced exactly the version recovery holds is the document's next write and is
+// applied; any other is applied only if its version (versionKey) is newer than the
+// document's version or tombstone. Equal versions are the same write, so replaying a
+// write a snapshot already holds changes nothing. The result, mirrored to every region,
 // is the state the regions converge to once every logged write is replicated: the same
 // as the service after a region that was down comes back.
 //
@@ -68,7 +69,8 @@ func (r *lwwReplay) putTomb(k string, v versionKey) {
 	}
 }
 
-// replay applies one logged write to c if it is newer than what c holds for the document.
+// replay applies one logged write to c if it follows or is newer than what c holds for
+// the document.
 // The frame's partition may not exist in the recovered layout (each region splits on its
 // own): the write then goes to the partition that holds its key.
 func (r *lwwReplay) replay(c *container, dec *itemDecoder, f *itemFrame) error {
@@ -99,7 +101,9 @@ func (r *lwwReplay) replay(c *container, dec *itemDecoder, f *itemFrame) error {
 	if live {
 		local, have = r.a.versionOf(s.cur), true
 	}
-	if have && !remote.newer(local) {
+	// As in replication: the next write of the version held applies whatever its value;
+	// any other is applied only if newer (equal is this very write, replayed again).
+	if have && local.stamp() != f.prev && !remote.newer(local) {
 		return nil
 	}
 	if it == nil {
@@ -204,7 +208,7 @@ func encodeMergedContainer(w io.Writer, parts []*partition, live map[string]*ite
 		buf = appendPartitionFrame(buf, p.ref(), lsn)
 		for _, it := range items {
 			buf = appendItemFrame(buf, p.ref(), it.lsn, opCreate, itemKey(it.pk, it.id), it,
-				stampOf(it))
+				stampOf(it), writeStamp{})
 			if err := flush(1 << 20); err != nil {
 				return docs, err
 			}

@@ -222,3 +222,19 @@ func TestDurableOpensDataDirOfEarlierBuild(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, topology{WriteRegion: "A"}, recorded)
 }
+
+// TestDurableMultiRegionReplaysNextWrites checks that recovery applies a region's next
+// write of a document whatever its conflict resolution value, as replication does.
+func TestDurableMultiRegionReplaysNextWrites(t *testing.T) {
+	dir := t.TempDir()
+	a := startMultiDurable(t, dir, -1, "/n")
+	inA, _ := multiClients(t, a)
+	holdReplication(a)
+	want := sequentialWrites(t, inA)
+	require.NoError(t, a.Close())
+
+	a = startMultiDurable(t, dir, -1, "/n")
+	t.Cleanup(func() { _ = a.Close() })
+	inA, inB := reopenedClients(t, a)
+	requireEverywhere(t, want, inA, inB)
+}

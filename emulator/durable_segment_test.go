@@ -25,7 +25,7 @@ func testFrames(first, n int) []byte {
 	var b []byte
 	for i := first; i < first+n; i++ {
 		b = appendItemFrame(b, ref, int64(i+100), opDelete, fmt.Sprintf("key-%06d", i), nil,
-			writeStamp{})
+			writeStamp{}, writeStamp{})
 	}
 	return b
 }

@@ -108,7 +108,7 @@ func TestDurableRecoveryStopsAtTornTail(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, end, info.Size(), "a closed log keeps no zero tail")
 	torn := appendItemFrame(nil, PartitionRef{Database: "db"}, 1, opCreate, "k",
-		&item{body: []byte(`{"id":"x"}`)}, writeStamp{})
+		&item{body: []byte(`{"id":"x"}`)}, writeStamp{}, writeStamp{})
 	sealFrames(torn, segmentMask(gen))
 	_, err = f.WriteAt(torn[:20], end)
 	require.NoError(t, err)
@@ -156,9 +156,10 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "rid", RangeID: "3"}
 	it := &item{body: []byte(`{"id":"a"}`), id: "a", pk: newPartitionKey([]any{"p", 2.5}),
 		seq: 7, lsn: 42, ts: time.Now().Unix(), expires: 99, origin: 2, clock: 1e18 + 5}
-	b := appendItemFrame(nil, ref, 42, opReplace, itemKey(it.pk, it.id), it, stampOf(it))
+	prev := writeStamp{origin: 1, clock: 1e18}
+	b := appendItemFrame(nil, ref, 42, opReplace, itemKey(it.pk, it.id), it, stampOf(it), prev)
 	del := writeStamp{origin: 1, clock: -3}
-	b = appendItemFrame(b, ref, 43, opDelete, itemKey(it.pk, it.id), nil, del)
+	b = appendItemFrame(b, ref, 43, opDelete, itemKey(it.pk, it.id), nil, del, stampOf(it))
 	fr := &frameReader{r: bytesReader(b)}
 	kind, payload, err := fr.next()
 	require.NoError(t, err)
@@ -172,6 +173,7 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 	require.Equal(t, opReplace, f.op)
 	require.Equal(t, "3", f.rangeID)
 	require.True(t, f.stamped)
+	require.Equal(t, prev, f.prev)
 
 	_, payload, err = fr.next()
 	require.NoError(t, err)
@@ -179,6 +181,7 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, opDelete, f.op)
 	require.Equal(t, del, f.stamp, "a delete carries its own stamp")
+	require.Equal(t, stampOf(it), f.prev)
 
 	b[len(b)-1] ^= 0xff
 	fr = &frameReader{r: bytesReader(b)}
@@ -193,9 +196,10 @@ func TestFrameCodecRoundTrip(t *testing.T) {
 func TestFrameCodecReadsUnstampedFrames(t *testing.T) {
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "rid", RangeID: "0"}
 	it := &item{body: []byte(`{"id":"a"}`), id: "a", pk: newPartitionKey([]any{"p"}), lsn: 3}
-	b := appendItemFrame(nil, ref, 3, opCreate, itemKey(it.pk, it.id), it, writeStamp{})
-	// Cut the stamp (two bytes: origin 0, clock varint 0) and re-frame the payload.
-	payload := b[5 : len(b)-4-2]
+	b := appendItemFrame(nil, ref, 3, opCreate, itemKey(it.pk, it.id), it, writeStamp{},
+		writeStamp{})
+	// Cut the stamps (four bytes: origins 0, clock varints 0) off the payload.
+	payload := b[5 : len(b)-4-4]
 	f, err := decodeItemFrame(payload)
 	require.NoError(t, err)
 	require.False(t, f.stamped)

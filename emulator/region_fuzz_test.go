@@ -45,9 +45,10 @@ func FuzzFrameReader(f *testing.F) {
 	ref := PartitionRef{Database: "db", Container: "c", ContainerRID: "r", RangeID: "0"}
 	it := &item{body: []byte(`{"id":"a"}`), id: "a", pk: newPartitionKey([]any{"p"}), seq: 1,
 		lsn: 1, ts: 1}
-	good := appendItemFrame(nil, ref, 1, opCreate, itemKey(it.pk, it.id), it, stampOf(it))
+	good := appendItemFrame(nil, ref, 1, opCreate, itemKey(it.pk, it.id), it, stampOf(it),
+		writeStamp{})
 	good = appendItemFrame(good, ref, 2, opDelete, itemKey(it.pk, it.id), nil,
-		writeStamp{origin: 1, clock: 7})
+		writeStamp{origin: 1, clock: 7}, stampOf(it))
 	f.Add(good)
 	f.Add(good[:len(good)-3])
 	f.Add(appendFrame(nil, frameMetadata, []byte(`{"dbs":[]}`)))

@@ -136,6 +136,11 @@ func (g *region) onCommit(rec logRecord) uint64 {
 	}
 	now := time.Now()
 	rec.stamp = writeStamp{origin: uint8(g.index), clock: now.UnixNano()}
+	if a.rc.MultiRegionWrites && rec.prev == (writeStamp{}) {
+		if t, ok := g.tombs.get(tombKey(rec.ref.ContainerRID, rec.key)); ok {
+			rec.prev = t.stamp() // a document recreated after a delete
+		}
+	}
 	if rec.item != nil {
 		rec.item.origin, rec.item.clock = rec.stamp.origin, rec.stamp.clock
 	} else if a.rc.MultiRegionWrites {

@@ -8,13 +8,16 @@ import (
 )
 
 // With multi-region writes every region commits document writes locally and replicates
-// them to the others. Concurrent writes to one document are resolved last-writer-wins, the
-// service's default policy: every version is ordered by its conflict resolution value
-// (the commit time on the emulator's clock for /_ts, else the number at the configured
-// path, falling back to the commit time), then deletes over writes, then the committing
-// region's index, so every region picks the same winner and all converge. A replicated
-// write that loses is dropped and reported as a conflict. Deletes leave a tombstone for
-// a while, so a write that lost to a concurrent delete does not resurrect the document.
+// them to the others. A replicated write that replaces exactly the version the receiving
+// region holds (the version its origin replaced, or the tombstone of the delete it
+// follows) is the document's next write and is applied as it is. Otherwise it is
+// concurrent with the region's version and resolved last-writer-wins, the service's
+// default policy: every version is ordered by its conflict resolution value (the commit
+// time on the emulator's clock for /_ts, else the number at the configured path, falling
+// back to the commit time), then deletes over writes, then the committing region's index,
+// so every region picks the same winner and all converge. A replicated write that loses
+// is dropped and reported as a conflict. Deletes leave a tombstone for a while, so a write
+// that lost to a concurrent delete does not resurrect the document.
 //
 // Partition LSNs stay one sequence per region: a replicated write keeps its LSN when it is
 // ahead of the region's partition (the usual case), else it is committed at the next local
@@ -44,6 +47,9 @@ type versionKey struct {
 	origin uint8
 	clock  int64
 }
+
+// stamp is the origin and commit time of the version k orders.
+func (k versionKey) stamp() writeStamp { return writeStamp{origin: k.origin, clock: k.clock} }
 
 func (k versionKey) less(o versionKey) bool {
 	switch {
@@ -136,7 +142,8 @@ func (g *region) applyMulti(c *container, p *partition, e *replEntry) {
 	} else if t, ok := g.tombs.get(tombKey(c.rid, e.rec.key)); ok {
 		local, localOp, have = t, "delete", true
 	}
-	if have && remote.less(local) {
+	// A write that follows the region's version is not a conflict, whatever its value.
+	if have && local.stamp() != e.rec.prev && remote.less(local) {
 		a.addConflict(g, e, local, localOp)
 		return
 	}

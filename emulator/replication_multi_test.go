@@ -151,3 +151,42 @@ func TestReplicaAppliesTransactionalBatchWhole(t *testing.T) {
 		require.Equal(t, 1, readN(t, inB, id, nil), id)
 	}
 }
+
+// sequentialWrites writes, in one region, documents whose later versions have lower
+// conflict resolution values (/n): v goes 10 then 5, r is created at 10, deleted, then
+// created again at 1. It returns what each must hold.
+func sequentialWrites(t *testing.T, c *azcosmos.ContainerClient) map[string]int {
+	t.Helper()
+	ctx := testCtx(t)
+	pk := azcosmos.NewPartitionKeyString("p")
+	for _, w := range []struct {
+		id string
+		n  int // -1: delete
+	}{{"v", 10}, {"v", 5}, {"r", 10}, {"r", -1}, {"r", 1}} {
+		var err error
+		if w.n < 0 {
+			_, err = c.DeleteItem(ctx, pk, w.id, nil)
+		} else {
+			_, err = c.UpsertItem(ctx, pk, docJSON(w.id, w.n), nil)
+		}
+		require.NoError(t, err)
+	}
+	return map[string]int{"v": 5, "r": 1}
+}
+
+// TestMultiRegionWritesSequentialWritesAreNotConflicts checks that a region's next write of
+// a document replaces it everywhere, even when its conflict resolution value is lower:
+// only concurrent writes are conflicts.
+func TestMultiRegionWritesSequentialWritesAreNotConflicts(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}, MultiRegionWrites: true,
+		ConflictResolutionPath: "/n"})
+	inA, inB := multiClients(t, a)
+	holdReplication(a)
+	want := sequentialWrites(t, inA)
+	releaseReplication(t, a)
+	for id, n := range want {
+		require.Equal(t, n, readN(t, inA, id, nil), id)
+		require.Equal(t, n, readN(t, inB, id, nil), id)
+	}
+	require.Empty(t, a.Report().Conflicts)
+}

@@ -194,6 +194,11 @@ type logRecord struct {
 	// stamp is the write's origin region and commit time, set by the region layer's
 	// commit hook (for a version, the same as its item's).
 	stamp writeStamp
+	// prev is the stamp of the version the write replaced (with multi-region writes, the
+	// tombstone's when it recreates a deleted document); zero when there was none. A
+	// region holding exactly that version applies the write without a conflict: it is
+	// the next write of the document, not a concurrent one.
+	prev writeStamp
 }
 
 // partition is one physical partition: an EPK range with its own lock, items, LSN and log.
@@ -303,6 +308,9 @@ func (p *partition) commit(op opKind, key string, next *item) {
 		rec := logRecord{ref: p.ref(), lsn: p.lsn, op: op, key: key, item: next, more: more}
 		if next != nil {
 			rec.id, rec.pk, rec.body = next.id, next.pk.key, next.body
+		}
+		if old != nil {
+			rec.prev = stampOf(old)
 		}
 		p.commitPos = p.onCommit(rec)
 	}
