@@ -58,7 +58,8 @@ func (a *Account) RegionDown(ctx context.Context, name string, mode OutageMode) 
 
 // RegionUp brings a region back. A region that lost the write role while down is first
 // resynchronised from the write region (its unreplicated writes are discarded, as reported
-// by Report), then serves again as a read region and catches up on replication.
+// by Report), as is one that missed more writes than RegionsConfig.MaxQueuedWhileDown;
+// then it serves again as a read region and catches up on replication.
 func (a *Account) RegionUp(ctx context.Context, name string) error {
 	a.topo.Lock()
 	defer a.topo.Unlock()
@@ -75,12 +76,12 @@ func (a *Account) RegionUp(ctx context.Context, name string) error {
 			return fmt.Errorf("region %q: %w", g.name, err)
 		}
 	}
-	if g.diverged {
-		g.in.applyMu.Lock()
+	g.in.applyMu.Lock()
+	if stale := g.in.takeStale(); stale || g.diverged {
 		g.resyncFrom(a.writer.Load())
-		g.in.applyMu.Unlock()
-		g.diverged = false
 	}
+	g.in.applyMu.Unlock()
+	g.diverged = false
 	st := &regionState{since: time.Now(), revoked: make(chan struct{})}
 	g.state.Store(st)
 	close(prev.revoked)

@@ -270,3 +270,47 @@ func TestControlAPIMasterKeySignature(t *testing.T) {
 	require.Equal(t, http.StatusOK, get("regions"))
 	require.Equal(t, http.StatusUnauthorized, get("report"), "signed for another resource")
 }
+
+// TestDownRegionQueueIsBounded takes a read region down while the write region takes more
+// writes than the down region may queue: the queue is dropped (memory stays bounded, the
+// backlog is still reported), and the region comes back resynchronised, with every write.
+func TestDownRegionQueueIsBounded(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"}, MaxQueuedWhileDown: 10})
+	inA := regionContainer(t, regionClient(t, a, "A"))
+	pk := azcosmos.NewPartitionKeyString("p")
+	ctx := testCtx(t)
+	_, err := inA.CreateItem(ctx, pk, docJSON("before", 1), nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return a.replicatedEverywhere(a.repl.current()) },
+		5*time.Second, 5*time.Millisecond)
+
+	require.NoError(t, a.RegionDown(ctx, "B", Outage503))
+	for i := range 50 {
+		_, err := inA.UpsertItem(ctx, pk, docJSON("d"+strconv.Itoa(i), i), nil)
+		require.NoError(t, err)
+	}
+	_, err = inA.DeleteItem(ctx, pk, "before", nil)
+	require.NoError(t, err)
+	b := a.region("B")
+	b.in.mu.Lock()
+	queued, stale := len(b.in.entries), b.in.stale
+	b.in.mu.Unlock()
+	require.True(t, stale)
+	require.LessOrEqual(t, queued, 10, "the down region's queue stays bounded")
+	require.Equal(t, 51, a.Regions()[1].Behind, "the backlog counts every missed write")
+
+	require.NoError(t, a.RegionUp(ctx, "B"))
+	inB, err := regionClient(t, a, "B").NewContainer("db", "c")
+	require.NoError(t, err)
+	for i := range 50 {
+		require.Equal(t, i, readN(t, inB, "d"+strconv.Itoa(i), nil))
+	}
+	require.Equal(t, -1, readN(t, inB, "before", nil))
+	require.Equal(t, 0, a.Regions()[1].Behind)
+
+	// Replication resumes.
+	_, err = inA.UpsertItem(ctx, pk, docJSON("after", 7), nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return readN(t, inB, "after", nil) == 7 },
+		5*time.Second, 10*time.Millisecond)
+}

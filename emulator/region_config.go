@@ -84,6 +84,9 @@ const (
 	DefaultLagSampleInterval = time.Second
 	// maxLagSamples bounds the lag history kept (per region, oldest dropped first).
 	maxLagSamples = 3600
+	// DefaultMaxQueuedWhileDown is how many writes a down read region queues (about 300
+	// bytes each, plus the versions they keep alive) before it is resynchronised instead.
+	DefaultMaxQueuedWhileDown = 1 << 20
 )
 
 // RegionsConfig configures the regions of an Account. The zero value of each field but
@@ -127,6 +130,13 @@ type RegionsConfig struct {
 	// With MultiRegionWrites every region's writes are logged, and recovered by
 	// last-writer-wins into every region. Empty keeps the account in memory only.
 	DataDir string
+	// MaxQueuedWhileDown bounds the writes a read region that is down queues for when it
+	// returns. Past it the queue is dropped, and the region is resynchronised from the write
+	// region (a copy of its documents) when it comes back, so a long outage under load costs
+	// bounded memory. Zero means DefaultMaxQueuedWhileDown; negative never drops. Not
+	// with MultiRegionWrites, where every region's queue is kept (a region that is down
+	// still holds writes of its own the others lack).
+	MaxQueuedWhileDown int
 	// SnapshotBytes is how much log accumulates before a snapshot. Zero means
 	// DefaultSnapshotBytes; negative never snapshots (recovery replays the whole log).
 	SnapshotBytes int64
@@ -153,6 +163,9 @@ func (c RegionsConfig) withDefaults() RegionsConfig {
 	}
 	if c.LagSampleInterval == 0 {
 		c.LagSampleInterval = DefaultLagSampleInterval
+	}
+	if c.MaxQueuedWhileDown == 0 {
+		c.MaxQueuedWhileDown = DefaultMaxQueuedWhileDown
 	}
 	if c.SnapshotBytes == 0 {
 		c.SnapshotBytes = DefaultSnapshotBytes

@@ -73,6 +73,15 @@ type inbox struct {
 	// applyMu is held while the applier applies entries, so a failover sees each entry
 	// either applied or still queued.
 	applyMu sync.Mutex
+	// stale is set when the region, down, had more writes queued than it may hold: they
+	// were dropped, later ones are not queued, and the region is resynchronised from the
+	// write region before it applies writes again (see push). staleWrites counts the
+	// writes it missed, staleOldest is the commit time of the first. epoch changes when
+	// entries are dropped, so the applier does not advance over entries it never applied.
+	stale       bool
+	staleWrites int
+	staleOldest time.Time
+	epoch       uint64
 }
 
 func (in *inbox) init(l Lag, stream uint64) {
@@ -80,8 +89,19 @@ func (in *inbox) init(l Lag, stream uint64) {
 	in.wake = make(chan struct{}, 1)
 }
 
-func (in *inbox) push(e replEntry) {
+// push queues e. limit, when positive, is how many writes the queue may hold (the region is
+// down): past it, the queue is dropped and the region goes stale.
+func (in *inbox) push(e replEntry, limit int) {
 	in.mu.Lock()
+	if !in.stale && limit > 0 && len(in.entries)-in.head >= limit {
+		in.goStale()
+	}
+	if in.stale {
+		in.staleWrites++
+		in.mu.Unlock()
+		in.signal()
+		return
+	}
 	e.due = e.committed.Add(in.lag.next())
 	if e.due.Before(in.lastDue) {
 		e.due = in.lastDue
@@ -90,6 +110,28 @@ func (in *inbox) push(e replEntry) {
 	in.entries = append(in.entries, e)
 	in.mu.Unlock()
 	in.signal()
+}
+
+// goStale drops every queued write. Caller holds in.mu.
+func (in *inbox) goStale() {
+	p := in.pending()
+	in.stale, in.staleWrites = true, len(p)
+	if len(p) > 0 {
+		in.staleOldest = p[0].committed
+	}
+	// A new slice: the applier may still be reading the old one.
+	in.entries, in.head = nil, 0
+	in.epoch++
+}
+
+// takeStale clears the stale state and reports whether it was set: the caller then
+// resynchronises the region. Caller holds applyMu.
+func (in *inbox) takeStale() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	was := in.stale
+	in.stale, in.staleWrites, in.staleOldest = false, 0, time.Time{}
+	return was
 }
 
 func (in *inbox) signal() {
@@ -107,7 +149,10 @@ func (in *inbox) behind(now time.Time) (int, time.Duration) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	p := in.pending()
-	if len(p) == 0 {
+	switch {
+	case in.stale:
+		return in.staleWrites + len(p), now.Sub(in.staleOldest)
+	case len(p) == 0:
 		return 0, 0
 	}
 	return len(p), now.Sub(p[0].committed)
@@ -118,7 +163,7 @@ func (in *inbox) caughtUp(seq uint64) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	p := in.pending()
-	return len(p) == 0 || p[0].seq > seq
+	return !in.stale && (len(p) == 0 || p[0].seq > seq)
 }
 
 // onCommit is the commit hook of the region's store: every write a client commits in this
@@ -151,7 +196,7 @@ func (g *region) onCommit(rec logRecord) uint64 {
 	seq := a.repl.seq.Add(1)
 	for _, d := range a.regions {
 		if d != g {
-			d.in.push(replEntry{src: g, rec: rec, seq: seq, committed: now})
+			d.in.push(replEntry{src: g, rec: rec, seq: seq, committed: now}, a.queueLimit(d))
 		}
 	}
 	a.repl.mu.Unlock()
@@ -159,6 +204,23 @@ func (g *region) onCommit(rec logRecord) uint64 {
 		return a.durable.append(rec)
 	}
 	return 0
+}
+
+// queueLimit is how many writes region d may hold queued now (0: no limit): a bound only
+// while it is a read region that is down, without multi-region writes.
+func (a *Account) queueLimit(d *region) int {
+	if a.rc.MultiRegionWrites || a.rc.MaxQueuedWhileDown < 0 || !d.state.Load().down {
+		return 0
+	}
+	return a.rc.MaxQueuedWhileDown
+}
+
+// catchUpStale resynchronises g from the write region if its queue was dropped while it
+// was down. Caller holds g.in.applyMu.
+func (g *region) catchUpStale() {
+	if g.in.takeStale() {
+		g.resyncFrom(g.a.writer.Load())
+	}
 }
 
 // applyLoop applies the region's due writes in order until stop closes. Nothing is applied
@@ -196,7 +258,10 @@ func (g *region) applyDue(now time.Time) time.Duration {
 	if g.state.Load().down {
 		return 0
 	}
+	// Normally done by RegionUp; here if the queue was dropped as the region came back.
+	g.catchUpStale()
 	in.mu.Lock()
+	epoch := in.epoch
 	p := in.pending()
 	n := 0
 	var wait time.Duration
@@ -219,8 +284,10 @@ func (g *region) applyDue(now time.Time) time.Duration {
 	}
 	g.applyInOrder(batch)
 	in.mu.Lock()
-	in.head += n
-	in.compact()
+	if in.epoch == epoch {
+		in.head += n
+		in.compact()
+	}
 	in.mu.Unlock()
 	in.applied.Add(int64(n))
 	g.a.repl.wake()

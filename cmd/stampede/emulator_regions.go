@@ -19,7 +19,8 @@ import (
 var regionFlagNames = []string{"regions", "region-addrs", "consistency", "replication-lag",
 	"max-staleness-prefix", "max-staleness-interval", "service-managed-failover",
 	"failover-delay", "data-dir", "snapshot-bytes", "backup-dir", "backup-geo-dir",
-	"backup-interval", "backup-retention", "multi-region-writes", "conflict-resolution-path"}
+	"backup-interval", "backup-retention", "multi-region-writes", "conflict-resolution-path",
+	"max-queued-while-down"}
 
 // regionFlags are the account flags of `stampede emulator`.
 type regionFlags struct {
@@ -28,6 +29,7 @@ type regionFlags struct {
 	backupInterval, backupRetention                      time.Duration
 	useTLS, serviceManaged, multiWrite                   bool
 	maxPrefix, snapshotBytes                             int64
+	maxQueued                                            int
 	maxInterval, failoverDelay                           time.Duration
 	throughput                                           *throughputFlags
 }
@@ -60,6 +62,9 @@ func newRegionFlagSet(stderr io.Writer) (*flag.FlagSet, *regionFlags) {
 		"writes; conflicts resolve last-writer-wins")
 	fs.StringVar(&f.lwwPath, "conflict-resolution-path", "/_ts", "numeric property "+
 		"last-writer-wins compares (/_ts: commit time)")
+	fs.IntVar(&f.maxQueued, "max-queued-while-down", emulator.DefaultMaxQueuedWhileDown,
+		"writes a down read region queues; past it, it is resynchronised from the write "+
+			"region when it returns (negative: no limit)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "keep the account in this directory: every "+
 		"acknowledged write survives a crash and is recovered on start (default: memory only)")
 	fs.Int64Var(&f.snapshotBytes, "snapshot-bytes", emulator.DefaultSnapshotBytes,
@@ -141,6 +146,7 @@ func (f *regionFlags) config(fs *flag.FlagSet, stderr io.Writer) (emulator.Confi
 		FailoverDelay:          f.failoverDelay,
 		MultiRegionWrites:      f.multiWrite,
 		ConflictResolutionPath: f.lwwPath,
+		MaxQueuedWhileDown:     f.maxQueued,
 		DataDir:                f.dataDir,
 		SnapshotBytes:          f.snapshotBytes,
 		RestoreFrom:            f.restoreFrom,
