@@ -40,21 +40,26 @@ func BenchmarkReplicationWritePath(b *testing.B) {
 			cpu0 := processCPU()
 			i := 0
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(bodies[i%1000]))
-				req.Header.Set(hdrDate, date)
-				req.Header.Set("Authorization", auth)
-				req.Header.Set(hdrIsUpsert, "true")
-				req.Header.Set(hdrPartitionKey, `["p"]`)
-				req.Header.Set(hdrPrefer, "return=minimal")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code >= 300 {
-					b.Fatalf("upsert: %d %s", w.Code, w.Body)
-				}
+				benchUpsert(b, h, path, date, auth, bodies[i%1000])
 				i++
 			}
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(i), "cpu-ns/op")
 		})
+	}
+}
+
+// benchUpsert upserts body (partition key "p") at path through h, signed with auth.
+func benchUpsert(b *testing.B, h http.Handler, path, date, auth string, body []byte) {
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set(hdrDate, date)
+	req.Header.Set("Authorization", auth)
+	req.Header.Set(hdrIsUpsert, "true")
+	req.Header.Set(hdrPartitionKey, `["p"]`)
+	req.Header.Set(hdrPrefer, "return=minimal")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code >= 300 {
+		b.Fatalf("upsert: %d %s", w.Code, w.Body)
 	}
 }
 
@@ -117,18 +122,7 @@ func BenchmarkDownRegionMemory(b *testing.B) {
 			before := heapInUse()
 			i := 0
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, path,
-					bytes.NewReader(doc1KB(fmt.Sprint(i%1000), "p")))
-				req.Header.Set(hdrDate, date)
-				req.Header.Set("Authorization", auth)
-				req.Header.Set(hdrIsUpsert, "true")
-				req.Header.Set(hdrPartitionKey, `["p"]`)
-				req.Header.Set(hdrPrefer, "return=minimal")
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code >= 300 {
-					b.Fatalf("upsert: %d %s", w.Code, w.Body)
-				}
+				benchUpsert(b, h, path, date, auth, doc1KB(fmt.Sprint(i%1000), "p"))
 				i++
 			}
 			b.ReportMetric(float64(heapInUse()-before)/float64(i), "heap-B/write")
