@@ -361,15 +361,18 @@ type LagSample struct {
 
 // RegionStatus is one region as the report shows it.
 type RegionStatus struct {
-	Name     string     `json:"name"`
-	Endpoint string     `json:"endpoint"`
-	Role     string     `json:"role"` // "write" or "read"
-	Down     bool       `json:"down"`
-	Mode     OutageMode `json:"mode,omitempty"`
-	Since    time.Time  `json:"since"`
-	Behind   int        `json:"behind"`
-	Oldest   float64    `json:"oldestMs"`
-	Applied  int64      `json:"applied"`
+	Name     string `json:"name"`
+	Endpoint string `json:"endpoint"`
+	Role     string `json:"role"` // "write" (the account's write region or hub) or "read"
+	// Writes is whether the region takes client writes: the write region, or every region
+	// with multi-region writes.
+	Writes  bool       `json:"writes"`
+	Down    bool       `json:"down"`
+	Mode    OutageMode `json:"mode,omitempty"`
+	Since   time.Time  `json:"since"`
+	Behind  int        `json:"behind"`
+	Oldest  float64    `json:"oldestMs"`
+	Applied int64      `json:"applied"`
 }
 
 // DrillReport is what a failover drill needs from the emulator: the regions now, every
@@ -412,7 +415,7 @@ func (a *Account) Regions() []RegionStatus {
 		out[i] = RegionStatus{
 			Name: g.name, Endpoint: a.RegionEndpoint(g.name), Role: "read", Down: st.down,
 			Mode: st.mode, Since: st.since, Behind: n, Oldest: millis(age),
-			Applied: g.in.applied.Load(),
+			Applied: g.in.applied.Load(), Writes: g == writer || a.rc.MultiRegionWrites,
 		}
 		if g == writer {
 			out[i].Role = "write"

@@ -158,6 +158,8 @@ func TestPlannedFailoverLosesNothing(t *testing.T) {
 	require.NoError(t, a.Failover(testCtx(t), "B"))
 	r := a.Report()
 	require.Empty(t, r.LostWrites)
+	require.Equal(t, []string{"read", "write"}, []string{r.Regions[0].Role, r.Regions[1].Role})
+	require.Equal(t, []bool{false, true}, []bool{r.Regions[0].Writes, r.Regions[1].Writes})
 	b, err := regionClient(t, a, "B").NewContainer("db", "c")
 	require.NoError(t, err)
 	require.Equal(t, 4, readN(t, b, "d4", nil), "B caught up before taking writes")

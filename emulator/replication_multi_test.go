@@ -49,6 +49,9 @@ func TestMultiRegionWritesConvergeLastWriterWins(t *testing.T) {
 	inA, inB := multiClients(t, a)
 	doc := accountDocument(t, a)
 	require.Equal(t, []string{"A", "B"}, names(doc.Writable))
+	for _, st := range a.Regions() {
+		require.True(t, st.Writes, "region %s takes writes", st.Name)
+	}
 	pk := azcosmos.NewPartitionKeyString("p")
 
 	// A write in B reaches A.

@@ -195,8 +195,8 @@ func serveAccount(ctx context.Context, cfg emulator.Config, rc emulator.RegionsC
 	}
 	fmt.Fprintf(stdout, "emulator ready: endpoint=%s key=%s\n", a.Endpoint(), a.Key())
 	for _, r := range a.Regions() {
-		fmt.Fprintf(stdout, "region ready: name=%q endpoint=%s role=%s\n", r.Name, r.Endpoint,
-			r.Role)
+		fmt.Fprintf(stdout, "region ready: name=%q endpoint=%s role=%s writes=%t\n", r.Name,
+			r.Endpoint, r.Role, r.Writes)
 	}
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
