@@ -147,8 +147,12 @@ func (a *Account) failoverLocked(ctx context.Context, g *region, how string) err
 
 // planWriter moves the write role from a healthy old region to g without losing writes.
 func (a *Account) planWriter(ctx context.Context, g, old *region) error {
-	a.switching.Store(true)
-	defer a.switching.Store(false)
+	done := make(chan struct{})
+	a.switching.Store(&done)
+	defer func() {
+		a.switching.Store(nil)
+		close(done)
+	}()
 	// Writes already past the role check commit before the catch-up target is read.
 	for old.inflight.Load() > 0 {
 		select {

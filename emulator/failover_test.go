@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -315,4 +316,32 @@ func TestDownRegionQueueIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return readN(t, inB, "after", nil) == 7 },
 		5*time.Second, 10*time.Millisecond)
+}
+
+// A write that reaches the write region while a planned failover moves the role away is held
+// until the account names the new write region, then refused with 403/3: the account read
+// that refusal makes the SDK do then finds the new region (refused earlier, it would find the
+// old one, and the SDK's rate-limited refreshes would keep it there for seconds).
+func TestPlannedFailoverHoldsWritesUntilTheAccountMoves(t *testing.T) {
+	a := startRegions(t, RegionsConfig{Regions: []string{"A", "B"},
+		Lag: Lag{Min: 300 * time.Millisecond}})
+	c := regionContainer(t, regionClient(t, a, "A", "B"))
+	_, err := c.CreateItem(testCtx(t), azcosmos.NewPartitionKeyString("p"),
+		docJSON("before", 1), nil)
+	require.NoError(t, err)
+
+	done := make(chan error, 1)
+	go func() { done <- a.Failover(testCtx(t), "B") }()
+	require.Eventually(t, func() bool { return a.switching.Load() != nil },
+		5*time.Second, time.Millisecond, "the failover waits for B to catch up")
+
+	rc := &rawClient{t: t, key: mustKey(t, a.Key())}
+	w := httptest.NewRecorder()
+	a.region("A").ServeHTTP(w, rc.request(http.MethodPost, "/dbs/db/colls/c/docs",
+		`{"id":"held","pk":"p","n":1}`, hdrPartitionKey, `["p"]`))
+	require.Equal(t, http.StatusForbidden, w.Code)
+	require.Equal(t, "3", w.Header().Get("x-ms-substatus"))
+	require.Equal(t, []string{"B"}, names(accountDocument(t, a).Writable),
+		"when the write is refused, the account already names the new write region")
+	require.NoError(t, <-done)
 }

@@ -35,9 +35,10 @@ type Account struct {
 	// topo guards the topology: which region writes, outage states, failover steps.
 	topo   sync.Mutex
 	writer atomic.Pointer[region]
-	// switching is set while a planned failover waits for the new region to catch up;
-	// no region accepts writes meanwhile.
-	switching atomic.Bool
+	// switching is set while a planned failover waits for the new region to catch up, and
+	// closed when the write role has moved: no region accepts writes meanwhile, and the
+	// old write region holds the writes it gets until then (see admitWrite).
+	switching atomic.Pointer[chan struct{}]
 
 	repl replicator
 	hist history

@@ -86,12 +86,11 @@ func (g *region) serveUp(w http.ResponseWriter, r *http.Request) {
 		a.serveAccountDoc(g, w, r)
 		return
 	case rc.write:
-		g.inflight.Add(1)
-		defer g.inflight.Add(-1)
-		if !a.acceptsWrites(g) && !(a.rc.MultiRegionWrites && rc.items) {
-			frontError(w, r, writeForbidden(g.name, a.WriteRegion()))
+		if err := g.admitWrite(r.Context(), rc.items); err != nil {
+			frontError(w, r, err)
 			return
 		}
+		defer g.inflight.Add(-1)
 	case rc.items:
 		if err := g.checkRead(r); err != nil {
 			frontError(w, r, err)
@@ -136,7 +135,35 @@ func (g *region) serveMetadataWrite(w http.ResponseWriter, r *http.Request) {
 
 // acceptsWrites reports whether g takes writes now: it is the write region.
 func (a *Account) acceptsWrites(g *region) bool {
-	return a.writer.Load() == g && !a.switching.Load()
+	return a.writer.Load() == g && a.switching.Load() == nil
+}
+
+// admitWrite counts a write request in flight in g if g may take it, else returns the 403
+// (substatus 3) that sends the SDK to re-read the account. The write region holds the
+// writes it gets while a planned failover moves the role away from it, and refuses them
+// once the account document names the new write region: refused earlier, the SDK would
+// re-read the old topology and, its forced refreshes rate-limited, keep writing to the old
+// region for seconds.
+func (g *region) admitWrite(ctx context.Context, items bool) error {
+	a := g.a
+	for {
+		if sw := a.switching.Load(); sw != nil && a.writer.Load() == g {
+			select {
+			case <-*sw:
+			case <-ctx.Done():
+				return writeForbidden(g.name, a.WriteRegion())
+			}
+		}
+		g.inflight.Add(1)
+		if a.acceptsWrites(g) || (a.rc.MultiRegionWrites && items) {
+			return nil
+		}
+		g.inflight.Add(-1)
+		// A switch that began after the check above: wait for it too.
+		if a.switching.Load() == nil || a.writer.Load() != g {
+			return writeForbidden(g.name, a.WriteRegion())
+		}
+	}
 }
 
 func writeForbidden(region, writer string) error {
